@@ -1,0 +1,43 @@
+// Import boundaries from STYLE.md: data flows workflow -> engine -> runner, store beneath, edges outside.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "workflow-is-pure",
+      severity: "error",
+      from: { path: "^src/workflow/" },
+      to: { path: "^src/(engine|runner|store|server|cli|integrations)/" },
+    },
+    {
+      name: "runner-imports-only-workflow",
+      severity: "error",
+      from: { path: "^src/runner/" },
+      to: { path: "^src/(engine|store|server|cli|integrations)/" },
+    },
+    {
+      name: "engine-not-edges",
+      severity: "error",
+      from: { path: "^src/engine/" },
+      to: { path: "^src/(server|cli|integrations)/" },
+    },
+    {
+      name: "store-imports-nothing",
+      severity: "error",
+      from: { path: "^src/store/" },
+      to: { path: "^src/(workflow|engine|runner|server|cli|integrations)/" },
+    },
+    {
+      name: "only-public-surfaces",
+      comment: "another module is reached only through its index.ts",
+      severity: "error",
+      from: { path: "^src/([^/]+)/" },
+      to: { path: "^src/([^/]+)/.+", pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$"] },
+    },
+    { name: "no-cycles", severity: "error", from: { path: "^src/" }, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsConfig: { fileName: "tsconfig.json" },
+    tsPreCompilationDeps: true,
+  },
+};

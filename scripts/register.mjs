@@ -1,0 +1,5 @@
+// Test and bench entry: TypeScript through tsx plus the JSON import hook the workflow parser needs.
+import { register } from "node:module";
+import { register as registerTsx } from "tsx/esm/api";
+registerTsx();
+register("../bin/json-import-hook.mjs", import.meta.url);

@@ -1,0 +1,38 @@
+// The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
+import { runCommand, runUsage } from "./commands/run.js";
+import { ExitCode, UsageError } from "./exit-codes.js";
+
+const usage = `Usage: hangar <command> [options]
+
+Commands:
+  run       run a repository's GitHub Actions workflows on this machine
+
+Run 'hangar <command> --help' for a command's options.
+${"\n"}${runUsage}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage);
+    return name ? ExitCode.Success : ExitCode.Usage;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`hangar: unknown command '${name}'\n\n${usage}`);
+    return ExitCode.Usage;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`hangar ${name}: ${(error as Error).message}\n`);
+      return ExitCode.Usage;
+    }
+    process.stderr.write(`hangar ${name}: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return ExitCode.Internal;
+  }
+}

@@ -1,0 +1,90 @@
+// Folds a run's events into the one result object `--json` prints and the server will store.
+import type { JobConclusion, RunEventName, RunEvents, StepConclusion, StopReason } from "./events.js";
+
+export interface StepSummary {
+  id: string;
+  name: string;
+  outcome: StepConclusion;
+  conclusion: StepConclusion;
+  durationMs: number;
+  message?: string;
+}
+
+export interface JobSummary {
+  jobId: string;
+  key: string;
+  name: string;
+  matrix?: Record<string, unknown>;
+  conclusion: JobConclusion;
+  continuedOnError: boolean;
+  outputs: Record<string, string>;
+  durationMs: number;
+  reason?: StopReason;
+  message?: string;
+  steps: StepSummary[];
+}
+
+export interface RunResult {
+  runId: string;
+  workflow: string;
+  conclusion: JobConclusion;
+  startedAt: string;
+  durationMs: number;
+  jobs: JobSummary[];
+}
+
+type Recorded = "job:finished" | "step:finished";
+
+/** `jobOrder` is the workflow's job ids as written: the result lists jobs in that order, then by matrix index. */
+export function collectRunResult(runId: string, workflow: string, jobOrder: string[]) {
+  const started = Date.now();
+  const jobs: JobSummary[] = [];
+  const steps = new Map<string, StepSummary[]>();
+  const events: RunEventName[] = ["job:finished", "step:finished"] satisfies Recorded[];
+  const order = new Map<string, number>();
+  const listener = (payload: RunEvents[Recorded]) => {
+    if ("step" in payload) {
+      const list = steps.get(payload.step.job.key) ?? [];
+      const { step, outcome, conclusion, durationMs, message } = payload;
+      list.push({
+        id: step.id,
+        name: step.name,
+        outcome,
+        conclusion,
+        durationMs,
+        ...(message ? { message } : {}),
+      });
+      steps.set(step.job.key, list);
+      return;
+    }
+    const { job, conclusion, outputs, durationMs, reason, message, continuedOnError } = payload;
+    order.set(job.key, jobOrder.indexOf(job.jobId) * 1000 + job.index);
+    jobs.push({
+      jobId: job.jobId,
+      key: job.key,
+      name: job.name,
+      ...(job.matrix ? { matrix: job.matrix } : {}),
+      conclusion,
+      continuedOnError: continuedOnError ?? false,
+      outputs,
+      durationMs,
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+      steps: steps.get(job.key) ?? [],
+    });
+  };
+  return {
+    events,
+    listener,
+    finish(conclusion: JobConclusion): RunResult {
+      return {
+        runId,
+        workflow,
+        conclusion,
+        startedAt: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        jobs: jobs.sort((a, b) => order.get(a.key)! - order.get(b.key)!),
+      };
+    },
+  };
+}

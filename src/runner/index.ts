@@ -1,0 +1,26 @@
+// The runner's public surface: other modules import only from here.
+export type * from "./types.js";
+export { HostExecutor, killGracePeriodMs, type HostExecutorOptions } from "./executors/host-executor.js";
+export { DryRunExecutor } from "./executors/dry-run-executor.js";
+export { runScriptStep, type ScriptStepSpec } from "./run-script-step.js";
+export { Masker, minimumMaskLength } from "./masker.js";
+export { LineSplitter } from "./line-splitter.js";
+export { hashFiles, hashFilesTimeoutMs } from "./hash-files.js";
+export { resolveShell, getScriptExtension, fixUpScript, splitArguments } from "./shell.js";
+export type { ResolvedShell, ShellResolution, WhichFunction } from "./shell.js";
+export { findExecutable } from "./find-executable.js";
+export {
+  createEnvFiles,
+  envFileKinds,
+  getEnvFileVariables,
+  parseKeyValueFile,
+  parsePathFile,
+  readEnvFile,
+  removeEnvFiles,
+  stepSummaryLimitBytes,
+} from "./env-files.js";
+export type { EnvFileKind, EnvFilePaths, EnvFileProblem, KeyValueParse } from "./env-files.js";
+export { parseWorkflowCommand, WorkflowCommandReader, workflowCommandNames } from "./workflow-commands.js";
+export type { ReadLine, WorkflowCommand, WorkflowCommandName } from "./workflow-commands.js";
+export { OutputProcessor, type OutputProcessorOptions } from "./output-processor.js";
+export { RunnerError, runnerErrorCodes, type RunnerErrorCode } from "./runner-error.js";

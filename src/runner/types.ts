@@ -1,0 +1,88 @@
+// The runner's public types: how the engine hands a step to a runner and what comes back.
+
+/** One line of output after workflow commands were interpreted and secrets masked. */
+export interface LogLine {
+  stream: "stdout" | "stderr" | "system";
+  text: string;
+  /** Set for `::group::` (start, text is the title) and `::endgroup::` (end). */
+  group?: "start" | "end";
+  annotation?: Annotation;
+  /** `::debug::` lines; shown only when step debug logging is on. */
+  debug?: boolean;
+}
+
+export interface Annotation {
+  level: "error" | "warning" | "notice";
+  message: string;
+  title?: string;
+  file?: string;
+  line?: number;
+  endLine?: number;
+  col?: number;
+  endColumn?: number;
+}
+
+/** What a process run by an executor looks like to the executor. */
+export interface ExecSpec {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Aborting kills the whole process group (TERM, grace period, then KILL). */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  /** The signal that ended the process, if any. */
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
+/** The directories a job runs in; the executor decides where they live. */
+export interface JobDirectories {
+  workspace: string;
+  /** RUNNER_TEMP: emptied per job. */
+  temp: string;
+  /** Per-job scratch for env files and scripts; never the user's workspace. */
+  fileCommands: string;
+  toolCache: string;
+}
+
+export interface PrepareJobSpec {
+  runId: string;
+  jobKey: string;
+  /** Use this directory as the workspace instead of a fresh one (`hangar run` on a checkout). */
+  workspace?: string;
+}
+
+/** Where and how processes run: host, sandbox or microVM. The engine never knows which. */
+export interface Executor {
+  readonly name: string;
+  prepare(spec: PrepareJobSpec): Promise<JobDirectories>;
+  exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult>;
+  cleanup(dirs: JobDirectories): Promise<void>;
+}
+
+export type StepOutcome = "success" | "failure" | "cancelled" | "skipped";
+
+/** What running one step changed, for the engine to fold into the job's state. */
+export interface StepResult {
+  outcome: StepOutcome;
+  exitCode: number | null;
+  timedOut: boolean;
+  outputs: Record<string, string>;
+  /** GITHUB_ENV additions, applied to later steps. */
+  env: Record<string, string>;
+  /** GITHUB_PATH additions, prepended for later steps (latest first). */
+  path: string[];
+  /** GITHUB_STATE / save-state values for the action's post step. */
+  state: Record<string, string>;
+  /** GITHUB_STEP_SUMMARY markdown, already masked. */
+  summary: string;
+  annotations: Annotation[];
+  /** Our own breakage (could not spawn ...), never the user's failure. */
+  error?: string;
+}

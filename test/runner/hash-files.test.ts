@@ -1,0 +1,63 @@
+// Tests for the runner: hashFiles() against real files, compared with an independently computed digest.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { hashFiles, RunnerError } from "../../src/runner/index.js";
+
+/** GitHub's documented algorithm, computed independently: sha256 over the files' sha256 digests. */
+function expectedHash(...contents: string[]): string {
+  const outer = createHash("sha256");
+  for (const content of contents) outer.update(createHash("sha256").update(content).digest());
+  return outer.digest("hex");
+}
+
+async function withWorkspace(body: (workspace: string, outside: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), "hangar-hash-test-"));
+  const workspace = join(root, "ws");
+  const outside = join(root, "outside");
+  await mkdir(join(workspace, "sub", "deep"), { recursive: true });
+  await mkdir(outside);
+  await writeFile(join(workspace, "package-lock.json"), "lock v1");
+  await writeFile(join(workspace, "sub", "deep", "b.txt"), "bee");
+  await writeFile(join(workspace, "sub", "c.md"), "sea");
+  await writeFile(join(outside, "secret.txt"), "outside");
+  try {
+    await body(workspace, outside);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+test("relative patterns resolve against the workspace and hash matched files in pattern order", async () => {
+  await withWorkspace(async (workspace) => {
+    assert.equal(await hashFiles(workspace, ["**/package-lock.json"]), expectedHash("lock v1"));
+    assert.equal(
+      await hashFiles(workspace, ["sub/**/*.txt", "package-lock.json"]),
+      expectedHash("bee", "lock v1"),
+    );
+    assert.equal(await hashFiles(workspace, ["package-lock.json\nsub/c.md"]), expectedHash("lock v1", "sea"));
+  });
+});
+
+test("negated patterns exclude, directories are skipped, no match gives an empty string", async () => {
+  await withWorkspace(async (workspace) => {
+    assert.equal(await hashFiles(workspace, ["sub/**", "!sub/c.md"]), expectedHash("bee"));
+    assert.equal(await hashFiles(workspace, ["**/*.none"]), "");
+  });
+});
+
+test("files outside the workspace are ignored; symlinks are followed only when asked", async () => {
+  await withWorkspace(async (workspace, outside) => {
+    assert.equal(await hashFiles(workspace, [join(outside, "secret.txt")]), "");
+    await symlink(outside, join(workspace, "linked"));
+    assert.equal(await hashFiles(workspace, ["linked/**"]), "");
+    assert.equal(
+      await hashFiles(workspace, ["--follow-symbolic-links", "linked/**"]),
+      expectedHash("outside"),
+    );
+    await assert.rejects(hashFiles(workspace, ["--bogus", "x"]), RunnerError);
+  });
+});

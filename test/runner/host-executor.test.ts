@@ -1,0 +1,146 @@
+// Tests for the runner: HostExecutor with real processes: directories, streaming, spawn failure, group kill on timeout and abort.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { HostExecutor, RunnerError } from "../../src/runner/index.js";
+import { isProcessAlive } from "./step-fixture.js";
+
+async function withExecutor(body: (executor: HostExecutor, baseDir: string) => Promise<void>): Promise<void> {
+  const baseDir = await mkdtemp(join(tmpdir(), "hangar-executor-test-"));
+  try {
+    await body(new HostExecutor({ baseDir }), baseDir);
+  } finally {
+    await rm(baseDir, { recursive: true, force: true });
+  }
+}
+
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+
+test("prepare creates per-job dirs; cleanup removes them but never a given workspace", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    const fresh = await executor.prepare({ runId: "r/1", jobKey: "build (a, b)" });
+    for (const dir of Object.values(fresh)) assert.ok((await stat(dir)).isDirectory(), dir);
+    assert.ok(fresh.temp.startsWith(baseDir));
+    await executor.cleanup(fresh);
+    assert.equal(existsSync(fresh.workspace), false);
+    assert.equal(existsSync(fresh.temp), false);
+
+    const workspace = await mkdtemp(join(baseDir, "checkout-"));
+    const given = await executor.prepare({ runId: "r", jobKey: "j", workspace });
+    assert.equal(given.workspace, workspace);
+    await executor.cleanup(given);
+    assert.equal(existsSync(workspace), true);
+    assert.equal(existsSync(given.fileCommands), false);
+  });
+});
+
+test("exec streams output, passes cwd and exactly the given env, reports the exit code", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    const chunks: string[] = [];
+    const result = await executor.exec(
+      {
+        command: "sh",
+        args: ["-c", 'echo "$PWD:$GREETING:${HOME:-unset}"; echo err >&2; exit 3'],
+        cwd: baseDir,
+        env: { ...env, GREETING: "hi" },
+      },
+      (chunk, stream) => chunks.push(`${stream}:${chunk.toString()}`),
+    );
+    assert.deepEqual(result, { exitCode: 3, signal: null, timedOut: false, cancelled: false });
+    assert.ok(chunks.includes(`stdout:${baseDir}:hi:unset\n`), chunks.join("|"));
+    assert.ok(chunks.includes("stderr:err\n"));
+  });
+});
+
+test("a command that cannot start rejects with RUNNER_SPAWN_FAILED", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    await assert.rejects(
+      executor.exec({ command: "/nonexistent/hangar-shell", args: [], cwd: baseDir, env }, () => {}),
+      (error: unknown) =>
+        error instanceof RunnerError &&
+        error.code === "RUNNER_SPAWN_FAILED" &&
+        /hangar-shell/.test(error.message),
+    );
+  });
+});
+
+test("timeout kills the whole process group, including a background child holding the pipes", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    let output = "";
+    const result = await executor.exec(
+      {
+        command: "bash",
+        args: ["-c", "sleep 1000 & echo child=$!; wait"],
+        cwd: baseDir,
+        env,
+        timeoutMs: 1500,
+      },
+      (chunk) => (output += chunk.toString()),
+    );
+    assert.equal(result.timedOut, true);
+    assert.equal(result.cancelled, false);
+    assert.equal(result.exitCode, null);
+    const pid = Number(/child=(\d+)/.exec(output)?.[1]);
+    assert.ok(pid > 0, output);
+    assert.equal(isProcessAlive(pid), false, `background sleep ${pid} survived`);
+  });
+});
+
+test("a group that ignores SIGTERM is killed with SIGKILL after the grace period", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    const controller = new AbortController();
+    let output = "";
+    const result = await executor.exec(
+      {
+        command: "bash",
+        args: ["-c", "trap '' TERM; sleep 1000 & echo child=$!; wait"],
+        cwd: baseDir,
+        env,
+        signal: controller.signal,
+      },
+      (chunk) => {
+        output += chunk.toString();
+        if (output.includes("\n")) controller.abort();
+      },
+    );
+    assert.equal(result.cancelled, true);
+    assert.equal(result.signal, "SIGKILL");
+    assert.equal(isProcessAlive(Number(/child=(\d+)/.exec(output)?.[1])), false);
+  });
+});
+
+test("an already aborted signal starts nothing", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    const marker = join(baseDir, "ran");
+    const result = await executor.exec(
+      { command: "sh", args: ["-c", `touch ${marker}`], cwd: baseDir, env, signal: AbortSignal.abort() },
+      () => {},
+    );
+    assert.equal(result.cancelled, true);
+    assert.equal(existsSync(marker), false);
+  });
+});
+
+test("a process that escaped the group cannot keep a timed-out exec waiting on its pipes", async () => {
+  await withExecutor(async (executor, baseDir) => {
+    let output = "";
+    const result = await executor.exec(
+      {
+        command: "bash",
+        args: ["-c", "setsid sh -c 'echo escaped=$$; exec sleep 1000' & wait"],
+        cwd: baseDir,
+        env,
+        timeoutMs: 1000,
+      },
+      (chunk) => (output += chunk.toString()),
+    );
+    const pid = Number(/escaped=(\d+)/.exec(output)?.[1]);
+    assert.ok(pid > 0, output);
+    // It left the process group, so the executor could not kill it; the test must.
+    process.kill(pid, "SIGKILL");
+    assert.equal(result.timedOut, true);
+  });
+});
