@@ -48,6 +48,8 @@ export interface JobInstanceSpec {
   masker: Masker;
   /** Aborted when the run is cancelled or a fail-fast sibling failed. */
   signal: AbortSignal;
+  /** Aborted by a second cancel: even always() steps stop. */
+  forceSignal: AbortSignal;
   baseEnv: Record<string, string>;
   runnerName: string;
   stepDebug: boolean;
@@ -68,6 +70,8 @@ interface StepState {
 }
 
 const defaultJobTimeoutMinutes = 360;
+/** How long each step that runs after a cancel (always(), cancelled()) may take. */
+const afterCancelDeadlineMs = 5 * 60_000;
 
 export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstanceResult> {
   const { job, workflow } = spec;
@@ -152,8 +156,10 @@ export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstance
           continueOnError = step.continueOnError
             ? isTruthy(await evaluate(step.continueOnError, withEnvContexts))
             : false;
-          // Steps that run after a cancel (always(), cancelled()) get a fresh signal bounded by the job timeout.
-          const stepSignal = stopSignal.aborted ? jobTimeout : stopSignal;
+          // Steps that still run after a cancel or timeout (always(), cancelled()) get a fresh, bounded deadline.
+          const stepSignal = stopSignal.aborted
+            ? AbortSignal.any([spec.forceSignal, AbortSignal.timeout(afterCancelDeadlineMs)])
+            : stopSignal;
           result = await executeStep(step, stepRef, withEnvContexts, stepEnv, stepSignal);
         }
       } catch (error) {

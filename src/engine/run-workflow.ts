@@ -69,6 +69,7 @@ interface JobOutcome {
 export function runWorkflow(workflow: WorkflowModel, options: RunOptions): RunHandle {
   const listeners = new Map<RunEventName, ((payload: never) => void)[]>();
   const cancelController = new AbortController();
+  const forceController = new AbortController();
   const emit = <E extends RunEventName>(event: E, payload: RunEvents[E]) => {
     for (const listener of listeners.get(event) ?? []) (listener as RunEventListener<E>)(payload);
   };
@@ -84,7 +85,7 @@ export function runWorkflow(workflow: WorkflowModel, options: RunOptions): RunHa
   const result = (async () => {
     // Listeners are attached synchronously by the caller before the first event goes out.
     await Promise.resolve();
-    const conclusion = await executeRun(workflow, options, cancelController.signal, emit);
+    const conclusion = await executeRun(workflow, options, cancelController.signal, forceController.signal, emit);
     emit("run:finished", { runId, conclusion });
     return recorder.finish(conclusion);
   })();
@@ -95,7 +96,8 @@ export function runWorkflow(workflow: WorkflowModel, options: RunOptions): RunHa
       list.push(listener as (payload: never) => void);
       listeners.set(event, list);
     },
-    cancel: () => cancelController.abort(),
+    // A second cancel stops the steps that run after a cancel, too.
+    cancel: () => (cancelController.signal.aborted ? forceController : cancelController).abort(),
     result,
   };
 }
@@ -104,6 +106,7 @@ async function executeRun(
   workflow: WorkflowModel,
   options: RunOptions,
   cancelSignal: AbortSignal,
+  forceSignal: AbortSignal,
   emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void,
 ): Promise<JobConclusion> {
   const masker = new Masker();
@@ -255,6 +258,7 @@ async function executeRun(
                 workspace: options.workspace,
                 masker,
                 signal,
+                forceSignal,
                 baseEnv: options.baseEnv ?? {},
                 runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
                 stepDebug: options.stepDebug ?? false,

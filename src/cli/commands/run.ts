@@ -180,8 +180,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       showDebug: values.debug ?? false,
     });
     const onSignal = () => handle.cancel();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     results.push(await handle.result);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
