@@ -1,5 +1,6 @@
 // Folds a run's events into the one result object `--json` prints and the server will store.
-import type { JobConclusion, RunEventName, RunEvents, StepConclusion, StopReason } from "./events.js";
+import type { JobConclusion, StepConclusion, StopReason } from "../runner/index.js";
+import type { RunEventName, RunEvents } from "./events.js";
 
 export interface StepSummary {
   id: string;

@@ -14,23 +14,22 @@ import {
   type MatrixValue,
   type WorkflowModel,
 } from "../workflow/index.js";
-import { Masker, type Executor } from "../runner/index.js";
-import type {
-  JobConclusion,
-  JobRef,
-  RunEventListener,
-  RunEventName,
-  RunEvents,
-  StopReason,
-} from "./events.js";
-import { buildGithubContext, type RunIdentity, type TriggeringEvent } from "./github-context.js";
 import {
+  buildGithubContext,
   EvaluationFailure,
   evaluateIf,
   evaluateOrFail,
+  Masker,
   runJobInstance,
+  type Executor,
+  type JobConclusion,
   type JobInstanceResult,
-} from "./run-job.js";
+  type JobRef,
+  type RunIdentity,
+  type StopReason,
+  type TriggeringEvent,
+} from "../runner/index.js";
+import type { RunEventListener, RunEventName, RunEvents } from "./events.js";
 import { Semaphore } from "./semaphore.js";
 import { collectRunResult, type RunResult } from "./run-result.js";
 
@@ -85,7 +84,13 @@ export function runWorkflow(workflow: WorkflowModel, options: RunOptions): RunHa
   const result = (async () => {
     // Listeners are attached synchronously by the caller before the first event goes out.
     await Promise.resolve();
-    const conclusion = await executeRun(workflow, options, cancelController.signal, forceController.signal, emit);
+    const conclusion = await executeRun(
+      workflow,
+      options,
+      cancelController.signal,
+      forceController.signal,
+      emit,
+    );
     emit("run:finished", { runId, conclusion });
     return recorder.finish(conclusion);
   })();
@@ -262,7 +267,7 @@ async function executeRun(
                 baseEnv: options.baseEnv ?? {},
                 runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
                 stepDebug: options.stepDebug ?? false,
-                emit,
+                emit: (event, payload) => emit(event, payload as RunEvents[typeof event]),
               });
             } catch (error) {
               if (!(error instanceof EvaluationFailure)) throw error;

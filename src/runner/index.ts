@@ -24,3 +24,13 @@ export { parseWorkflowCommand, WorkflowCommandReader, workflowCommandNames } fro
 export type { ReadLine, WorkflowCommand, WorkflowCommandName } from "./workflow-commands.js";
 export { OutputProcessor, type OutputProcessorOptions } from "./output-processor.js";
 export { RunnerError, runnerErrorCodes, type RunnerErrorCode } from "./runner-error.js";
+export { runJobInstance, EvaluationFailure, evaluateIf, evaluateOrFail } from "./run-job.js";
+export type { JobInstanceSpec, JobInstanceResult } from "./run-job.js";
+export type * from "./job-events.js";
+export { buildGithubContext, buildRunnerContext, buildDefaultVariables } from "./github-context.js";
+export type {
+  RunIdentity,
+  TriggeringEvent,
+  RepositoryIdentity,
+  GithubContextInput,
+} from "./github-context.js";

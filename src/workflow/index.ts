@@ -15,7 +15,8 @@ export { ancestorsOf, stageJobs } from "./needs-graph.js";
 export { validateDispatchInputs } from "./dispatch-inputs.js";
 export { expandMatrix } from "./matrix.js";
 export type { Combination, MatrixExpansion, MatrixValue } from "./matrix.js";
-export { matchEvent, matchesFilter, matchesPattern } from "./triggers/index.js";
+export { matchEvent, matchesFilter, matchesPattern, refForEvent } from "./triggers/index.js";
+export type { EventRef } from "./triggers/index.js";
 export type { TriggerDecision, TriggerEvent } from "./triggers/index.js";
 export {
   checkExpressionSyntax,

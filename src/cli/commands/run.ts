@@ -7,6 +7,7 @@ import {
   formatDiagnostic,
   loadWorkflow,
   matchEvent,
+  refForEvent,
   stageJobs,
   validateDispatchInputs,
   type ExpressionValue,
@@ -88,9 +89,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const payload = values["event-path"]
     ? await readPayload(values["event-path"])
     : defaultPayload(eventName, git, inputsGiven);
-  const sha = String(payload["after"] ?? nestedString(payload, "pull_request", "head", "sha") ?? git.sha);
-  const ref =
-    typeof payload["ref"] === "string" && payload["ref"].startsWith("refs/") ? payload["ref"] : git.ref;
+  const { sha, ref } = refForEvent(eventName, payload, { sha: git.sha, ref: git.ref });
   const before = typeof payload["before"] === "string" ? payload["before"] : git.parent;
   const changedFiles = await readChangedFiles(repoDir, before, sha);
 
@@ -275,15 +274,6 @@ function defaultPayload(
   }
   if (eventName === "workflow_dispatch") return { ref: git.ref, inputs, repository, sender };
   return { repository, sender };
-}
-
-function nestedString(value: Record<string, ExpressionValue>, ...keys: string[]): string | undefined {
-  let current: ExpressionValue | undefined = value;
-  for (const key of keys) {
-    if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
-    current = current[key];
-  }
-  return typeof current === "string" ? current : undefined;
 }
 
 function selectedIds(workflow: WorkflowModel, only: string[] | undefined): Set<string> {

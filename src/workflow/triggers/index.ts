@@ -4,3 +4,4 @@ export type { CompiledPattern, FilterLists, PatternCompilation } from "./filter-
 export { matchEvent } from "./match-event.js";
 export type { TriggerDecision, TriggerEvent } from "./match-event.js";
 export { defaultActivityTypes } from "./activity-types.js";
+export { refForEvent, type EventRef } from "./event-ref.js";

@@ -60,7 +60,7 @@ export function buildGithubContext(input: GithubContextInput): Record<string, Ex
     event_path: input.eventPath,
     job: input.jobId,
     ref,
-    ref_name: ref.replace(/^refs\/(heads|tags)\//, ""),
+    ref_name: ref.replace(/^refs\/(heads|tags|pull)\//, ""),
     ref_protected: false,
     ref_type: refType,
     repository,

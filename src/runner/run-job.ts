@@ -1,4 +1,5 @@
 // Runs one job instance (one matrix combination) step by step; owns the step loop, step contexts and job outputs.
+// It lives in the runner because a remote runner runs whole jobs with no engine or database behind it.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
@@ -14,16 +15,18 @@ import {
   type StepModel,
   type WorkflowModel,
 } from "../workflow/index.js";
-import {
-  hashFiles,
-  runScriptStep,
-  type Executor,
-  type JobDirectories,
-  type LogLine,
-  type Masker,
-  type StepResult,
-} from "../runner/index.js";
-import type { JobConclusion, JobRef, RunEvents, StepConclusion, StepRef, StopReason } from "./events.js";
+import { hashFiles } from "./hash-files.js";
+import { runScriptStep } from "./run-script-step.js";
+import type { Masker } from "./masker.js";
+import type { Executor, JobDirectories, LogLine, StepResult } from "./types.js";
+import type {
+  EmitJobEvent,
+  JobConclusion,
+  JobRef,
+  StepConclusion,
+  StepRef,
+  StopReason,
+} from "./job-events.js";
 import {
   buildDefaultVariables,
   buildGithubContext,
@@ -53,7 +56,7 @@ export interface JobInstanceSpec {
   baseEnv: Record<string, string>;
   runnerName: string;
   stepDebug: boolean;
-  emit: <E extends keyof RunEvents>(event: E, payload: RunEvents[E]) => void;
+  emit: EmitJobEvent;
 }
 
 export interface JobInstanceResult {
@@ -197,10 +200,17 @@ export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstance
       steps: stepsContext(steps),
       job: { status: finalStatus },
     };
-    const outputs = maskValues(spec.masker, await evaluateStringMap(job.outputs, outputContexts, evaluate));
+    const outputs = await evaluateStringMap(job.outputs, outputContexts, evaluate);
+    for (const [name, value] of Object.entries(outputs)) {
+      // Per docs "Passing information between jobs": outputs containing secrets are redacted and not sent on.
+      if (spec.masker.mask(value) === value) continue;
+      delete outputs[name];
+      emitSystemLine(spec, undefined, `Skip output '${name}' since it may contain secret.`);
+    }
+    // Like GitHub's runner, a job past its timeout-minutes ends cancelled, not failed.
     if (jobTimeout.aborted) {
       return {
-        conclusion: "failure",
+        conclusion: "cancelled",
         outputs,
         reason: "timed_out",
         message: `the job exceeded its timeout-minutes (${timeoutMinutes})`,
@@ -351,10 +361,6 @@ export async function evaluateStringMap(
     for (const [key, entry] of Object.entries(value)) result[key] = toDisplayString(entry);
   }
   return result;
-}
-
-function maskValues(masker: Masker, values: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, masker.mask(value)]));
 }
 
 function emitSystemLine(spec: JobInstanceSpec, step: StepRef | undefined, text: string): void {

@@ -1,0 +1,41 @@
+// What a job reports while it runs: the step and log events a runner emits. Contract: names and payloads.
+import type { LogLine } from "./types.js";
+
+export type JobConclusion = "success" | "failure" | "cancelled" | "skipped";
+export type StepConclusion = JobConclusion;
+
+/** Why a job stopped other than by its own steps. Contract: a closed set; adding one is an API change. */
+export type StopReason = "cancelled" | "timed_out" | "dependency_failed" | "fail_fast" | "executor_error";
+
+export interface JobRef {
+  /** The workflow's job id. */
+  jobId: string;
+  /** Unique per job instance: the job id plus matrix values, e.g. `test (20, linux)`. */
+  key: string;
+  /** Display name after evaluation. */
+  name: string;
+  matrix?: Record<string, unknown>;
+  /** `strategy.job-index`: the instance's place in its matrix (0 without one). */
+  index: number;
+}
+
+export interface StepRef {
+  job: JobRef;
+  index: number;
+  id: string;
+  name: string;
+}
+
+export interface JobEvents {
+  "step:started": { step: StepRef };
+  "step:finished": {
+    step: StepRef;
+    outcome: StepConclusion;
+    conclusion: StepConclusion;
+    durationMs: number;
+    message?: string;
+  };
+  "log:line": { job: JobRef; step?: StepRef; line: LogLine };
+}
+
+export type EmitJobEvent = <E extends keyof JobEvents>(event: E, payload: JobEvents[E]) => void;
