@@ -85,6 +85,7 @@ async function runOnce(workflow: WorkflowModel, executor: HostExecutor, workspac
   const handle = runWorkflow(workflow, {
     executor,
     workspace,
+    dataDir: workspace,
     identity: {
       runId: newRunId(),
       runNumber: 1,

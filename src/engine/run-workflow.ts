@@ -42,6 +42,10 @@ export interface RunOptions {
   secrets?: Record<string, string>;
   /** Run in this directory instead of a fresh workspace per job. */
   workspace?: string;
+  /** The git repository actions/checkout reads from. */
+  sourceRepository?: string;
+  /** Hangar's data directory: action store, artifacts, caches. */
+  dataDir: string;
   /** Only these jobs (and the jobs they need, so that `needs` outputs exist). */
   jobs?: string[];
   /** Job instances running at once; defaults to the number of cores. */
@@ -261,6 +265,8 @@ async function executeRun(
                 workflowEnv,
                 executor: options.executor,
                 workspace: options.workspace,
+                sourceRepository: options.sourceRepository,
+                dataDir: options.dataDir,
                 masker,
                 signal,
                 forceSignal,

@@ -24,7 +24,8 @@ export { parseWorkflowCommand, WorkflowCommandReader, workflowCommandNames } fro
 export type { ReadLine, WorkflowCommand, WorkflowCommandName } from "./workflow-commands.js";
 export { OutputProcessor, type OutputProcessorOptions } from "./output-processor.js";
 export { RunnerError, runnerErrorCodes, type RunnerErrorCode } from "./runner-error.js";
-export { runJobInstance, EvaluationFailure, evaluateIf, evaluateOrFail } from "./run-job.js";
+export { runJobInstance } from "./run-job.js";
+export { EvaluationFailure, evaluateIf, evaluateOrFail } from "./evaluation.js";
 export type { JobInstanceSpec, JobInstanceResult } from "./run-job.js";
 export type * from "./job-events.js";
 export { buildGithubContext, buildRunnerContext, buildDefaultVariables } from "./github-context.js";
@@ -34,3 +35,4 @@ export type {
   RepositoryIdentity,
   GithubContextInput,
 } from "./github-context.js";
+export { defaultDataDir } from "./data-dir.js";

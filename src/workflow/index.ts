@@ -1,5 +1,6 @@
 // The workflow module's public surface: load and validate workflows, evaluate expressions, match triggers, expand matrices.
 export { loadWorkflow, rangeOf } from "./load-workflow.js";
+export { loadCompositeSteps, type ActionStepsResult } from "./load-action-steps.js";
 export type {
   JobModel,
   LoadResult,

@@ -178,7 +178,7 @@ function readJob(file: string, job: Job, token: MappingToken, diagnostics: Diagn
   };
 }
 
-function readStep(file: string, step: Step, token: MappingToken): StepModel | undefined {
+export function readStep(file: string, step: Step, token: MappingToken): StepModel | undefined {
   if (!("run" in step) && !("uses" in step)) return undefined;
   const withToken = token.find("with");
   return {
@@ -229,7 +229,7 @@ function at(file: string, range: SourceRange | undefined, code: DiagnosticCode, 
   };
 }
 
-function toDiagnostic(file: string, error: TemplateValidationError): Diagnostic {
+export function toDiagnostic(file: string, error: TemplateValidationError): Diagnostic {
   // YAML errors carry no "(Line: …)" prefix; their text repeats the position and a source excerpt we drop.
   const isYamlError = error.prefix === file || (error.prefix === undefined && !error.range);
   const message = isYamlError

@@ -13,7 +13,7 @@ import {
   type ExpressionValue,
   type WorkflowModel,
 } from "../../workflow/index.js";
-import { DryRunExecutor, HostExecutor, type Executor } from "../../runner/index.js";
+import { defaultDataDir, DryRunExecutor, HostExecutor, type Executor } from "../../runner/index.js";
 import { newRunId, runWorkflow, type RunResult } from "../../engine/index.js";
 import { readChangedFiles, readGitInfo } from "../git-info.js";
 import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js";
@@ -36,6 +36,7 @@ Options:
       --env-file F        extra environment variables for every step, from a dotenv file
       --label-map L=EXEC  run jobs whose runs-on includes label L with executor EXEC (only: host)
       --max-parallel N    job instances at once (default: number of cores)
+      --data-dir DIR      action store, artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
       --list              list the jobs that would run, then exit
       --graph             show the jobs as stages of the needs graph, then exit
       --dry-run           plan and evaluate everything, run no process
@@ -61,6 +62,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       "env-file": { type: "string" },
       "label-map": { type: "string", multiple: true },
       "max-parallel": { type: "string" },
+      "data-dir": { type: "string" },
       list: { type: "boolean" },
       graph: { type: "boolean" },
       "dry-run": { type: "boolean" },
@@ -168,6 +170,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       vars: parsePairs(values.var ?? [], "--var"),
       secrets,
       workspace: repoDir,
+      sourceRepository: repoDir,
+      dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
       jobs: values.job,
       maxParallel,
       baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },

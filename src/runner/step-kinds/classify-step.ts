@@ -1,0 +1,34 @@
+// Picks the kind of a step from what it says: a pure function of `run`/`uses`, no file access.
+
+/** Actions hangar implements natively so that the common workflow runs offline and fast. */
+export const builtinActions = [
+  "actions/checkout",
+  "actions/upload-artifact",
+  "actions/download-artifact",
+  "actions/cache",
+  "actions/cache/restore",
+  "actions/cache/save",
+  "actions/setup-node",
+  "actions/setup-python",
+] as const;
+
+export type BuiltinAction = (typeof builtinActions)[number];
+
+export type StepKind =
+  | { kind: "script" }
+  | { kind: "local-action"; path: string }
+  | { kind: "remote-action"; uses: string }
+  | { kind: "docker"; image: string }
+  | { kind: "builtin"; action: BuiltinAction; ref: string };
+
+export function classifyStep(step: { run?: unknown; uses?: string }): StepKind {
+  if (step.uses === undefined) return { kind: "script" };
+  const uses = step.uses.trim();
+  if (uses.startsWith("docker://")) return { kind: "docker", image: uses.slice("docker://".length) };
+  if (uses.startsWith("./") || uses.startsWith("../")) return { kind: "local-action", path: uses };
+  const at = uses.lastIndexOf("@");
+  const name = (at === -1 ? uses : uses.slice(0, at)).toLowerCase();
+  const builtin = builtinActions.find((b) => b === name);
+  if (builtin) return { kind: "builtin", action: builtin, ref: at === -1 ? "" : uses.slice(at + 1) };
+  return { kind: "remote-action", uses };
+}

@@ -1,0 +1,28 @@
+// Runs one step by its kind: the dispatcher between the step loop and the step kinds.
+import { failedStepResult } from "../step-result.js";
+import type { StepResult } from "../types.js";
+import { runCheckout } from "./builtin/checkout.js";
+import { classifyStep } from "./classify-step.js";
+import { runScriptKind } from "./script-step.js";
+import type { StepRun } from "./step-kind.js";
+
+const noContainerEngine =
+  "hangar has no container engine on this machine, so Docker actions and `docker://` steps cannot run; " +
+  "run this job on a runner whose executor provides one";
+
+export async function runStepKind(run: StepRun): Promise<StepResult> {
+  const kind = classifyStep(run.step);
+  const where = `${run.job.file}:${run.step.range.start.line}:${run.step.range.start.column}`;
+  switch (kind.kind) {
+    case "script":
+      return runScriptKind(run);
+    case "docker":
+      return failedStepResult(`${where}: 'uses: ${run.step.uses}': ${noContainerEngine}`);
+    case "builtin":
+      if (kind.action === "actions/checkout") return runCheckout(run);
+      return failedStepResult(`${where}: '${kind.action}' is not supported yet`);
+    case "local-action":
+    case "remote-action":
+      return failedStepResult(`${where}: 'uses: ${run.step.uses}' steps are not supported yet`);
+  }
+}
