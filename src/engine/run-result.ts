@@ -59,7 +59,8 @@ export function collectRunResult(runId: string, workflow: string, jobOrder: stri
       return;
     }
     const { job, conclusion, outputs, durationMs, reason, message, continuedOnError } = payload;
-    order.set(job.key, jobOrder.indexOf(job.jobId) * 1000 + job.index);
+    // Job ids have no spaces, so a key's first word is its top-level job (the caller, for called jobs).
+    order.set(job.key, jobOrder.indexOf(job.key.split(" ")[0]!) * 1000 + job.index);
     jobs.push({
       jobId: job.jobId,
       key: job.key,
@@ -84,7 +85,7 @@ export function collectRunResult(runId: string, workflow: string, jobOrder: stri
         conclusion,
         startedAt: new Date(started).toISOString(),
         durationMs: Date.now() - started,
-        jobs: jobs.sort((a, b) => order.get(a.key)! - order.get(b.key)!),
+        jobs: jobs.sort((a, b) => order.get(a.key)! - order.get(b.key)! || a.key.localeCompare(b.key)),
       };
     },
   };

@@ -25,7 +25,7 @@ export type { ReadLine, WorkflowCommand, WorkflowCommandName } from "./workflow-
 export { OutputProcessor, type OutputProcessorOptions } from "./output-processor.js";
 export { RunnerError, runnerErrorCodes, type RunnerErrorCode } from "./runner-error.js";
 export { runJobInstance } from "./run-job.js";
-export { EvaluationFailure, evaluateIf, evaluateOrFail } from "./evaluation.js";
+export { EvaluationFailure, evaluateIf, evaluateOrFail, evaluateStringMap } from "./evaluation.js";
 export type { JobInstanceSpec, JobInstanceResult } from "./run-job.js";
 export type * from "./job-events.js";
 export { buildGithubContext, buildRunnerContext, buildDefaultVariables } from "./github-context.js";

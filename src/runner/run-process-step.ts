@@ -91,7 +91,10 @@ export async function runProcessStep(spec: ProcessStepSpec): Promise<StepResult>
       return { ...collectResult(processor, "cancelled", files), exitCode: exec.exitCode };
     }
     if (exec.timedOut) {
-      processor.reportSystem(`The action has timed out after ${formatDuration(spec.timeoutMs ?? 0)}.`, "error");
+      processor.reportSystem(
+        `The action has timed out after ${formatDuration(spec.timeoutMs ?? 0)}.`,
+        "error",
+      );
       return { ...collectResult(processor, "failure", files), exitCode: exec.exitCode, timedOut: true };
     }
     if (exec.exitCode !== 0) {

@@ -1,25 +1,12 @@
-// Running one `run:` step: script file, env files, shell, process, output processing, result. Knows nothing of expressions or job state.
+// Running one `run:` step: script file and shell, then the process through runProcessStep. Knows nothing of expressions or job state.
 import { randomUUID } from "node:crypto";
-import { rm, stat, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { EnvFileKind, EnvFilePaths } from "./env-files.js";
-import {
-  createEnvFiles,
-  envFileKinds,
-  getEnvFileVariables,
-  parseKeyValueFile,
-  parsePathFile,
-  readEnvFile,
-  removeEnvFiles,
-  stepSummaryLimitBytes,
-} from "./env-files.js";
 import { findExecutable } from "./find-executable.js";
-import { LineSplitter } from "./line-splitter.js";
 import type { Masker } from "./masker.js";
-import { OutputProcessor } from "./output-processor.js";
-import { RunnerError } from "./runner-error.js";
+import { failBeforeStart, runProcessStep } from "./run-process-step.js";
 import { fixUpScript, getScriptExtension, resolveShell } from "./shell.js";
-import type { ExecResult, Executor, JobDirectories, LogLine, StepResult } from "./types.js";
+import type { Executor, JobDirectories, LogLine, StepResult } from "./types.js";
 
 export interface ScriptStepSpec {
   /** Already interpolated by the engine. */
@@ -39,172 +26,19 @@ export interface ScriptStepSpec {
   stepDebug?: boolean;
 }
 
-/** GITHUB_ENV may not set these (runner: SetEnvFileCommand's block list). */
-const blockedEnvNames = ["NODE_OPTIONS"];
-
 /**
  * Runs a `run:` step (docs: "jobs.<job_id>.steps[*].run"). Resolves with the step's result; the
  * only rejection is a fault in hangar itself that is not a RunnerError (e.g. the disk is full).
  */
 export async function runScriptStep(spec: ScriptStepSpec): Promise<StepResult> {
-  const processor = new OutputProcessor({
-    masker: spec.masker,
-    onLine: spec.onLine,
-    stepDebug: spec.stepDebug,
-    workspace: spec.dirs.workspace,
-    allowUnsecureCommands: spec.env.ACTIONS_ALLOW_UNSECURE_COMMANDS?.trim().toLowerCase() === "true",
-  });
   const scriptPath = join(spec.dirs.fileCommands, `${randomUUID()}${getScriptExtension(spec.shell)}`);
   const shell = resolveShell(spec.shell, scriptPath, (command) => findExecutable(command, spec.env.PATH));
-  if ("error" in shell) {
-    processor.reportSystem(shell.error, "error");
-    return collectResult(processor, "failure");
-  }
-  if (!(await isDirectory(spec.workingDirectory))) {
-    processor.reportSystem(
-      `An error occurred trying to start process '${shell.command}' with working directory '${spec.workingDirectory}'. No such file or directory`,
-      "error",
-    );
-    return collectResult(processor, "failure");
-  }
+  if ("error" in shell) return failBeforeStart(spec, shell.error);
 
   await writeFile(scriptPath, fixUpScript(shell.shellName, spec.script), "utf8");
-  const envFiles = await createEnvFiles(spec.dirs.fileCommands);
   try {
-    const env = { ...spec.env, ...getEnvFileVariables(envFiles) };
-    processor.reportDebug([shell.command, ...shell.args].join(" "));
-    const splitters = {
-      stdout: new LineSplitter((line) => processor.processLine(line, "stdout")),
-      stderr: new LineSplitter((line) => processor.processLine(line, "stderr")),
-    };
-    let exec: ExecResult;
-    try {
-      exec = await spec.executor.exec(
-        {
-          command: shell.command,
-          args: shell.args,
-          cwd: spec.workingDirectory,
-          env,
-          signal: spec.signal,
-          timeoutMs: spec.timeoutMs,
-        },
-        (chunk, stream) => splitters[stream].push(chunk),
-      );
-    } catch (error) {
-      if (!(error instanceof RunnerError)) throw error;
-      processor.reportSystem(error.message, "error");
-      return { ...collectResult(processor, "failure"), error: error.message };
-    } finally {
-      splitters.stdout.end();
-      splitters.stderr.end();
-    }
-
-    // The runner processes file commands whatever the step's result (runner: ActionRunner's finally).
-    const files = await applyEnvFiles(envFiles, processor, spec.masker);
-    if (exec.cancelled) {
-      processor.reportSystem("The operation was canceled.", "error");
-      return { ...collectResult(processor, "cancelled", files), exitCode: exec.exitCode };
-    }
-    if (exec.timedOut) {
-      processor.reportSystem(
-        `The action has timed out after ${formatDuration(spec.timeoutMs ?? 0)}.`,
-        "error",
-      );
-      return { ...collectResult(processor, "failure", files), exitCode: exec.exitCode, timedOut: true };
-    }
-    if (exec.exitCode !== 0) {
-      processor.reportSystem(
-        exec.exitCode === null
-          ? `Process completed with signal ${exec.signal ?? "unknown"}.`
-          : `Process completed with exit code ${exec.exitCode}.`,
-        "error",
-      );
-    }
-    const isSuccess = exec.exitCode === 0 && !processor.hasCommandFailure && !files.hasProblem;
-    return { ...collectResult(processor, isSuccess ? "success" : "failure", files), exitCode: exec.exitCode };
+    return await runProcessStep({ ...spec, command: shell.command, args: shell.args });
   } finally {
-    await Promise.all([rm(scriptPath, { force: true }), removeEnvFiles(envFiles)]);
+    await rm(scriptPath, { force: true });
   }
-}
-
-interface FileResults {
-  outputs: Record<string, string>;
-  env: Record<string, string>;
-  state: Record<string, string>;
-  path: string[];
-  summary: string;
-  hasProblem: boolean;
-}
-
-/** Reads what the step wrote to its environment files; each file is processed on its own, as on GitHub. */
-async function applyEnvFiles(
-  paths: EnvFilePaths,
-  processor: OutputProcessor,
-  masker: Masker,
-): Promise<FileResults> {
-  const results: FileResults = { outputs: {}, env: {}, state: {}, path: [], summary: "", hasProblem: false };
-  const readPairs = async (kind: EnvFileKind, target: Record<string, string>): Promise<void> => {
-    const parsed = parseKeyValueFile(await readEnvFile(paths[kind]), envFileKinds[kind].variable);
-    for (const [name, value] of parsed.pairs) {
-      if (kind === "env" && blockedEnvNames.some((blocked) => blocked.toUpperCase() === name.toUpperCase())) {
-        processor.reportSystem(`Can't store ${name} output parameter using '$GITHUB_ENV' command.`, "error");
-        continue;
-      }
-      target[name] = value;
-    }
-    if (parsed.problem) {
-      const { file, line, message } = parsed.problem;
-      results.hasProblem = true;
-      processor.reportSystem(`Unable to process file command '${kind}' successfully.`, "error");
-      processor.reportSystem(`${file}:${line}: ${message}`, "error");
-    }
-  };
-  await readPairs("env", results.env);
-  await readPairs("output", results.outputs);
-  await readPairs("state", results.state);
-  results.path = parsePathFile(await readEnvFile(paths.path));
-
-  const summary = await readEnvFile(paths.summary);
-  if (Buffer.byteLength(summary) > stepSummaryLimitBytes) {
-    processor.reportSystem(
-      `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${stepSummaryLimitBytes / 1024}k, got ${Math.floor(Buffer.byteLength(summary) / 1024)}k.`,
-      "error",
-    );
-  } else {
-    results.summary = masker.mask(summary);
-  }
-  return results;
-}
-
-function collectResult(
-  processor: OutputProcessor,
-  outcome: StepResult["outcome"],
-  files?: FileResults,
-): StepResult {
-  // Environment files are read after the process, so they win over the deprecated commands.
-  const path = [...(files?.path ?? [])];
-  for (const entry of processor.path) if (!path.includes(entry)) path.push(entry);
-  return {
-    outcome,
-    exitCode: null,
-    timedOut: false,
-    outputs: { ...processor.outputs, ...files?.outputs },
-    env: { ...processor.env, ...files?.env },
-    path,
-    state: { ...processor.state, ...files?.state },
-    summary: files?.summary ?? "",
-    annotations: processor.annotations,
-  };
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function formatDuration(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000} minutes` : `${ms / 1000} seconds`;
 }

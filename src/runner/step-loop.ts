@@ -167,7 +167,12 @@ export function stepsContext(steps: Record<string, StepState>): ExpressionValue 
   return context;
 }
 
+/** Step names are shown everywhere, so they are masked like log lines. */
 async function stepName(step: StepModel, runtime: JobRuntime, contexts: Contexts): Promise<string> {
+  return runtime.masker.mask(await unmaskedStepName(step, runtime, contexts));
+}
+
+async function unmaskedStepName(step: StepModel, runtime: JobRuntime, contexts: Contexts): Promise<string> {
   if (step.name) {
     try {
       return toDisplayString(await runtime.evaluate(step.name, contexts));

@@ -13,7 +13,7 @@ export type {
 export { diagnosticCodes, formatDiagnostic } from "./diagnostic.js";
 export type { Diagnostic, DiagnosticCode, Position, Severity } from "./diagnostic.js";
 export { ancestorsOf, stageJobs } from "./needs-graph.js";
-export { validateDispatchInputs } from "./dispatch-inputs.js";
+export { validateCallInputs, validateDispatchInputs } from "./workflow-inputs.js";
 export { expandMatrix } from "./matrix.js";
 export type { Combination, MatrixExpansion, MatrixValue } from "./matrix.js";
 export { matchEvent, matchesFilter, matchesPattern, refForEvent } from "./triggers/index.js";

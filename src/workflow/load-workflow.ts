@@ -5,7 +5,7 @@ import type { MappingToken } from "@actions/workflow-parser/templates/tokens/map
 import type { BasicExpressionToken } from "@actions/workflow-parser/templates/tokens/basic-expression-token";
 import type { TemplateValidationError } from "@actions/workflow-parser/templates/template-validation-error";
 import type { BaseJob, EventsConfig, Job, Step } from "@actions/workflow-parser/model/workflow-template";
-import { isMapping, isSequence, isString } from "@actions/workflow-parser";
+import { isBoolean, isLiteral, isMapping, isNumber, isSequence, isString } from "@actions/workflow-parser";
 import type { Diagnostic, DiagnosticCode, Position } from "./diagnostic.js";
 
 export interface SourceFile {
@@ -59,8 +59,11 @@ export interface JobModel {
   container?: TemplateToken;
   services?: TemplateToken;
   concurrency?: TemplateToken;
-  /** `jobs.<id>.uses`: a reusable workflow call. */
+  /** `jobs.<id>.uses`: a reusable workflow call, with its `with:` and `secrets:` (a mapping or `inherit`). */
   uses?: string;
+  with?: MappingToken;
+  secrets?: MappingToken;
+  inheritSecrets?: boolean;
   steps: StepModel[];
   range: SourceRange;
 }
@@ -75,6 +78,8 @@ export interface WorkflowModel {
   permissions?: TemplateToken;
   concurrency?: TemplateToken;
   jobs: JobModel[];
+  /** `on.workflow_call.outputs`: what a called workflow hands back to its caller. */
+  callOutputs?: MappingToken;
 }
 
 export interface LoadResult {
@@ -111,7 +116,13 @@ export async function loadWorkflow(source: SourceFile): Promise<LoadResult> {
     const token = jobTokens?.find(job.id.value);
     if (!token || !isMapping(token)) continue;
     if (job.type === "reusableWorkflowJob") {
-      jobs.push({ ...readJobCommon(source.path, job, token), uses: job.ref.value });
+      jobs.push({
+        ...readJobCommon(source.path, job, token),
+        uses: job.ref.value,
+        with: job["input-values"],
+        secrets: job["secret-values"],
+        inheritSecrets: job["inherit-secrets"] ?? false,
+      });
     } else {
       jobs.push(readJob(source.path, job, token, diagnostics));
     }
@@ -125,11 +136,12 @@ export async function loadWorkflow(source: SourceFile): Promise<LoadResult> {
       file: source.path,
       name: nameToken && isString(nameToken) ? nameToken.value : source.path,
       runName: root.find("run-name"),
-      events: template.events,
+      events: completeInputDefinitions(template.events, root.find("on")),
       env: root.find("env"),
       defaults: readRunDefaults(root.find("defaults")),
       permissions: root.find("permissions"),
       concurrency: root.find("concurrency"),
+      callOutputs: readCallOutputs(root.find("on")),
       jobs,
     },
   };
@@ -196,6 +208,36 @@ export function readStep(file: string, step: Step, token: MappingToken): StepMod
     continueOnError: token.find("continue-on-error"),
     range: rangeOf(file, token),
   };
+}
+
+/**
+ * The parser's model drops `type: number` (its InputType has no number) and the defaults of number inputs;
+ * both are read back from the token tree so inputs keep GitHub's types.
+ */
+function completeInputDefinitions(events: EventsConfig, on: TemplateToken | undefined): EventsConfig {
+  for (const trigger of ["workflow_call", "workflow_dispatch"] as const) {
+    const config = events[trigger];
+    const triggerToken = on && isMapping(on) ? on.find(trigger) : undefined;
+    const inputsToken = triggerToken && isMapping(triggerToken) ? triggerToken.find("inputs") : undefined;
+    if (!config?.inputs || !inputsToken || !isMapping(inputsToken)) continue;
+    for (const [name, definition] of Object.entries(config.inputs)) {
+      const token = inputsToken.find(name);
+      if (!token || !isMapping(token)) continue;
+      const type = token.find("type");
+      if (type && isString(type) && type.value === "number") (definition as { type: string }).type = "number";
+      const fallback = token.find("default");
+      if (fallback && isLiteral(fallback) && definition.default === undefined) {
+        definition.default =
+          isNumber(fallback) || isBoolean(fallback) || isString(fallback) ? fallback.value : undefined;
+      }
+    }
+  }
+  return events;
+}
+
+function readCallOutputs(on: TemplateToken | undefined): MappingToken | undefined {
+  const call = on && isMapping(on) ? on.find("workflow_call") : undefined;
+  return mappingOrUndefined(call && isMapping(call) ? call.find("outputs") : undefined);
 }
 
 function readRunDefaults(token: TemplateToken | undefined): RunDefaults {

@@ -11,6 +11,7 @@ import {
   stageJobs,
   validateDispatchInputs,
   type ExpressionValue,
+  type SourceFile,
   type WorkflowModel,
 } from "../../workflow/index.js";
 import { defaultDataDir, DryRunExecutor, HostExecutor, type Executor } from "../../runner/index.js";
@@ -176,6 +177,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       maxParallel,
       baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },
       stepDebug: values.debug ?? false,
+      readCalledWorkflow: (uses) => readCalledWorkflow(repoDir, uses),
     });
     attachRenderer(handle, {
       stream: process.stderr,
@@ -225,6 +227,23 @@ async function loadWorkflows(
     return undefined;
   }
   return workflows;
+}
+
+/** `./.github/workflows/x.yml` from the repository; `owner/repo/path@ref` from the offline action store. */
+async function readCalledWorkflow(repoDir: string, uses: string): Promise<SourceFile> {
+  if (!uses.startsWith("./")) {
+    throw new Error(
+      `reusable workflow '${uses}' is not in this repository, and remote workflows are not supported yet`,
+    );
+  }
+  const file = path.resolve(repoDir, uses);
+  if (!file.startsWith(repoDir + path.sep))
+    throw new Error(`reusable workflow '${uses}' is outside the repository`);
+  try {
+    return { path: path.relative(process.cwd(), file) || file, content: await readFile(file, "utf8") };
+  } catch (error) {
+    throw new Error(`cannot read reusable workflow '${uses}': ${(error as Error).message}`);
+  }
 }
 
 async function listWorkflowFiles(repoDir: string): Promise<string[]> {

@@ -1,0 +1,257 @@
+// Runs a workflow's jobs as their needs finish: job ifs, matrix expansion, fail-fast, max-parallel, needs results.
+// A reusable workflow's jobs run through the same graph, one level deeper.
+import os from "node:os";
+import {
+  ancestorsOf,
+  expandMatrix,
+  isTruthy,
+  toDisplayString,
+  type Combination,
+  type Contexts,
+  type ExpressionValue,
+  type JobModel,
+  type MatrixValue,
+  type WorkflowModel,
+} from "../workflow/index.js";
+import {
+  EvaluationFailure,
+  evaluateIf,
+  evaluateOrFail,
+  runJobInstance,
+  type JobConclusion,
+  type JobInstanceResult,
+  type JobRef,
+  type Masker,
+  type StopReason,
+} from "../runner/index.js";
+import type { RunEventName, RunEvents } from "./events.js";
+import type { RunOptions } from "./run-options.js";
+import { Semaphore } from "./semaphore.js";
+
+/** What every level of one run shares. */
+export interface RunShared {
+  options: RunOptions;
+  masker: Masker;
+  jobSlots: Semaphore;
+  cancelSignal: AbortSignal;
+  forceSignal: AbortSignal;
+  emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void;
+  /** Runs a job that calls a reusable workflow; injected because it runs a job graph of its own. */
+  callWorkflow: (call: WorkflowCall, shared: RunShared) => Promise<JobInstanceResult>;
+}
+
+export interface WorkflowCall {
+  graph: JobGraph;
+  job: JobModel;
+  ref: JobRef;
+  contexts: Contexts;
+  signal: AbortSignal;
+}
+
+export interface JobGraph {
+  workflow: WorkflowModel;
+  jobs: JobModel[];
+  /** github, inputs, vars, secrets for this level. */
+  contexts: Contexts;
+  workflowEnv: Record<string, string>;
+  /** `caller / ` for the jobs of a called workflow, so keys stay unique across levels. */
+  keyPrefix: string;
+  /** 1 for the top-level workflow; GitHub allows ten levels. */
+  depth: number;
+}
+
+export interface JobOutcome {
+  /** What `needs.<id>.result` shows: continue-on-error turns a failure into success, as on GitHub. */
+  result: JobConclusion;
+  outputs: Record<string, string>;
+}
+
+type InstanceResult = JobInstanceResult & { continuedOnError: boolean };
+
+export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<Map<string, JobOutcome>> {
+  const { workflow } = graph;
+  const { emit, cancelSignal } = shared;
+  const pending = new Map<string, Promise<JobOutcome>>();
+  const concluded = new Map<string, JobConclusion>();
+
+  const outcomeOf = (job: JobModel): Promise<JobOutcome> => {
+    let outcome = pending.get(job.id);
+    if (!outcome) {
+      outcome = (async () => {
+        const needs = graph.jobs.filter((j) => job.needs.includes(j.id));
+        const needOutcomes = await Promise.all(needs.map(outcomeOf));
+        const result = await runJob(job, new Map(needs.map((n, i) => [n.id, needOutcomes[i]!])));
+        concluded.set(job.id, result.result);
+        return result;
+      })();
+      pending.set(job.id, outcome);
+    }
+    return outcome;
+  };
+
+  const runJob = async (job: JobModel, needs: Map<string, JobOutcome>): Promise<JobOutcome> => {
+    const needsContext: Record<string, ExpressionValue> = {};
+    for (const [id, outcome] of needs)
+      needsContext[id] = { result: outcome.result, outputs: outcome.outputs };
+    const contexts: Contexts = { ...graph.contexts, needs: needsContext };
+    const failedAncestor = [...ancestorsOf(workflow.jobs, job.id)].some(
+      (id) => concluded.get(id) === "failure",
+    );
+    const allNeedsSucceeded = [...needs.values()].every((n) => n.result === "success");
+    // Per docs "Using conditions to control job execution": success() needs every need to have succeeded,
+    // failure() any ancestor to have failed; a skipped need makes both false.
+    const status = cancelSignal.aborted
+      ? "cancelled"
+      : failedAncestor
+        ? "failure"
+        : allNeedsSucceeded
+          ? "success"
+          : "skipped";
+    const jobRef: JobRef = { jobId: job.id, key: graph.keyPrefix + job.id, name: job.id, index: 0 };
+    const finishEarly = (conclusion: JobConclusion, reason?: StopReason, message?: string): JobOutcome => {
+      emit("job:finished", { job: jobRef, conclusion, outputs: {}, durationMs: 0, reason, message });
+      return { result: conclusion, outputs: {} };
+    };
+
+    let combinations: Combination[];
+    let strategy: Record<string, ExpressionValue>;
+    try {
+      const shouldRun = await evaluateIf(workflow.file, job.if, contexts, { status });
+      if (!shouldRun) return finishEarly("skipped", status === "success" ? undefined : "dependency_failed");
+      const strategyValue = job.strategy ? await evaluateOrFail(workflow.file, job.strategy, contexts) : {};
+      strategy = isObject(strategyValue) ? strategyValue : {};
+      const matrix = strategy["matrix"];
+      const expansion = isObject(matrix)
+        ? expandMatrix(matrix as Record<string, MatrixValue>)
+        : { combinations: [{}] };
+      if (expansion.error)
+        return finishEarly("failure", undefined, `${workflow.file}: job '${job.id}': ${expansion.error}`);
+      combinations = expansion.combinations;
+    } catch (error) {
+      if (error instanceof EvaluationFailure) return finishEarly("failure", undefined, error.message);
+      throw error;
+    }
+
+    const failFast = strategy["fail-fast"] === undefined ? true : isTruthy(strategy["fail-fast"]);
+    const maxParallel = Number(strategy["max-parallel"] ?? combinations.length) || combinations.length;
+    const matrixSlots = new Semaphore(maxParallel);
+    const failFastController = new AbortController();
+    const signal = AbortSignal.any([cancelSignal, failFastController.signal]);
+    const outputs: Record<string, string> = {};
+
+    const runInstance = async (matrix: Combination, index: number): Promise<InstanceResult> => {
+      const instanceContexts: Contexts = {
+        ...contexts,
+        matrix,
+        strategy: {
+          "fail-fast": failFast,
+          "job-index": index,
+          "job-total": combinations.length,
+          "max-parallel": maxParallel,
+        },
+      };
+      const ref = await instanceRef(graph, job, matrix, index, instanceContexts);
+      if (signal.aborted) {
+        const reason: StopReason =
+          failFastController.signal.aborted && !cancelSignal.aborted ? "fail_fast" : "cancelled";
+        emit("job:finished", { job: ref, conclusion: "cancelled", outputs: {}, durationMs: 0, reason });
+        return { conclusion: "cancelled", outputs: {}, reason, continuedOnError: false };
+      }
+      const started = Date.now();
+      emit("job:started", { job: ref });
+      let continueOnError = false;
+      let instance: JobInstanceResult;
+      try {
+        continueOnError = job.continueOnError
+          ? isTruthy(await evaluateOrFail(workflow.file, job.continueOnError, instanceContexts))
+          : false;
+        instance = job.uses
+          ? await shared.callWorkflow({ graph, job, ref, contexts: instanceContexts, signal }, shared)
+          : await runSteps(job, ref, instanceContexts, signal);
+      } catch (error) {
+        if (!(error instanceof EvaluationFailure)) throw error;
+        instance = { conclusion: "failure", outputs: {}, message: error.message };
+      }
+      if (instance.conclusion === "failure" && failFast && !continueOnError) failFastController.abort();
+      Object.assign(outputs, instance.outputs);
+      emit("job:finished", {
+        job: ref,
+        conclusion: instance.conclusion,
+        outputs: instance.outputs,
+        durationMs: Date.now() - started,
+        reason: instance.reason,
+        message: instance.message,
+        continuedOnError: continueOnError && instance.conclusion === "failure",
+      });
+      return { ...instance, continuedOnError: continueOnError };
+    };
+
+    // A caller job holds no job slot: its called jobs need them, and holding one could starve them.
+    const results = await Promise.all(
+      combinations.map((matrix, index) =>
+        matrixSlots.use(() =>
+          job.uses ? runInstance(matrix, index) : shared.jobSlots.use(() => runInstance(matrix, index)),
+        ),
+      ),
+    );
+    const conclusion = aggregateConclusion(results.map((r) => r.conclusion));
+    const tolerated = results.every((r) => r.conclusion !== "failure" || r.continuedOnError);
+    return { result: conclusion === "failure" && tolerated ? "success" : conclusion, outputs };
+  };
+
+  const runSteps = (job: JobModel, ref: JobRef, contexts: Contexts, signal: AbortSignal) => {
+    const { options } = shared;
+    return runJobInstance({
+      workflow,
+      job,
+      ref,
+      identity: options.identity,
+      event: options.event,
+      contexts,
+      workflowEnv: graph.workflowEnv,
+      executor: options.executor,
+      workspace: options.workspace,
+      sourceRepository: options.sourceRepository,
+      dataDir: options.dataDir,
+      masker: shared.masker,
+      signal,
+      forceSignal: shared.forceSignal,
+      baseEnv: options.baseEnv ?? {},
+      runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
+      stepDebug: options.stepDebug ?? false,
+      emit: (event, payload) => emit(event, payload as RunEvents[typeof event]),
+    });
+  };
+
+  const outcomes = await Promise.all(graph.jobs.map(outcomeOf));
+  return new Map(graph.jobs.map((job, index) => [job.id, outcomes[index]!]));
+}
+
+export function aggregateConclusion(conclusions: JobConclusion[]): JobConclusion {
+  if (conclusions.includes("failure")) return "failure";
+  if (conclusions.includes("cancelled")) return "cancelled";
+  return "success";
+}
+
+async function instanceRef(
+  graph: JobGraph,
+  job: JobModel,
+  matrix: Combination,
+  index: number,
+  contexts: Contexts,
+): Promise<JobRef> {
+  const isMatrix = Object.keys(matrix).length > 0;
+  const suffix = isMatrix ? ` (${Object.values(matrix).map(toDisplayString).join(", ")})` : "";
+  const key = `${graph.keyPrefix}${job.id}${suffix}`;
+  let name = key;
+  if (job.name) {
+    name = toDisplayString(
+      await evaluateOrFail(graph.workflow.file, job.name, contexts).catch(() => job.name!.toString()),
+    );
+  }
+  return { jobId: job.id, key, name, index, ...(isMatrix ? { matrix } : {}) };
+}
+
+export function isObject(value: unknown): value is Record<string, ExpressionValue> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}

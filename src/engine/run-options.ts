@@ -1,0 +1,28 @@
+// What a caller (CLI, server) gives the engine for one run.
+import type { ExpressionValue, SourceFile } from "../workflow/index.js";
+import type { Executor, RunIdentity, TriggeringEvent } from "../runner/index.js";
+
+export interface RunOptions {
+  executor: Executor;
+  identity: RunIdentity;
+  event: TriggeringEvent;
+  inputs?: Record<string, ExpressionValue>;
+  vars?: Record<string, string>;
+  secrets?: Record<string, string>;
+  /** Run in this directory instead of a fresh workspace per job. */
+  workspace?: string;
+  /** The git repository actions/checkout reads from. */
+  sourceRepository?: string;
+  /** Hangar's data directory: action store, artifacts, caches. */
+  dataDir: string;
+  /** Only these jobs (and the jobs they need, so that `needs` outputs exist). */
+  jobs?: string[];
+  /** Job instances running at once; defaults to the number of cores. */
+  maxParallel?: number;
+  /** The environment processes inherit before GitHub's variables and `env:` apply. */
+  baseEnv?: Record<string, string>;
+  runnerName?: string;
+  stepDebug?: boolean;
+  /** Reads a reusable workflow named by `jobs.<id>.uses`; throws an Error whose message says why it cannot. */
+  readCalledWorkflow?: (uses: string) => Promise<SourceFile>;
+}

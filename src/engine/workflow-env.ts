@@ -1,0 +1,24 @@
+// Evaluates a workflow's top-level `env:` once per run level (the run, or a called workflow).
+import { toDisplayString, type Contexts, type WorkflowModel } from "../workflow/index.js";
+import { EvaluationFailure, evaluateOrFail, type JobRef, type Masker } from "../runner/index.js";
+import type { RunEventName, RunEvents } from "./events.js";
+
+/** Undefined when it failed; the failure was reported as a log line. */
+export async function evaluateWorkflowEnv(
+  workflow: WorkflowModel,
+  contexts: Contexts,
+  masker: Masker,
+  emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void,
+): Promise<Record<string, string> | undefined> {
+  if (!workflow.env) return {};
+  try {
+    const value = await evaluateOrFail(workflow.file, workflow.env, contexts);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toDisplayString(v)]));
+  } catch (error) {
+    if (!(error instanceof EvaluationFailure)) throw error;
+    const job: JobRef = { jobId: "", key: "workflow", name: "workflow", index: 0 };
+    emit("log:line", { job, line: { stream: "system", text: masker.mask(error.message) } });
+    return undefined;
+  }
+}

@@ -1,0 +1,24 @@
+// Errors of the offline action store and action references: codes are a contract, messages say what to do next.
+
+/** Contract: codes never change meaning; messages may improve. */
+export const actionStoreErrorCodes = {
+  ACTION_REF_MALFORMED: "a `uses:` value or `actions add` argument is not owner/repo[/path]@ref",
+  ACTION_NOT_IN_STORE: "the action is not in the offline action store",
+  ACTION_NOT_PINNED: "policy requires actions pinned to a full-length commit SHA",
+  ACTION_SOURCE_INVALID: "`actions add --from` names neither a directory nor a git repository",
+  ACTION_REF_NOT_FOUND: "the ref to add does not exist in the source repository",
+  ACTION_GIT_FAILED: "git failed while adding an action",
+} as const;
+
+export type ActionStoreErrorCode = keyof typeof actionStoreErrorCodes;
+
+export class ActionStoreError extends Error {
+  constructor(
+    readonly code: ActionStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ActionStoreError";
+  }
+}

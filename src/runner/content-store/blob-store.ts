@@ -1,0 +1,107 @@
+// Content-addressed blobs: bytes stream through sha256 into a temp file that is renamed into place; copies out.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, constants } from "node:fs";
+import { access, chmod, copyFile, mkdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ContentStoreError } from "./content-store-error.js";
+import type { StoreLayout } from "./store-layout.js";
+
+export interface StoredBlob {
+  digest: string;
+  size: number;
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException).code === code;
+}
+
+export class BlobStore {
+  constructor(private readonly layout: StoreLayout) {}
+
+  /** Streams the file (following a symlink to its target, as upload-artifact does); memory stays bounded. */
+  putFile(source: string): Promise<StoredBlob> {
+    return this.put(createReadStream(source));
+  }
+
+  putBuffer(data: Buffer): Promise<StoredBlob> {
+    return this.put(Readable.from([data]));
+  }
+
+  private async put(source: Readable): Promise<StoredBlob> {
+    await mkdir(this.layout.tempDir, { recursive: true });
+    const temp = this.layout.newTempPath();
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      await pipeline(
+        source,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(temp, { flags: "wx", mode: 0o444 }),
+      );
+      const digest = hash.digest("hex");
+      const target = this.layout.blobPath(digest);
+      // Renaming over an existing blob is safe: same digest, same bytes; it also refreshes the
+      // mtime that gc's grace period reads, so a blob being referenced right now is never swept.
+      try {
+        await rename(temp, target);
+      } catch (error) {
+        if (!isErrno(error, "ENOENT")) throw error;
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(temp, target);
+      }
+      return { digest, size };
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async readJson<T>(digest: string): Promise<T> {
+    try {
+      return JSON.parse(await readFile(this.layout.blobPath(digest), "utf8")) as T;
+    } catch (error) {
+      if (isErrno(error, "ENOENT")) throw this.missing(digest, error);
+      throw error;
+    }
+  }
+
+  /** Writes a fresh copy (never a hard link: editing a downloaded file must not change the store). */
+  async copyTo(digest: string, destination: string, mode: number): Promise<void> {
+    const blob = this.layout.blobPath(digest);
+    // Unlink first so an existing symlink at the destination is replaced, not written through.
+    await unlink(destination).catch((error: unknown) => {
+      if (!isErrno(error, "ENOENT")) throw error;
+    });
+    try {
+      await copyFile(blob, destination, constants.COPYFILE_FICLONE);
+    } catch (error) {
+      if (
+        isErrno(error, "ENOENT") &&
+        !(await access(blob).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        throw this.missing(digest, error);
+      }
+      throw error;
+    }
+    await chmod(destination, mode);
+  }
+
+  private missing(digest: string, cause: unknown): ContentStoreError {
+    return new ContentStoreError(
+      "STORE_BLOB_MISSING",
+      `The store under ${this.layout.dataDir} has no blob sha256:${digest}; it was removed while still referenced. Upload or save it again.`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,75 @@
+// JavaScript actions (`runs.using: node*`): runs one phase (pre, main or post) of a loaded action as a process. Does not resolve, load or evaluate inputs.
+import path from "node:path";
+import type { LoadedAction } from "../actions/load-action.js";
+import { failBeforeStart, runProcessStep } from "../run-process-step.js";
+import { emptyStepResult } from "../step-result.js";
+import type { StepResult } from "../types.js";
+import type { JobRuntime, StepRun } from "./step-kind.js";
+
+export type NodeActionPhase = "pre" | "main" | "post";
+
+/** The part of a StepRun a JavaScript action uses; a post step builds one from its own signal, env and log. */
+export type NodeActionRun = Pick<StepRun, "env" | "inputs" | "signal" | "onLine" | "timeoutMs"> & {
+  job: Pick<JobRuntime, "dirs" | "executor" | "masker" | "stepDebug">;
+};
+
+/**
+ * Runs `node <action.dir>/<runs.pre|main|post>` (docs: "Metadata syntax: runs for JavaScript
+ * actions"). `inputs` are final (defaults applied by evaluateActionInputs); `state` is what
+ * earlier phases saved with GITHUB_STATE, given to this phase as STATE_<name>. A phase the action
+ * does not have succeeds without running anything.
+ */
+export async function runNodeAction(
+  run: NodeActionRun,
+  action: LoadedAction,
+  phase: NodeActionPhase,
+  state: Record<string, string> = {},
+): Promise<StepResult> {
+  const io = { dirs: run.job.dirs, masker: run.job.masker, onLine: run.onLine, stepDebug: run.job.stepDebug };
+  const { runs } = action.template;
+  if (runs.using === "docker") {
+    const message = `'${describeAction(action)}' is a Docker container action, and hangar has no container engine: docker actions cannot run here; map the job's runs-on label to a host that has one.`;
+    return { ...failBeforeStart(io, message), error: message };
+  }
+  if (runs.using === "composite") {
+    const message = `'${describeAction(action)}' is a composite action; it runs as steps, not as a JavaScript program.`;
+    return { ...failBeforeStart(io, message), error: message };
+  }
+  const entry = { pre: runs.pre, main: runs.main, post: runs.post }[phase];
+  if (!entry) return emptyStepResult("success");
+
+  return runProcessStep({
+    ...io,
+    // node12, node16, node20 and node24 all run on the machine's node: GitHub itself already runs node12 and node16 actions on node20.
+    command: process.execPath,
+    args: [path.resolve(action.dir, entry)],
+    // JavaScript actions run in the workspace; working-directory applies only to run steps.
+    workingDirectory: run.job.dirs.workspace,
+    env: { ...run.env, ...buildActionEnv(run.inputs, action, state) },
+    timeoutMs: run.timeoutMs,
+    signal: run.signal,
+    executor: run.job.executor,
+  });
+}
+
+/** The variables the runner gives an action's process (runner: Handler.AddInputsToEnvironment and friends). */
+function buildActionEnv(
+  inputs: Record<string, string>,
+  action: LoadedAction,
+  state: Record<string, string>,
+): Record<string, string> {
+  const env: Record<string, string> = { GITHUB_ACTION_PATH: action.dir };
+  if (action.repository !== undefined) env.GITHUB_ACTION_REPOSITORY = action.repository;
+  if (action.ref !== undefined) env.GITHUB_ACTION_REF = action.ref;
+  // Same name mangling as @actions/core's getInput: spaces to underscores, upper case.
+  for (const [name, value] of Object.entries(inputs))
+    env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] = value;
+  // @actions/core's getState reads STATE_<name> with the name as saved.
+  for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
+  return env;
+}
+
+function describeAction(action: LoadedAction): string {
+  if (action.repository === undefined) return action.template.name || action.dir;
+  return action.ref === undefined ? action.repository : `${action.repository}@${action.ref}`;
+}
