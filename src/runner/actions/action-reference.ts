@@ -53,13 +53,16 @@ export function isFullSha(ref: string): boolean {
  */
 function findRefProblem(ref: string): string | undefined {
   if (ref === "") return "the ref after @ is empty";
-  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(ref))
+  const hasControlCharacter = [...ref].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (hasControlCharacter || /[\s~^:?*[\\]/.test(ref)) {
     return `the ref '${ref}' contains a character git does not allow`;
+  }
   const parts = ref.split("/");
   if (parts.some((part) => part === "" || part.startsWith(".") || part.endsWith(".lock"))) {
     return `the ref '${ref}' has an empty component, one starting with '.', or one ending with '.lock'`;
   }
-  if (ref.includes("..") || ref.includes("@{") || ref.endsWith("."))
+  if (ref.includes("..") || ref.includes("@{") || ref.endsWith(".")) {
     return `the ref '${ref}' is not a valid git ref`;
+  }
   return undefined;
 }

@@ -1,6 +1,6 @@
 // upload-artifact and download-artifact (v4 semantics) over the blob store; artifacts are per run and immutable.
 import { createHash, randomInt } from "node:crypto";
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { minimatch } from "minimatch";
 import type { BlobStore } from "./blob-store.js";
@@ -11,10 +11,13 @@ import { matchFiles } from "./match-files.js";
 import {
   createManifest,
   readManifest,
+  readManifestRecords,
   replaceManifest,
   type ArtifactManifest,
   type FileEntry,
+  type ManifestRecord,
 } from "./manifest.js";
+import { readDirectory } from "./read-directory.js";
 import { resolveTargetPath } from "./resolve-target-path.js";
 import type { StoreLayout } from "./store-layout.js";
 import {
@@ -217,19 +220,20 @@ export class ArtifactStore {
   /** Unexpired artifacts of the run, by name; expired ones wait for gc but are gone for users. */
   private async readManifests(runId: string): Promise<ArtifactManifest[]> {
     validateRunId(runId);
-    const runDir = this.layout.runDir(runId);
-    const names = await readdir(runDir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return [] as string[];
-      throw error;
-    });
-    const manifests = await Promise.all(
-      names
-        .filter((file) => file.endsWith(".json"))
-        .map((file) => readManifest<ArtifactManifest>(path.join(runDir, file))),
-    );
-    return manifests
-      .filter((manifest): manifest is ArtifactManifest => manifest !== undefined && !this.isExpired(manifest))
+    return (await this.readRunRecords(runId))
+      .map((record) => record.manifest)
+      .filter((manifest) => !this.isExpired(manifest))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Every manifest of every run, expired ones included, with the file it lives in (for gc). */
+  async readAllRecords(): Promise<Array<ManifestRecord<ArtifactManifest>>> {
+    const runs = await readDirectory(this.layout.artifactsDir);
+    return (await Promise.all(runs.map((runId) => this.readRunRecords(runId)))).flat();
+  }
+
+  private async readRunRecords(runId: string): Promise<Array<ManifestRecord<ArtifactManifest>>> {
+    return readManifestRecords<ArtifactManifest>(this.layout.runDir(runId));
   }
 
   private isExpired(manifest: ArtifactManifest): boolean {

@@ -1,16 +1,24 @@
 // Content-addressed blobs: bytes stream through sha256 into a temp file that is renamed into place; copies out.
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, constants } from "node:fs";
-import { access, chmod, copyFile, mkdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { access, chmod, copyFile, lstat, mkdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ContentStoreError } from "./content-store-error.js";
+import { readDirectory } from "./read-directory.js";
 import type { StoreLayout } from "./store-layout.js";
 
 export interface StoredBlob {
   digest: string;
   size: number;
+}
+
+export interface BlobFile {
+  digest: string;
+  file: string;
+  size: number;
+  modifiedMs: number;
 }
 
 function isErrno(error: unknown, code: string): boolean {
@@ -95,6 +103,18 @@ export class BlobStore {
       throw error;
     }
     await chmod(destination, mode);
+  }
+
+  /** Every blob on disk, for gc and usage; one directory in memory at a time. */
+  async *listBlobs(): AsyncGenerator<BlobFile> {
+    for (const fanout of await readDirectory(this.layout.blobsDir)) {
+      const directory = path.join(this.layout.blobsDir, fanout);
+      for (const digest of await readDirectory(directory)) {
+        const file = path.join(directory, digest);
+        const stats = await lstat(file).catch(() => undefined);
+        if (stats?.isFile()) yield { digest, file, size: stats.size, modifiedMs: stats.mtimeMs };
+      }
+    }
   }
 
   private missing(digest: string, cause: unknown): ContentStoreError {

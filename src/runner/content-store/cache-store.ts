@@ -1,6 +1,6 @@
 // actions/cache restore and save over the blob store: immutable entries keyed by (key, version).
 import { createHash } from "node:crypto";
-import { mkdir, readdir, realpath } from "node:fs/promises";
+import { mkdir, realpath } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { BlobStore } from "./blob-store.js";
@@ -9,9 +9,11 @@ import { matchFiles } from "./match-files.js";
 import {
   createManifest,
   readManifest,
+  readManifestRecords,
   replaceManifest,
   type CacheFileEntry,
   type CacheManifest,
+  type ManifestRecord,
 } from "./manifest.js";
 import { pickCacheEntry } from "./pick-cache-entry.js";
 import { resolveTargetPath } from "./resolve-target-path.js";
@@ -91,7 +93,9 @@ export class CacheStore {
     const entry =
       (await readManifest<CacheManifest>(manifestPath)) ??
       pickCacheEntry(
-        (await this.readManifests()).filter((manifest) => manifest.version === version),
+        (await this.readAllRecords())
+          .map((record) => record.manifest)
+          .filter((manifest) => manifest.version === version),
         options.key,
         restoreKeys,
       );
@@ -164,17 +168,8 @@ export class CacheStore {
     return { saved: true, size };
   }
 
-  async readManifests(): Promise<CacheManifest[]> {
-    const names = await readdir(this.layout.cachesDir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return [] as string[];
-      throw error;
-    });
-    const manifests = await Promise.all(
-      names
-        .filter((file) => file.endsWith(".json"))
-        .map((file) => readManifest<CacheManifest>(path.join(this.layout.cachesDir, file))),
-    );
-    return manifests.filter((manifest): manifest is CacheManifest => manifest !== undefined);
+  readAllRecords(): Promise<Array<ManifestRecord<CacheManifest>>> {
+    return readManifestRecords<CacheManifest>(this.layout.cachesDir);
   }
 
   private async extract(manifest: CacheManifest, workspace: string): Promise<void> {

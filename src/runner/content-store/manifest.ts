@@ -1,6 +1,7 @@
 // Manifest shapes (artifacts, cache entries, file lists) and their atomic writes; never file contents.
 import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { readDirectory } from "./read-directory.js";
 import type { StoreLayout } from "./store-layout.js";
 
 /** One stored file: where it goes, its permission bits and which blob holds its bytes. */
@@ -23,7 +24,7 @@ export interface ArtifactManifest {
   runId: string;
   name: string;
   createdAt: string;
-  lastUsedAt: string;
+  /** Artifacts expire by retention from creation (downloads do not extend it), so no lastUsedAt. */
   expiresAt: string;
   retentionDays: number;
   fileCount: number;
@@ -52,6 +53,23 @@ export async function readManifest<T>(file: string): Promise<T | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
+}
+
+export interface ManifestRecord<T> {
+  file: string;
+  manifest: T;
+}
+
+/** Every `*.json` manifest in a directory; one removed while listing is skipped, not an error. */
+export async function readManifestRecords<T>(directory: string): Promise<Array<ManifestRecord<T>>> {
+  const files = (await readDirectory(directory))
+    .filter((name) => name.endsWith(".json"))
+    .map((name) => path.join(directory, name));
+  const manifests = await Promise.all(files.map((file) => readManifest<T>(file)));
+  return files.flatMap((file, index) => {
+    const manifest = manifests[index];
+    return manifest === undefined ? [] : [{ file, manifest }];
+  });
 }
 
 async function writeTemp(layout: StoreLayout, target: string, value: unknown): Promise<string> {

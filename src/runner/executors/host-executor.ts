@@ -9,6 +9,8 @@ import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } f
 
 /** Time between SIGTERM and SIGKILL for the process group (style guide: signal, grace period, kill). */
 export const killGracePeriodMs = 2500;
+/** How often a killed group is checked for survivors before the grace period ends. */
+const groupPollMs = 50;
 
 export interface HostExecutorOptions {
   /** Per-job directories are created below this directory. */
@@ -123,7 +125,10 @@ export class HostExecutor implements Executor {
       const finish = (): void => {
         if (isSettled || !exit) return;
         // After a kill, wait until no member of the group survives (or the grace period ran out).
-        if (killTimer && signalGroup(0)) return;
+        if (killTimer && signalGroup(0)) {
+          setTimeout(finish, groupPollMs);
+          return;
+        }
         isSettled = true;
         if (killTimer) clearTimeout(killTimer);
         cleanupListeners();

@@ -1,0 +1,69 @@
+// `hangar gc`: prunes the data directory's artifacts, caches and unreferenced blobs; prints what went.
+import { parseArgs } from "node:util";
+import { ContentStore, defaultDataDir, type GcReport } from "../../runner/index.js";
+import { ExitCode, UsageError } from "../exit-codes.js";
+
+export const gcUsage = `Usage: hangar gc [options]
+
+Deletes artifacts past their retention, caches not used for 7 days, the least recently used
+caches over 10 GiB in total (GitHub's limits), then stored files nothing references any more.
+
+Options:
+      --data-dir DIR   artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
+      --json           print one JSON report on stdout instead of the table
+`;
+
+/** Binary units, as GitHub states its cache limit (10 GiB); no library needed for five lines. */
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatReport(report: GcReport, dataDir: string): string {
+  const lines = [`Data directory: ${dataDir}`];
+  for (const artifact of report.artifacts) {
+    lines.push(
+      `removed artifact ${artifact.runId}/${artifact.name} (${formatBytes(artifact.size)}, expired ${artifact.expiresAt})`,
+    );
+  }
+  for (const cache of report.caches) {
+    const why = cache.reason === "unused" ? `unused since ${cache.lastUsedAt}` : "over the cache size limit";
+    lines.push(`removed cache ${cache.key} (${formatBytes(cache.size)}, ${why})`);
+  }
+  lines.push(
+    `Removed ${report.artifacts.length} artifact(s), ${report.caches.length} cache(s), ` +
+      `${report.blobs.count} blob(s) and ${report.tempFiles.count} temp file(s); freed ${formatBytes(report.bytesFreed)}.`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+export async function gcCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "data-dir": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(gcUsage);
+    return ExitCode.Success;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const store = new ContentStore({ dataDir: values["data-dir"] ?? defaultDataDir() });
+  const report = await store.gc();
+  process.stdout.write(
+    values.json
+      ? JSON.stringify({ dataDir: store.dataDir, ...report }, null, 2) + "\n"
+      : formatReport(report, store.dataDir),
+  );
+  return ExitCode.Success;
+}
