@@ -213,6 +213,7 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
       workspace: options.workspace,
       sourceRepository: options.sourceRepository,
       dataDir: options.dataDir,
+      requirePinnedSha: options.requirePinnedActions ?? false,
       masker: shared.masker,
       signal,
       forceSignal: shared.forceSignal,

@@ -15,6 +15,8 @@ export interface RunOptions {
   sourceRepository?: string;
   /** Hangar's data directory: action store, artifacts, caches. */
   dataDir: string;
+  /** Refuse remote actions not pinned to a full commit SHA (GitHub's organization policy of that name). */
+  requirePinnedActions?: boolean;
   /** Only these jobs (and the jobs they need, so that `needs` outputs exist). */
   jobs?: string[];
   /** Job instances running at once; defaults to the number of cores. */

@@ -35,6 +35,8 @@ export interface JobInstanceSpec {
   /** The git repository actions/checkout reads from. */
   sourceRepository?: string;
   dataDir: string;
+  /** Refuse remote actions not pinned to a full commit SHA. */
+  requirePinnedSha: boolean;
   masker: Masker;
   /** Aborted when the run is cancelled or a fail-fast sibling failed. */
   signal: AbortSignal;
@@ -180,6 +182,7 @@ function makeRuntime(
     masker: spec.masker,
     stepDebug: spec.stepDebug,
     dataDir: spec.dataDir,
+    requirePinnedSha: spec.requirePinnedSha,
     runId: spec.identity.runId,
     sourceRepository: spec.sourceRepository,
     evaluate: (token: TemplateToken, contexts: Contexts) => evaluateOrFail(file, token, contexts, hashHost),

@@ -11,13 +11,9 @@ import {
 import { EvaluationFailure, evaluateIf, evaluateOptionalString, evaluateStringMap } from "./evaluation.js";
 import type { JobRef, StepConclusion, StepRef, EmitJobEvent } from "./job-events.js";
 import type { LogLine, StepResult } from "./types.js";
-import type { JobRuntime, StepRun } from "./step-kinds/step-kind.js";
+import type { JobRuntime, StepRun, StepState } from "./step-kinds/step-kind.js";
 
-export interface StepState {
-  outputs: Record<string, string>;
-  outcome: StepConclusion;
-  conclusion: StepConclusion;
-}
+export type { StepState };
 
 /** What steps change for the whole job, composite steps included: GITHUB_ENV, GITHUB_PATH, the job status. */
 export interface JobState {

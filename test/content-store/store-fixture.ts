@@ -44,7 +44,7 @@ export async function readTree(directory: string): Promise<Record<string, string
   const entries = await readdir(directory, { recursive: true, withFileTypes: true });
   const files = entries
     .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
   for (const file of files)
     tree[path.relative(directory, file).split(path.sep).join("/")] = await readFile(file, "utf8");

@@ -37,6 +37,7 @@ Options:
       --env-file F        extra environment variables for every step, from a dotenv file
       --label-map L=EXEC  run jobs whose runs-on includes label L with executor EXEC (only: host)
       --max-parallel N    job instances at once (default: number of cores)
+      --require-pinned-actions  refuse remote actions not pinned to a full 40-character commit SHA
       --data-dir DIR      action store, artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
       --list              list the jobs that would run, then exit
       --graph             show the jobs as stages of the needs graph, then exit
@@ -64,6 +65,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       "label-map": { type: "string", multiple: true },
       "max-parallel": { type: "string" },
       "data-dir": { type: "string" },
+      "require-pinned-actions": { type: "boolean" },
       list: { type: "boolean" },
       graph: { type: "boolean" },
       "dry-run": { type: "boolean" },
@@ -174,6 +176,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       sourceRepository: repoDir,
       dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
       jobs: values.job,
+      requirePinnedActions: values["require-pinned-actions"] ?? false,
       maxParallel,
       baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },
       stepDebug: values.debug ?? false,

@@ -120,12 +120,17 @@ async function installTree(dir: string, stored: StoredAction, treeDir: string): 
   const key = refKey(stored.ref);
   const target = path.join(dir, key);
   const incoming = await mkdtemp(path.join(dir, ".incoming-"));
-  await cp(treeDir, incoming, {
-    recursive: true,
-    // Symlinks stay as written: resolving them would point into the scratch clone.
-    verbatimSymlinks: true,
-    filter: (source) => path.basename(source) !== ".git",
-  });
+  try {
+    await cp(treeDir, incoming, {
+      recursive: true,
+      // Symlinks stay as written: resolving them would point into the scratch clone.
+      verbatimSymlinks: true,
+      filter: (source) => path.basename(source) !== ".git",
+    });
+  } catch (error) {
+    await rm(incoming, { recursive: true, force: true });
+    throw error;
+  }
   const replaced = path.join(dir, `.replaced-${randomUUID()}`);
   await rename(target, replaced).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== "ENOENT") throw error;

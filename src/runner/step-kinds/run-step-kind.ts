@@ -1,6 +1,7 @@
 // Runs one step by its kind: the dispatcher between the step loop and the step kinds.
 import { failedStepResult } from "../step-result.js";
 import type { StepResult } from "../types.js";
+import { runActionStep } from "./action-step.js";
 import { runCheckout } from "./builtin/checkout.js";
 import { classifyStep } from "./classify-step.js";
 import { runScriptKind } from "./script-step.js";
@@ -22,7 +23,8 @@ export async function runStepKind(run: StepRun): Promise<StepResult> {
       if (kind.action === "actions/checkout") return runCheckout(run);
       return failedStepResult(`${where}: '${kind.action}' is not supported yet`);
     case "local-action":
+      return runActionStep(run, kind.path, true);
     case "remote-action":
-      return failedStepResult(`${where}: 'uses: ${run.step.uses}' steps are not supported yet`);
+      return runActionStep(run, kind.uses, false);
   }
 }

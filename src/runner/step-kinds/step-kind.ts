@@ -3,7 +3,7 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import type { Contexts, ExpressionValue, StepModel } from "../../workflow/index.js";
 import type { Masker } from "../masker.js";
 import type { Executor, JobDirectories, LogLine, StepResult } from "../types.js";
-import type { StepRef } from "../job-events.js";
+import type { StepConclusion, StepRef } from "../job-events.js";
 
 /** What stays the same for every step of one job instance. */
 export interface JobRuntime {
@@ -16,6 +16,8 @@ export interface JobRuntime {
   /** Hangar's data directory: action store, artifacts, caches. */
   dataDir: string;
   runId: string;
+  /** GitHub's "require actions to be pinned to a full-length commit SHA" policy. */
+  requirePinnedSha: boolean;
   /** The git repository the run is about (the local checkout, or the server's mirror); checkout reads it. */
   sourceRepository?: string;
   /** Evaluates a token with the job's hashFiles host; throws EvaluationFailure with a position. */
@@ -37,8 +39,15 @@ export interface NestedSteps {
   outerStep: { ref: StepRef; onLine: (line: LogLine) => void };
 }
 
+/** A finished step as the `steps` context shows it. */
+export interface StepState {
+  outputs: Record<string, string>;
+  outcome: StepConclusion;
+  conclusion: StepConclusion;
+}
+
 export interface NestedStepsResult {
-  results: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }>;
+  results: Record<string, StepState>;
   failed: boolean;
   firstFailure?: string;
 }

@@ -1,0 +1,108 @@
+// `uses:` steps naming an action (local `./path` or `owner/repo@ref` from the store): load it, apply its inputs, run it.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  evaluateCondition,
+  formatDiagnostic,
+  loadCompositeSteps,
+  toDisplayString,
+  type Contexts,
+  type ExpressionValue,
+} from "../../workflow/index.js";
+import { parseActionReference } from "../actions/action-reference.js";
+import { resolveAction } from "../actions/action-store.js";
+import { evaluateActionInputs, loadAction, type LoadedAction } from "../actions/load-action.js";
+import { stepsContext } from "../step-loop.js";
+import { failedStepResult, emptyStepResult } from "../step-result.js";
+import type { StepResult } from "../types.js";
+import { runNodeAction } from "./node-action.js";
+import type { StepRun } from "./step-kind.js";
+
+export async function runActionStep(run: StepRun, uses: string, isLocal: boolean): Promise<StepResult> {
+  let action: LoadedAction;
+  try {
+    if (isLocal) {
+      action = await loadAction(path.resolve(run.job.dirs.workspace, uses), uses);
+    } else {
+      const reference = parseActionReference(uses);
+      const resolved = await resolveAction(run.job.dataDir, reference, {
+        requirePinnedSha: run.job.requirePinnedSha,
+      });
+      action = {
+        ...(await loadAction(resolved.dir, uses)),
+        repository: `${reference.owner}/${reference.repo}`,
+        ref: reference.ref,
+      };
+    }
+  } catch (error) {
+    return failedStepResult((error as Error).message);
+  }
+
+  const contexts: Contexts = {
+    ...run.contexts,
+    github: { ...(run.contexts["github"] as Record<string, ExpressionValue>), action_path: action.dir },
+  };
+  const { inputs, warnings } = await evaluateActionInputs(action.template, run.inputs, async (token) =>
+    toDisplayString(await run.job.evaluate(token, contexts)),
+  );
+  for (const warning of warnings) {
+    run.onLine({ stream: "system", text: warning, annotation: { level: "warning", message: warning } });
+  }
+
+  const { runs } = action.template;
+  if (runs.using === "composite") return runComposite(run, action, contexts, inputs);
+  if (
+    runs.using !== "docker" &&
+    runs.pre &&
+    (await evaluateCondition(runs.preIf ?? "always()", contexts, {}))
+  ) {
+    // GitHub runs `pre` when the job starts; hangar runs it right before `main`, still gated by `pre-if`.
+    const pre = await runNodeAction({ ...run, inputs }, action, "pre");
+    if (pre.outcome !== "success") return pre;
+  }
+  const main = await runNodeAction({ ...run, inputs }, action, "main");
+  if (runs.using !== "docker" && runs.post) {
+    run.job.registerPost({
+      name: run.ref.name.replace(/^Run /, ""),
+      stepId: run.step.id,
+      condition: runs.postIf ?? "always()",
+      run: (signal, onLine) => runNodeAction({ ...run, inputs, signal, onLine }, action, "post", main.state),
+    });
+  }
+  return main;
+}
+
+/** Composite actions (docs "Metadata syntax: runs for composite actions"): their steps run inside this step. */
+async function runComposite(
+  run: StepRun,
+  action: LoadedAction,
+  contexts: Contexts,
+  inputs: Record<string, string>,
+): Promise<StepResult> {
+  const file = path.relative(process.cwd(), action.file) || action.file;
+  const loaded = loadCompositeSteps({ path: file, content: await readFile(action.file, "utf8") });
+  if (!loaded.steps) return failedStepResult(loaded.diagnostics.map(formatDiagnostic).join("\n"));
+
+  const env = { ...(run.contexts["env"] as Record<string, string>), GITHUB_ACTION_PATH: action.dir };
+  const nestedContexts: Contexts = { ...contexts, inputs };
+  const nested = await run.job.runNestedSteps({
+    file,
+    steps: loaded.steps,
+    contexts: nestedContexts,
+    env,
+    outerStep: { ref: run.ref, onLine: run.onLine },
+  });
+  const outputs: Record<string, string> = {};
+  const outputContexts: Contexts = { ...nestedContexts, env, steps: stepsContext(nested.results) };
+  for (const output of action.template.outputs ?? []) {
+    outputs[output.id] = output.value
+      ? toDisplayString(await run.job.evaluate(output.value, outputContexts))
+      : "";
+  }
+  if (nested.failed)
+    return {
+      ...failedStepResult(nested.firstFailure ?? `${file}: a step of the composite action failed`),
+      outputs,
+    };
+  return emptyStepResult("success", outputs);
+}
