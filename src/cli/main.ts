@@ -1,4 +1,5 @@
 // The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
+import { actionsCommand } from "./commands/actions.js";
 import { runCommand, runUsage } from "./commands/run.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
@@ -6,12 +7,14 @@ const usage = `Usage: hangar <command> [options]
 
 Commands:
   run       run a repository's GitHub Actions workflows on this machine
+  actions   add actions to the offline action store (hangar actions add|ls)
 
 Run 'hangar <command> --help' for a command's options.
 ${"\n"}${runUsage}`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
+  actions: actionsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -36,3 +36,20 @@ export type {
   GithubContextInput,
 } from "./github-context.js";
 export { defaultDataDir } from "./data-dir.js";
+export { runProcessStep, failBeforeStart, type ProcessStepSpec, type StepIo } from "./run-process-step.js";
+export { loadAction, evaluateActionInputs, ActionLoadError } from "./actions/load-action.js";
+export type { LoadedAction, ActionLoadProblem, ActionInputs } from "./actions/load-action.js";
+export { addAction, listActions, resolveAction } from "./actions/action-store.js";
+export type { StoredAction, ResolvedAction, ActionPolicy } from "./actions/action-store.js";
+export {
+  parseActionReference,
+  formatActionReference,
+  isFullSha,
+  type ActionReference,
+} from "./actions/action-reference.js";
+export {
+  ActionStoreError,
+  actionStoreErrorCodes,
+  type ActionStoreErrorCode,
+} from "./actions/action-store-error.js";
+export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-kinds/node-action.js";

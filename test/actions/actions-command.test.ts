@@ -1,39 +1,16 @@
 // Tests for `hangar actions add` and `hangar actions ls` as a user runs them: a real process, a real git repository, a temp data dir.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { makeGitRepo } from "../support/git-repo.js";
-import { repoRoot, testdataActions } from "./action-fixture.js";
+import { runHangar } from "../support/hangar-cli.js";
+import { testdataActions } from "./action-fixture.js";
 
-interface CommandResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runActionsCommand(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        path.join(repoRoot, "scripts/register.mjs"),
-        path.join(repoRoot, "test/actions/actions-command-entry.ts"),
-        ...args,
-      ],
-      { cwd: repoRoot, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runActionsCommand(args: string[], env: Record<string, string> = {}) {
+  return runHangar(["actions", ...args], { env });
 }
 
 let temp: string;

@@ -1,9 +1,13 @@
 // `hangar actions`: adds actions to the offline action store and lists them. The store itself lives in the runner.
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultDataDir } from "../../runner/index.js";
-import { addAction, listActions, type StoredAction } from "../../runner/actions/action-store.js";
-import { ActionStoreError } from "../../runner/actions/action-store-error.js";
+import {
+  ActionStoreError,
+  addAction,
+  defaultDataDir,
+  listActions,
+  type StoredAction,
+} from "../../runner/index.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const actionsUsage = `Usage: hangar actions <add|ls> [options]

@@ -51,6 +51,7 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
 
   const { runs } = action.template;
   if (runs.using === "composite") return runComposite(run, action, contexts, inputs);
+  let preState: Record<string, string> = {};
   if (
     runs.using !== "docker" &&
     runs.pre &&
@@ -59,14 +60,16 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
     // GitHub runs `pre` when the job starts; hangar runs it right before `main`, still gated by `pre-if`.
     const pre = await runNodeAction({ ...run, inputs }, action, "pre");
     if (pre.outcome !== "success") return pre;
+    preState = pre.state;
   }
-  const main = await runNodeAction({ ...run, inputs }, action, "main");
+  const main = await runNodeAction({ ...run, inputs }, action, "main", preState);
   if (runs.using !== "docker" && runs.post) {
     run.job.registerPost({
       name: run.ref.name.replace(/^Run /, ""),
       stepId: run.step.id,
       condition: runs.postIf ?? "always()",
-      run: (signal, onLine) => runNodeAction({ ...run, inputs, signal, onLine }, action, "post", main.state),
+      run: (signal, onLine) =>
+        runNodeAction({ ...run, inputs, signal, onLine }, action, "post", { ...preState, ...main.state }),
     });
   }
   return main;
