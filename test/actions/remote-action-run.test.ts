@@ -85,3 +85,63 @@ test("an action missing from the store names the command that adds it", async ()
   assert.equal(result.code, 1);
   assert.match(result.stderr, /hangar actions add octo-org\/pre-post@v9 --from/);
 });
+
+test("a reusable workflow from the store runs as owner/repo/path@ref", async () => {
+  const shared = await makeGitRepo({
+    ".github/workflows/shared.yml": `on:
+  workflow_call:
+    inputs:
+      name:
+        type: string
+        required: true
+    outputs:
+      said:
+        value: \${{ jobs.say.outputs.said }}
+jobs:
+  say:
+    runs-on: ubuntu-latest
+    outputs:
+      said: \${{ steps.s.outputs.said }}
+    steps:
+      - id: s
+        run: echo "said=hi \${{ inputs.name }}" >> "$GITHUB_OUTPUT"
+`,
+  });
+  execFileSync("git", ["-C", shared, "tag", "v2"]);
+  const caller = await makeGitRepo({
+    ".github/workflows/ci.yml": `on: push
+jobs:
+  call:
+    uses: octo-org/shared/.github/workflows/shared.yml@v2
+    with:
+      name: store
+  check:
+    needs: call
+    runs-on: ubuntu-latest
+    steps:
+      - run: test "\${{ needs.call.outputs.said }}" = "hi store"
+`,
+  });
+  cleanup.push(shared, caller);
+  const added = await runHangar([
+    "actions",
+    "add",
+    "octo-org/shared@v2",
+    "--from",
+    shared,
+    "--data-dir",
+    dataDir,
+  ]);
+  assert.equal(added.code, 0, added.stderr);
+  const result = await runHangar(["run", ".", "--data-dir", dataDir, "--json"], { cwd: caller });
+  assert.equal(result.code, 0, result.stderr);
+  const run = JSON.parse(result.stdout) as { jobs: { key: string; conclusion: string }[] };
+  assert.deepEqual(
+    run.jobs.map((j) => [j.key, j.conclusion]),
+    [
+      ["call", "success"],
+      ["call / say", "success"],
+      ["check", "success"],
+    ],
+  );
+});

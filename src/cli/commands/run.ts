@@ -14,7 +14,14 @@ import {
   type SourceFile,
   type WorkflowModel,
 } from "../../workflow/index.js";
-import { defaultDataDir, DryRunExecutor, HostExecutor, type Executor } from "../../runner/index.js";
+import {
+  defaultDataDir,
+  DryRunExecutor,
+  HostExecutor,
+  parseActionReference,
+  resolveAction,
+  type Executor,
+} from "../../runner/index.js";
 import { newRunId, runWorkflow, type RunResult } from "../../engine/index.js";
 import { readChangedFiles, readGitInfo } from "../git-info.js";
 import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js";
@@ -154,6 +161,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--max-parallel must be a positive whole number, got ${values["max-parallel"]}`);
   }
 
+  const dataDir = values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir();
+  const requirePinnedActions = values["require-pinned-actions"] ?? false;
   const results: RunResult[] = [];
   for (const [index, { workflow, inputs }] of selected.entries()) {
     const handle = runWorkflow(workflow, {
@@ -174,13 +183,13 @@ export async function runCommand(argv: string[]): Promise<number> {
       secrets,
       workspace: repoDir,
       sourceRepository: repoDir,
-      dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
+      dataDir,
       jobs: values.job,
-      requirePinnedActions: values["require-pinned-actions"] ?? false,
+      requirePinnedActions,
       maxParallel,
       baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },
       stepDebug: values.debug ?? false,
-      readCalledWorkflow: (uses) => readCalledWorkflow(repoDir, uses),
+      readCalledWorkflow: (uses) => readCalledWorkflow(repoDir, uses, dataDir, requirePinnedActions),
     });
     attachRenderer(handle, {
       stream: process.stderr,
@@ -233,19 +242,24 @@ async function loadWorkflows(
 }
 
 /** `./.github/workflows/x.yml` from the repository; `owner/repo/path@ref` from the offline action store. */
-async function readCalledWorkflow(repoDir: string, uses: string): Promise<SourceFile> {
-  if (!uses.startsWith("./")) {
-    throw new Error(
-      `reusable workflow '${uses}' is not in this repository, and remote workflows are not supported yet`,
-    );
+async function readCalledWorkflow(
+  repoDir: string,
+  uses: string,
+  dataDir: string,
+  requirePinnedSha: boolean,
+): Promise<SourceFile> {
+  let file: string;
+  if (uses.startsWith("./")) {
+    file = path.resolve(repoDir, uses);
+    if (!file.startsWith(repoDir + path.sep))
+      throw new Error(`reusable workflow '${uses}' is outside the repository`);
+  } else {
+    file = (await resolveAction(dataDir, parseActionReference(uses), { requirePinnedSha })).dir;
   }
-  const file = path.resolve(repoDir, uses);
-  if (!file.startsWith(repoDir + path.sep))
-    throw new Error(`reusable workflow '${uses}' is outside the repository`);
   try {
     return { path: path.relative(process.cwd(), file) || file, content: await readFile(file, "utf8") };
   } catch (error) {
-    throw new Error(`cannot read reusable workflow '${uses}': ${(error as Error).message}`);
+    throw new Error(`cannot read reusable workflow '${uses}': ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -213,7 +213,7 @@ export class ArtifactStore {
       await mkdir(directory, { recursive: true });
     }
     await mapConcurrently(entries, fileConcurrency, (entry, index) =>
-      this.blobs.copyTo(entry.digest, targets[index]!, entry.mode),
+      this.blobs.copyTo(entry.digest, targets[index]!, entry.mode, entry.size),
     );
   }
 

@@ -184,7 +184,7 @@ export class CacheStore {
       await mkdir(directory, { recursive: true });
     }
     await mapConcurrently(entries, fileConcurrency, (entry, index) =>
-      this.blobs.copyTo(entry.digest, targets[index]!, entry.mode),
+      this.blobs.copyTo(entry.digest, targets[index]!, entry.mode, entry.size),
     );
   }
 }
