@@ -1,5 +1,6 @@
 // The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
 import { actionsCommand } from "./commands/actions.js";
+import { gcCommand } from "./commands/gc.js";
 import { runCommand, runUsage } from "./commands/run.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
@@ -8,6 +9,7 @@ const usage = `Usage: hangar <command> [options]
 Commands:
   run       run a repository's GitHub Actions workflows on this machine
   actions   add actions to the offline action store (hangar actions add|ls)
+  gc        delete expired artifacts, old caches and unreferenced content
 
 Run 'hangar <command> --help' for a command's options.
 ${"\n"}${runUsage}`;
@@ -15,6 +17,7 @@ ${"\n"}${runUsage}`;
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   actions: actionsCommand,
+  gc: gcCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

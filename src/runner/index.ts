@@ -35,7 +35,7 @@ export type {
   RepositoryIdentity,
   GithubContextInput,
 } from "./github-context.js";
-export { defaultDataDir } from "./data-dir.js";
+
 export { runProcessStep, failBeforeStart, type ProcessStepSpec, type StepIo } from "./run-process-step.js";
 export { loadAction, evaluateActionInputs, ActionLoadError } from "./actions/load-action.js";
 export type { LoadedAction, ActionLoadProblem, ActionInputs } from "./actions/load-action.js";
@@ -53,3 +53,4 @@ export {
   type ActionStoreErrorCode,
 } from "./actions/action-store-error.js";
 export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-kinds/node-action.js";
+export * from "./content-store/index.js";

@@ -1,6 +1,7 @@
 // upload-artifact / download-artifact v4 semantics against a real store in temp directories.
 import assert from "node:assert/strict";
-import { chmod, mkdir, stat, symlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, mkdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { ContentStore, ContentStoreError } from "../../src/runner/content-store/index.js";
@@ -301,5 +302,22 @@ describe("uploadArtifact and downloadArtifact", () => {
     );
     const clamped = await store.uploadArtifact({ ...base, retentionDays: 400 });
     assert.match(clamped.warnings[0] ?? "", /Using 90 instead/);
+  });
+
+  test("a missing workspace and a blob removed behind the store's back fail with their own codes", async () => {
+    const fx = await createFixture();
+    await fx.write({ "a.txt": "content" });
+    const store = new ContentStore({ dataDir: fx.dataDir });
+    await assert.rejects(
+      store.uploadArtifact({ runId: "r", name: "x", paths: "a.txt", workspace: fx.dir("nowhere") }),
+      rejectsWithCode("STORE_WORKSPACE_MISSING"),
+    );
+    await store.uploadArtifact({ runId: "r", name: "x", paths: "a.txt", workspace: fx.workspace });
+    const digest = createHash("sha256").update("content").digest("hex");
+    await rm(path.join(fx.dataDir, "blobs", "sha256", digest.slice(0, 2), digest));
+    await assert.rejects(
+      store.downloadArtifact({ runId: "r", name: "x", destination: fx.dir("out") }),
+      rejectsWithCode("STORE_BLOB_MISSING", new RegExp(`sha256:${digest}`)),
+    );
   });
 });

@@ -2,14 +2,28 @@
 import { failedStepResult } from "../step-result.js";
 import type { StepResult } from "../types.js";
 import { runActionStep } from "./action-step.js";
+import { runDownloadArtifact, runUploadArtifact } from "./builtin/artifacts.js";
+import { runCache, runCacheRestore, runCacheSave } from "./builtin/cache.js";
 import { runCheckout } from "./builtin/checkout.js";
-import { classifyStep } from "./classify-step.js";
+import { runSetupNode, runSetupPython } from "./builtin/setup-tool.js";
+import { classifyStep, type BuiltinAction } from "./classify-step.js";
 import { runScriptKind } from "./script-step.js";
 import type { StepRun } from "./step-kind.js";
 
 const noContainerEngine =
   "hangar has no container engine on this machine, so Docker actions and `docker://` steps cannot run; " +
   "run this job on a runner whose executor provides one";
+
+const builtinRunners: Record<BuiltinAction, (run: StepRun) => Promise<StepResult>> = {
+  "actions/checkout": runCheckout,
+  "actions/upload-artifact": runUploadArtifact,
+  "actions/download-artifact": runDownloadArtifact,
+  "actions/cache": runCache,
+  "actions/cache/restore": runCacheRestore,
+  "actions/cache/save": runCacheSave,
+  "actions/setup-node": runSetupNode,
+  "actions/setup-python": runSetupPython,
+};
 
 export async function runStepKind(run: StepRun): Promise<StepResult> {
   const kind = classifyStep(run.step);
@@ -20,8 +34,7 @@ export async function runStepKind(run: StepRun): Promise<StepResult> {
     case "docker":
       return failedStepResult(`${where}: 'uses: ${run.step.uses}': ${noContainerEngine}`);
     case "builtin":
-      if (kind.action === "actions/checkout") return runCheckout(run);
-      return failedStepResult(`${where}: '${kind.action}' is not supported yet`);
+      return builtinRunners[kind.action](run);
     case "local-action":
       return runActionStep(run, kind.path, true);
     case "remote-action":
