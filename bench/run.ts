@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { loadWorkflow, stageJobs, type WorkflowModel } from "../src/workflow/index.js";
 import { HostExecutor } from "../src/runner/index.js";
 import { newRunId, runWorkflow } from "../src/engine/index.js";
+import { benchArtifacts } from "./artifacts.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -136,6 +137,7 @@ try {
       ratioP50: Math.round((engine20.p50Ms / bash20.p50Ms) * 100) / 100,
     },
     trivialWorkflowEndToEnd: endToEnd,
+    artifactsAndCaches: await benchArtifacts(),
   };
   process.stdout.write(JSON.stringify(report, null, 2) + "\n");
 } finally {
