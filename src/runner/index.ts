@@ -54,3 +54,4 @@ export {
 } from "./actions/action-store-error.js";
 export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-kinds/node-action.js";
 export * from "./content-store/index.js";
+export { HangarError } from "./hangar-error.js";

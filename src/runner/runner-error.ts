@@ -1,4 +1,5 @@
 // Faults of the runner itself (cannot spawn, cannot hash files): thrown, never shown as the user's step failure.
+import { HangarError } from "./hangar-error.js";
 
 /** Contract: codes never change meaning; messages may improve. */
 export const runnerErrorCodes = {
@@ -8,13 +9,4 @@ export const runnerErrorCodes = {
 
 export type RunnerErrorCode = keyof typeof runnerErrorCodes;
 
-export class RunnerError extends Error {
-  constructor(
-    readonly code: RunnerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "RunnerError";
-  }
-}
+export class RunnerError extends HangarError<RunnerErrorCode> {}

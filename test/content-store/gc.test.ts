@@ -1,14 +1,11 @@
 // hangar gc: retention, cache age and size eviction, orphan blobs, usage, and the `hangar gc` command.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { ContentStore, unreferencedGraceMs } from "../../src/runner/content-store/index.js";
+import { runHangar } from "../support/hangar-cli.js";
 import { createClock, createFixture, dayMs } from "./store-fixture.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 async function countBlobs(dataDir: string): Promise<number> {
   return (
@@ -188,33 +185,7 @@ describe("gc", () => {
   });
 });
 
-/** Runs gcCommand in a child process, so its stdout is the real one a user sees. */
-function runGc(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = `
-    const { gcCommand } = await import(${JSON.stringify(path.join(repoRoot, "src/cli/commands/gc.ts"))});
-    const { UsageError } = await import(${JSON.stringify(path.join(repoRoot, "src/cli/exit-codes.ts"))});
-    try { process.exitCode = await gcCommand(process.argv.slice(1)); }
-    catch (error) { process.stderr.write(String(error) + "\\n"); process.exitCode = error instanceof UsageError ? 2 : 3; }
-  `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        path.join(repoRoot, "scripts/register.mjs"),
-        "--input-type=module",
-        "--eval",
-        script,
-        "--",
-        ...argv,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** `hangar gc` as a user runs it. */
+function runGc(argv: string[]) {
+  return runHangar(["gc", ...argv]);
 }

@@ -1,4 +1,5 @@
 // Errors of the offline action store and action references: codes are a contract, messages say what to do next.
+import { HangarError } from "../hangar-error.js";
 
 /** Contract: codes never change meaning; messages may improve. */
 export const actionStoreErrorCodes = {
@@ -12,13 +13,4 @@ export const actionStoreErrorCodes = {
 
 export type ActionStoreErrorCode = keyof typeof actionStoreErrorCodes;
 
-export class ActionStoreError extends Error {
-  constructor(
-    readonly code: ActionStoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ActionStoreError";
-  }
-}
+export class ActionStoreError extends HangarError<ActionStoreErrorCode> {}

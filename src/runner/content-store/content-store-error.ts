@@ -1,4 +1,5 @@
 // Errors of the artifact and cache store: one table of stable codes, thrown as ContentStoreError.
+import { HangarError } from "../hangar-error.js";
 
 /** Contract: codes never change meaning; messages may improve. */
 export const contentStoreErrorCodes = {
@@ -18,13 +19,4 @@ export const contentStoreErrorCodes = {
 
 export type ContentStoreErrorCode = keyof typeof contentStoreErrorCodes;
 
-export class ContentStoreError extends Error {
-  constructor(
-    readonly code: ContentStoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ContentStoreError";
-  }
-}
+export class ContentStoreError extends HangarError<ContentStoreErrorCode> {}
