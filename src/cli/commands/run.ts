@@ -42,7 +42,8 @@ Options:
       --secret K=V        a secret (repeatable); masked in all output
       --secret-file F     secrets from a dotenv file
       --env-file F        extra environment variables for every step, from a dotenv file
-      --label-map L=EXEC  run jobs whose runs-on includes label L with executor EXEC (only: host)
+      --label-map L=EXEC  run jobs whose runs-on includes label L with executor EXEC (only: host); a job with
+                          container: or services: runs on this machine only when its label is mapped so
       --max-parallel N    job instances at once (default: number of cores)
       --require-pinned-actions  refuse remote actions not pinned to a full 40-character commit SHA
       --data-dir DIR      action store, artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
@@ -88,11 +89,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length > 1)
     throw new UsageError(`expected at most one REPO_DIR, got ${positionals.join(" ")}`);
   const repoDir = path.resolve(positionals[0] ?? ".");
-  for (const mapping of values["label-map"] ?? []) {
-    const executor = mapping.split("=")[1];
-    if (!executor || !executorNames.includes(executor as (typeof executorNames)[number])) {
-      throw new UsageError(`--label-map ${mapping}: the executor must be one of ${executorNames.join(", ")}`);
+  const labelMap: Record<string, (typeof executorNames)[number]> = {};
+  for (const [label, executor] of Object.entries(parsePairs(values["label-map"] ?? [], "--label-map"))) {
+    if (!executorNames.includes(executor as (typeof executorNames)[number])) {
+      throw new UsageError(
+        `--label-map ${label}=${executor}: the executor must be one of ${executorNames.join(", ")}`,
+      );
     }
+    labelMap[label] = executor as (typeof executorNames)[number];
   }
 
   const inputsGiven = parsePairs(values.input ?? [], "--input");
@@ -186,6 +190,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       dataDir,
       jobs: values.job,
       requirePinnedActions,
+      labelMap,
       maxParallel,
       baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },
       stepDebug: values.debug ?? false,
