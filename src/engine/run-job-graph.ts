@@ -1,6 +1,5 @@
 // Runs a workflow's jobs as their needs finish: job ifs, matrix expansion, fail-fast, max-parallel, needs results.
 // A reusable workflow's jobs run through the same graph, one level deeper.
-import os from "node:os";
 import {
   ancestorsOf,
   expandMatrix,
@@ -17,8 +16,9 @@ import {
   EvaluationFailure,
   evaluateIf,
   evaluateOrFail,
-  runJobInstance,
   type JobConclusion,
+  type JobControl,
+  type JobRequest,
   type JobInstanceResult,
   type JobRef,
   type Masker,
@@ -36,6 +36,8 @@ export interface RunShared {
   cancelSignal: AbortSignal;
   forceSignal: AbortSignal;
   emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void;
+  /** Hands one job instance to a runner: in this process for `hangar run`, through the queue on a server. */
+  dispatchJob: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
   /** Runs a job that calls a reusable workflow; injected because it runs a job graph of its own. */
   callWorkflow: (call: WorkflowCall, shared: RunShared) => Promise<JobInstanceResult>;
 }
@@ -226,30 +228,24 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     );
   };
 
-  const runSteps = (job: JobModel, ref: JobRef, contexts: Contexts, signal: AbortSignal) => {
-    const { options } = shared;
-    return runJobInstance({
-      workflow,
-      job,
-      ref,
-      identity: options.identity,
-      event: options.event,
-      contexts,
-      workflowEnv: graph.workflowEnv,
-      executor: options.executor,
-      workspace: options.workspace,
-      sourceRepository: options.sourceRepository,
-      dataDir: options.dataDir,
-      requirePinnedSha: options.requirePinnedActions ?? false,
-      masker: shared.masker,
-      signal,
-      forceSignal: shared.forceSignal,
-      baseEnv: options.baseEnv ?? {},
-      runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
-      stepDebug: options.stepDebug ?? false,
-      emit: (event, payload) => emit(event, payload as RunEvents[typeof event]),
-    });
-  };
+  const runSteps = (job: JobModel, ref: JobRef, contexts: Contexts, signal: AbortSignal) =>
+    shared.dispatchJob(
+      {
+        workflow: { path: workflow.file, content: workflow.content },
+        jobId: job.id,
+        ref,
+        identity: shared.options.identity,
+        event: shared.options.event,
+        contexts,
+        workflowEnv: graph.workflowEnv,
+        requirePinnedSha: shared.options.requirePinnedActions ?? false,
+      },
+      {
+        signal,
+        forceSignal: shared.forceSignal,
+        emit: (event, payload) => emit(event, payload as RunEvents[typeof event]),
+      },
+    );
 
   const outcomes = await Promise.all(graph.jobs.map(outcomeOf));
   return new Map(graph.jobs.map((job, index) => [job.id, outcomes[index]!]));

@@ -1,6 +1,13 @@
 // What a caller (CLI, server) gives the engine for one run.
 import type { ExpressionValue, SourceFile } from "../workflow/index.js";
-import type { Executor, RunIdentity, TriggeringEvent } from "../runner/index.js";
+import type {
+  Executor,
+  JobControl,
+  JobInstanceResult,
+  JobRequest,
+  RunIdentity,
+  TriggeringEvent,
+} from "../runner/index.js";
 
 export interface RunOptions {
   executor: Executor;
@@ -27,6 +34,8 @@ export interface RunOptions {
   baseEnv?: Record<string, string>;
   runnerName?: string;
   stepDebug?: boolean;
+  /** Runs one job instance somewhere else (a server's queue); default: in this process with `executor`. */
+  dispatchJob?: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
   /** Reads a reusable workflow named by `jobs.<id>.uses`; throws an Error whose message says why it cannot. */
   readCalledWorkflow?: (uses: string) => Promise<SourceFile>;
 }

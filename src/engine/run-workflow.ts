@@ -9,7 +9,7 @@ import {
   type JobModel,
   type WorkflowModel,
 } from "../workflow/index.js";
-import { buildGithubContext, Masker, type JobConclusion } from "../runner/index.js";
+import { buildGithubContext, Masker, runJobRequest, type JobConclusion } from "../runner/index.js";
 import type { RunEventListener, RunEventName, RunEvents } from "./events.js";
 import type { RunOptions } from "./run-options.js";
 import { aggregateConclusion, runJobGraph, type RunShared } from "./run-job-graph.js";
@@ -108,6 +108,22 @@ async function executeRun(
     forceSignal,
     emit,
     callWorkflow: runCalledWorkflow,
+    dispatchJob:
+      options.dispatchJob ??
+      ((request, control) =>
+        runJobRequest(
+          request,
+          {
+            executor: options.executor,
+            dataDir: options.dataDir,
+            baseEnv: options.baseEnv ?? {},
+            runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
+            stepDebug: options.stepDebug ?? false,
+            workspace: options.workspace,
+            sourceRepository: options.sourceRepository,
+          },
+          control,
+        )),
   };
   const jobs = selectJobs(workflow.jobs, options.jobs);
   const outcomes = await runJobGraph(

@@ -55,3 +55,4 @@ export {
 export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-kinds/node-action.js";
 export * from "./content-store/index.js";
 export { HangarError } from "./hangar-error.js";
+export { runJobRequest, type JobRequest, type RunnerHost, type JobControl } from "./job-request.js";

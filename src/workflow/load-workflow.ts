@@ -70,6 +70,8 @@ export interface JobModel {
 
 export interface WorkflowModel {
   file: string;
+  /** The file's text, so a job can be handed to a runner as plain data. */
+  content: string;
   name: string;
   runName?: TemplateToken;
   events: EventsConfig;
@@ -134,6 +136,7 @@ export async function loadWorkflow(source: SourceFile): Promise<LoadResult> {
     diagnostics,
     workflow: {
       file: source.path,
+      content: source.content,
       name: nameToken && isString(nameToken) ? nameToken.value : source.path,
       runName: root.find("run-name"),
       events: completeInputDefinitions(template.events, root.find("on")),

@@ -1,0 +1,167 @@
+// Keeps one bare mirror per repository and reads commits from it; never checks out a working tree.
+import { execFile } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import type { SourceFile } from "../../workflow/index.js";
+import { HangarError } from "../../runner/index.js";
+
+/** Contract: codes never change meaning; messages may improve. */
+export const gitMirrorErrorCodes = {
+  MIRROR_GIT_FAILED: "a git command on a repository mirror failed",
+  MIRROR_BAD_OBJECT_NAME: "a commit SHA or ref is not in a form git may be given",
+  MIRROR_COMMIT_NOT_FOUND: "the commit is not in the repository, even after fetching",
+} as const;
+
+export type GitMirrorErrorCode = keyof typeof gitMirrorErrorCodes;
+
+export class GitMirrorError extends HangarError<GitMirrorErrorCode> {}
+
+export const zeroSha = "0000000000000000000000000000000000000000";
+
+// SHA-1 or SHA-256 object names; anything else could be read by git as an option or a revision expression.
+const shaPattern = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+// Docs "Workflow syntax": workflow files live directly in .github/workflows and end in .yml or .yaml.
+const workflowsDir = ".github/workflows";
+const workflowFilePattern = /\.ya?ml$/;
+// Regular files only (ls-tree modes): a symlink's blob is its target path, not a workflow.
+const regularFileModes = new Set(["100644", "100755"]);
+// A fetch of a large repository over a slow link can take minutes; a hung remote must not hold a worker forever.
+const gitTimeoutMs = 10 * 60 * 1000;
+// Workflow files are small, but a fetch can print a lot of progress on stderr.
+const maxOutputBytes = 64 * 1024 * 1024;
+
+/** Creates the bare mirror for `url` in `dir`, or points an existing one at `url`; safe to call on every event. */
+export async function ensureMirror(dir: string, url: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  // `git init` on an existing repository only reinitializes it, and `config` overwrites: both are idempotent.
+  await runGit(dir, ["init", "--quiet", "--bare"]);
+  await runGit(dir, ["config", "remote.origin.url", url]);
+}
+
+/**
+ * Makes `sha` present in the mirror. A commit already there costs one `cat-file`. Otherwise the commit is fetched
+ * by SHA (protocol v2 servers, GitHub and local paths allow it) into `refs/hangar/commits/<sha>` so garbage
+ * collection keeps it; servers that refuse fetching by SHA get a fetch of `ref`, then of all branches and tags.
+ */
+export async function fetchCommit(dir: string, sha: string, ref?: string): Promise<void> {
+  assertSha(sha);
+  if (ref !== undefined && !/^refs\/[^\s:~^?*[\\]+$/.test(ref)) {
+    throw new GitMirrorError("MIRROR_BAD_OBJECT_NAME", `'${ref}' is not a fully qualified ref (refs/...)`);
+  }
+  if (await hasCommit(dir, sha)) return;
+  const attempts: string[][] = [[`+${sha}:refs/hangar/commits/${sha}`]];
+  if (ref !== undefined) attempts.push([`+${ref}:${ref}`]);
+  attempts.push(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
+  const failures: unknown[] = [];
+  for (const refspecs of attempts) {
+    try {
+      await runGit(dir, ["fetch", "--quiet", "--no-tags", "origin", ...refspecs]);
+    } catch (error) {
+      failures.push(error);
+      continue;
+    }
+    if (await hasCommit(dir, sha)) return;
+  }
+  throw new GitMirrorError(
+    "MIRROR_COMMIT_NOT_FOUND",
+    `commit ${sha} was not found in ${await readRemoteUrl(dir)} (fetched by SHA${ref ? `, ${ref}` : ""} and all branches and tags)`,
+    { cause: failures.length > 0 ? new AggregateError(failures) : undefined },
+  );
+}
+
+/** The workflow files as they are in commit `sha`, read from git objects, sorted by path. */
+export async function readWorkflowFiles(dir: string, sha: string): Promise<SourceFile[]> {
+  assertSha(sha);
+  await assertCommit(dir, sha);
+  // The trailing slash lists the directory's entries; a commit without the directory lists nothing.
+  const listing = await runGit(dir, ["ls-tree", "-z", sha, "--", `${workflowsDir}/`]);
+  const files: SourceFile[] = [];
+  for (const entry of listing.split("\0")) {
+    // ls-tree -z: "<mode> SP <type> SP <object> TAB <name>"
+    const match = /^(\d+) (\w+) ([0-9a-f]+)\t(.+)$/s.exec(entry);
+    if (!match) continue;
+    const [, mode, type, oid, name] = match;
+    if (type !== "blob" || !regularFileModes.has(mode!) || !workflowFilePattern.test(name!)) continue;
+    files.push({ path: name!, content: await runGit(dir, ["cat-file", "blob", oid!]) });
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Paths changed between two commits, for `paths` filters. Undefined when there is nothing to compare against
+ * (a new branch has `before` all zeros) or `before` is not in the mirror: then path filters pass, as GitHub docs
+ * "Git diff comparisons" say the workflow runs when a diff cannot be made.
+ */
+export async function changedFiles(
+  dir: string,
+  before: string,
+  after: string,
+): Promise<string[] | undefined> {
+  assertSha(after);
+  if (!shaPattern.test(before) || /^0+$/.test(before)) return undefined;
+  if (!(await hasCommit(dir, before))) return undefined;
+  await assertCommit(dir, after);
+  // --no-renames: a renamed file changes both its old and its new path, and either may be what a filter names.
+  const out = await runGit(dir, ["diff", "--name-only", "--no-renames", "-z", before, after, "--"]);
+  return out.split("\0").filter((name) => name !== "");
+}
+
+async function hasCommit(dir: string, sha: string): Promise<boolean> {
+  return hasObject(dir, `${sha}^{commit}`);
+}
+
+async function hasObject(dir: string, name: string): Promise<boolean> {
+  try {
+    await runGit(dir, ["cat-file", "-e", name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function assertCommit(dir: string, sha: string): Promise<void> {
+  if (!(await hasCommit(dir, sha))) {
+    throw new GitMirrorError("MIRROR_COMMIT_NOT_FOUND", `commit ${sha} is not in the mirror ${dir}`);
+  }
+}
+
+async function readRemoteUrl(dir: string): Promise<string> {
+  const url = await runGit(dir, ["config", "--get", "remote.origin.url"]).catch(() => "(no remote)");
+  return redactUrl(url.trim());
+}
+
+function assertSha(sha: string): void {
+  if (!shaPattern.test(sha)) {
+    throw new GitMirrorError("MIRROR_BAD_OBJECT_NAME", `'${sha}' is not a full lowercase commit SHA`);
+  }
+}
+
+// A clone URL may carry a token (https://x-access-token:TOKEN@github.com/...); it must not reach an error message.
+function redactUrl(text: string): string {
+  return text.replace(/(\/\/)[^/@\s]+@/g, "$1***@");
+}
+
+function runGit(dir: string, args: string[]): Promise<string> {
+  const fullArgs = ["-C", dir, ...args];
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      fullArgs,
+      {
+        encoding: "utf8",
+        maxBuffer: maxOutputBytes,
+        timeout: gitTimeoutMs,
+        // Never wait for a password prompt: a server has nobody to answer it.
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "", SSH_ASKPASS: "" },
+      },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const detail = redactUrl(stderr.trim() || error.message);
+        reject(
+          new GitMirrorError("MIRROR_GIT_FAILED", `git ${redactUrl(fullArgs.join(" "))} failed: ${detail}`, {
+            cause: error,
+          }),
+        );
+      },
+    );
+  });
+}

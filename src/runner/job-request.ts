@@ -1,0 +1,76 @@
+// A job instance as plain data, so it can cross a process or network boundary to whichever runner claims it.
+import { formatDiagnostic, loadWorkflow, type Contexts, type SourceFile } from "../workflow/index.js";
+import type { EmitJobEvent, JobRef } from "./job-events.js";
+import type { RunIdentity, TriggeringEvent } from "./github-context.js";
+import { Masker } from "./masker.js";
+import { runJobInstance, type JobInstanceResult } from "./run-job.js";
+import type { Executor } from "./types.js";
+
+export interface JobRequest {
+  /** The workflow file the job is defined in (a called workflow's own file for its jobs). */
+  workflow: SourceFile;
+  jobId: string;
+  ref: JobRef;
+  identity: RunIdentity;
+  event: TriggeringEvent;
+  /** needs, vars, secrets, inputs, matrix and strategy: only what this job may see. */
+  contexts: Contexts;
+  workflowEnv: Record<string, string>;
+  requirePinnedSha: boolean;
+}
+
+/** What the machine that runs the job provides. */
+export interface RunnerHost {
+  executor: Executor;
+  dataDir: string;
+  baseEnv: Record<string, string>;
+  runnerName: string;
+  stepDebug: boolean;
+  /** Use this directory as the workspace (local runs on a checkout). */
+  workspace?: string;
+  /** The git repository actions/checkout reads from. */
+  sourceRepository?: string;
+}
+
+export interface JobControl {
+  signal: AbortSignal;
+  forceSignal: AbortSignal;
+  emit: EmitJobEvent;
+}
+
+export async function runJobRequest(
+  request: JobRequest,
+  host: RunnerHost,
+  control: JobControl,
+): Promise<JobInstanceResult> {
+  const loaded = await loadWorkflow(request.workflow);
+  const job = loaded.workflow?.jobs.find((j) => j.id === request.jobId);
+  if (!loaded.workflow || !job) {
+    const problems = loaded.diagnostics.map(formatDiagnostic).join("\n");
+    return {
+      conclusion: "failure",
+      outputs: {},
+      reason: "executor_error",
+      message: `${request.workflow.path}: cannot run job '${request.jobId}'${problems ? `:\n${problems}` : ""}`,
+    };
+  }
+  // Each job masks the run's secrets plus what its own steps add with ::add-mask::, as on GitHub.
+  const masker = new Masker();
+  const secrets = request.contexts["secrets"];
+  if (secrets && typeof secrets === "object" && !Array.isArray(secrets)) {
+    for (const value of Object.values(secrets)) if (typeof value === "string") masker.add(value);
+  }
+  return runJobInstance({
+    workflow: loaded.workflow,
+    job,
+    ref: request.ref,
+    identity: request.identity,
+    event: request.event,
+    contexts: request.contexts,
+    workflowEnv: request.workflowEnv,
+    requirePinnedSha: request.requirePinnedSha,
+    masker,
+    ...host,
+    ...control,
+  });
+}
