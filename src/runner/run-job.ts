@@ -3,7 +3,13 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { evaluateCondition, type Contexts, type JobModel, type WorkflowModel } from "../workflow/index.js";
+import {
+  evaluateCondition,
+  type Contexts,
+  type JobModel,
+  type StepModel,
+  type WorkflowModel,
+} from "../workflow/index.js";
 import { hashFiles } from "./hash-files.js";
 import type { Masker } from "./masker.js";
 import type { Executor, JobDirectories, LogLine } from "./types.js";
@@ -19,6 +25,7 @@ import { EvaluationFailure, evaluateOrFail, evaluateStringMap } from "./evaluati
 import { runStepList, stepsContext, type JobState, type StepListScope, type StepState } from "./step-loop.js";
 import type { JobRuntime, NestedSteps, NestedStepsResult, PostStep } from "./step-kinds/step-kind.js";
 import { runStepKind } from "./step-kinds/run-step-kind.js";
+import { runPreSteps } from "./pre-steps.js";
 
 export interface JobInstanceSpec {
   workflow: WorkflowModel;
@@ -97,7 +104,11 @@ async function runJobIn(spec: JobInstanceSpec, dirs: JobDirectories): Promise<Jo
   });
   const runner = buildRunnerContext(spec.runnerName, dirs);
   const posts: PostStep[] = [];
-  const runtimeFor = (file: string): JobRuntime => makeRuntime(spec, dirs, file, posts, runNestedSteps);
+  const preStates = new WeakMap<StepModel, Record<string, string>>();
+  const runtimeFor = (file: string): JobRuntime => ({
+    ...makeRuntime(spec, dirs, file, posts, runNestedSteps),
+    preStates,
+  });
   const runtime = runtimeFor(workflow.file);
   const jobContexts: Contexts = { ...spec.contexts, github, runner, env: spec.workflowEnv };
 
@@ -147,7 +158,9 @@ async function runJobIn(spec: JobInstanceSpec, dirs: JobDirectories): Promise<Jo
     return { results, failed: nestedState.failed, firstFailure: nestedState.firstFailure };
   }
 
-  const steps = await runStepList(scopeFor(runtime, jobContexts, jobEnv), job.steps);
+  const jobScope = scopeFor(runtime, jobContexts, jobEnv);
+  await runPreSteps(jobScope, job.steps);
+  const steps = await runStepList(jobScope, job.steps);
   await runPostSteps(spec, posts, state, stopSignal);
 
   const finalStatus: JobConclusion = state.failed ? "failure" : stopSignal.aborted ? "cancelled" : "success";
@@ -173,7 +186,7 @@ function makeRuntime(
   file: string,
   posts: PostStep[],
   runNestedSteps: JobRuntime["runNestedSteps"],
-): JobRuntime {
+): Omit<JobRuntime, "preStates"> {
   const hashHost = { hashFiles: (patterns: string[]) => hashFiles(dirs.workspace, patterns) };
   return {
     file,

@@ -83,44 +83,15 @@ export async function runStepList(
     let continueOnError = false;
     try {
       if (await evaluateIf(runtime.file, step.if, stepContexts, { status, hashFiles: runtime.hashFiles })) {
-        const stepEnv = {
-          ...envContext,
-          ...(await evaluateStringMap(step.env, stepContexts, runtime.evaluate)),
-        };
-        const contexts = { ...stepContexts, env: stepEnv };
-        continueOnError = step.continueOnError
-          ? isTruthy(await runtime.evaluate(step.continueOnError, contexts))
-          : false;
         // Steps that still run after a cancel or timeout (always(), cancelled()) get a fresh, bounded deadline.
         const signal = scope.stopSignal.aborted
           ? AbortSignal.any([scope.forceSignal, AbortSignal.timeout(afterCancelDeadlineMs)])
           : scope.stopSignal;
-        const timeoutMinutes = step.timeoutMinutes
-          ? Number(await runtime.evaluate(step.timeoutMinutes, contexts))
-          : undefined;
-        const workingDirectory = await evaluateOptionalString(
-          step.workingDirectory ?? scope.defaults.workingDirectory,
-          contexts,
-          runtime.evaluate,
-        );
-        const processPath = [...state.addedPath, scope.processEnv["PATH"] ?? ""]
-          .filter(Boolean)
-          .join(path.delimiter);
-        result = await scope.runStep({
-          step,
-          ref,
-          job: runtime,
-          contexts,
-          env: { ...scope.processEnv, ...stepEnv, GITHUB_ACTION: step.id, PATH: processPath },
-          inputs: await evaluateStringMap(step.with, contexts, runtime.evaluate),
-          workingDirectory: workingDirectory
-            ? path.resolve(runtime.dirs.workspace, workingDirectory)
-            : runtime.dirs.workspace,
-          defaultShell: await evaluateOptionalString(scope.defaults.shell, contexts, runtime.evaluate),
-          timeoutMs: timeoutMinutes === undefined ? undefined : timeoutMinutes * 60_000,
-          signal,
-          onLine,
-        });
+        const run = await prepareStepRun(scope, step, stepContexts, ref, signal, onLine);
+        continueOnError = step.continueOnError
+          ? isTruthy(await runtime.evaluate(step.continueOnError, run.contexts))
+          : false;
+        result = await scope.runStep(run);
       }
     } catch (error) {
       if (!(error instanceof EvaluationFailure)) throw error;
@@ -151,6 +122,49 @@ export async function runStepList(
       });
   }
   return results;
+}
+
+/** Evaluates what a step kind needs (env, with, working-directory, shell, timeout) into a StepRun. */
+export async function prepareStepRun(
+  scope: StepListScope,
+  step: StepModel,
+  stepContexts: Contexts,
+  ref: StepRef,
+  signal: AbortSignal,
+  onLine: (line: LogLine) => void,
+): Promise<StepRun> {
+  const { runtime } = scope;
+  const stepEnv = {
+    ...(stepContexts["env"] as Record<string, string>),
+    ...(await evaluateStringMap(step.env, stepContexts, runtime.evaluate)),
+  };
+  const contexts = { ...stepContexts, env: stepEnv };
+  const timeoutMinutes = step.timeoutMinutes
+    ? Number(await runtime.evaluate(step.timeoutMinutes, contexts))
+    : undefined;
+  const workingDirectory = await evaluateOptionalString(
+    step.workingDirectory ?? scope.defaults.workingDirectory,
+    contexts,
+    runtime.evaluate,
+  );
+  const processPath = [...scope.state.addedPath, scope.processEnv["PATH"] ?? ""]
+    .filter(Boolean)
+    .join(path.delimiter);
+  return {
+    step,
+    ref,
+    job: runtime,
+    contexts,
+    env: { ...scope.processEnv, ...stepEnv, GITHUB_ACTION: step.id, PATH: processPath },
+    inputs: await evaluateStringMap(step.with, contexts, runtime.evaluate),
+    workingDirectory: workingDirectory
+      ? path.resolve(runtime.dirs.workspace, workingDirectory)
+      : runtime.dirs.workspace,
+    defaultShell: await evaluateOptionalString(scope.defaults.shell, contexts, runtime.evaluate),
+    timeoutMs: timeoutMinutes === undefined ? undefined : timeoutMinutes * 60_000,
+    signal,
+    onLine,
+  };
 }
 
 export function stepsContext(steps: Record<string, StepState>): ExpressionValue {

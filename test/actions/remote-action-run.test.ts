@@ -38,29 +38,32 @@ jobs:
   use:
     runs-on: ubuntu-latest
     steps:
+      - run: echo "before the action"
       - id: act
         uses: octo-org/pre-post@${ref}
       - run: echo "between main and post"
 `;
 
-test("a stored action runs pre, main and post (post last, with pre's and main's state)", async () => {
+test("a stored action runs pre at job start, then main, and post last with pre's and main's state", async () => {
   const repo = await makeGitRepo({ ".github/workflows/ci.yml": workflow("v1") });
   cleanup.push(repo);
   const result = await runHangar(["run", ".", "--data-dir", dataDir, "--json"], { cwd: repo });
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stderr.split("\n");
   const at = (text: string) => lines.findIndex((line) => line.includes(text));
-  // 1. pre, 2. main sees pre's state, 3. the next step, 4. the post step last.
-  assert.ok(at("| pre") >= 0 && at("| pre") < at("main sees pre ran"), result.stderr);
+  // 1. pre before any main step, 2. main sees pre's state, 3. the next step, 4. the post step last.
+  assert.ok(at("| pre") >= 0 && at("| pre") < at("| before the action"), result.stderr);
+  assert.ok(at("| before the action") < at("main sees pre ran"), result.stderr);
   assert.ok(at("main sees pre ran") < at("| between main and post"), result.stderr);
   assert.ok(at("| between main and post") < at("Post "), result.stderr);
   const run = JSON.parse(result.stdout) as {
     jobs: { steps: { id: string; name: string; conclusion: string }[] }[];
   };
   const steps = run.jobs[0]!.steps;
-  assert.equal(steps.length, 3);
-  assert.match(steps[2]!.name, /^Post /);
-  assert.equal(steps[2]!.conclusion, "success");
+  assert.equal(steps.length, 5);
+  assert.match(steps[0]!.name, /^Pre /);
+  assert.match(steps[4]!.name, /^Post /);
+  assert.ok(steps.every((step) => step.conclusion === "success"));
 });
 
 test("the pinned-SHA policy refuses a tag and accepts the full commit SHA", async () => {

@@ -44,9 +44,7 @@ export async function ensureMirror(dir: string, url: string): Promise<void> {
  */
 export async function fetchCommit(dir: string, sha: string, ref?: string): Promise<void> {
   assertSha(sha);
-  if (ref !== undefined && !/^refs\/[^\s:~^?*[\\]+$/.test(ref)) {
-    throw new GitMirrorError("MIRROR_BAD_OBJECT_NAME", `'${ref}' is not a fully qualified ref (refs/...)`);
-  }
+  if (ref !== undefined) assertRef(ref);
   if (await hasCommit(dir, sha)) return;
   const attempts: string[][] = [[`+${sha}:refs/hangar/commits/${sha}`]];
   if (ref !== undefined) attempts.push([`+${ref}:${ref}`]);
@@ -61,11 +59,29 @@ export async function fetchCommit(dir: string, sha: string, ref?: string): Promi
     }
     if (await hasCommit(dir, sha)) return;
   }
+  const remote = await readRemoteUrl(dir);
+  if (failures.length === attempts.length) {
+    const last = failures.at(-1) as GitMirrorError;
+    throw new GitMirrorError("MIRROR_GIT_FAILED", `cannot fetch from ${remote}: ${last.message}`, {
+      cause: new AggregateError(failures),
+    });
+  }
   throw new GitMirrorError(
     "MIRROR_COMMIT_NOT_FOUND",
-    `commit ${sha} was not found in ${await readRemoteUrl(dir)} (fetched by SHA${ref ? `, ${ref}` : ""} and all branches and tags)`,
+    `commit ${sha} was not found in ${remote} (fetched by SHA${ref ? `, ${ref}` : ""} and all branches and tags)`,
     { cause: failures.length > 0 ? new AggregateError(failures) : undefined },
   );
+}
+
+/**
+ * Fetches `ref` (refs/heads/... or refs/tags/...) into the mirror and returns the commit it points to: the SHA of
+ * a workflow_dispatch run, or of a schedule run on the default branch.
+ */
+export async function fetchRef(dir: string, ref: string): Promise<string> {
+  assertRef(ref);
+  await runGit(dir, ["fetch", "--quiet", "--no-tags", "origin", `+${ref}:${ref}`]);
+  const sha = await runGit(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  return sha.trim();
 }
 
 /** The workflow files as they are in commit `sha`, read from git objects, sorted by path. */
@@ -132,6 +148,13 @@ async function readRemoteUrl(dir: string): Promise<string> {
 function assertSha(sha: string): void {
   if (!shaPattern.test(sha)) {
     throw new GitMirrorError("MIRROR_BAD_OBJECT_NAME", `'${sha}' is not a full lowercase commit SHA`);
+  }
+}
+
+// git check-ref-format's rules, in short: the characters that could turn a ref into a refspec or revision expression.
+function assertRef(ref: string): void {
+  if (!/^refs\/[^\s:~^?*[\\]+$/.test(ref) || ref.includes("..") || ref.endsWith("/")) {
+    throw new GitMirrorError("MIRROR_BAD_OBJECT_NAME", `'${ref}' is not a fully qualified ref (refs/...)`);
   }
 }
 

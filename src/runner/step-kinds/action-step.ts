@@ -18,7 +18,17 @@ import type { StepResult } from "../types.js";
 import { runNodeAction } from "./node-action.js";
 import type { StepRun } from "./step-kind.js";
 
-export async function runActionStep(run: StepRun, uses: string, isLocal: boolean): Promise<StepResult> {
+interface PreparedAction {
+  action: LoadedAction;
+  contexts: Contexts;
+  inputs: Record<string, string>;
+}
+
+async function prepareAction(
+  run: StepRun,
+  uses: string,
+  isLocal: boolean,
+): Promise<PreparedAction | StepResult> {
   let action: LoadedAction;
   try {
     if (isLocal) {
@@ -37,7 +47,6 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
   } catch (error) {
     return failedStepResult((error as Error).message);
   }
-
   const contexts: Contexts = {
     ...run.contexts,
     github: { ...(run.contexts["github"] as Record<string, ExpressionValue>), action_path: action.dir },
@@ -48,19 +57,44 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
   for (const warning of warnings) {
     run.onLine({ stream: "system", text: warning, annotation: { level: "warning", message: warning } });
   }
+  return { action, contexts, inputs };
+}
 
+/**
+ * A remote JavaScript action's `pre`, run when the job starts (docs "runs.pre"), before any main step;
+ * undefined when there is none or its `pre-if` is false. Its saved state reaches main and post.
+ */
+export async function prepareActionPre(
+  run: StepRun,
+  uses: string,
+): Promise<(() => Promise<StepResult>) | undefined> {
+  const prepared = await prepareAction(run, uses, false);
+  if (!("action" in prepared)) return undefined;
+  const { runs } = prepared.action.template;
+  if (runs.using === "docker" || runs.using === "composite" || !runs.pre) return undefined;
+  if (!(await evaluateCondition(runs.preIf ?? "always()", prepared.contexts, {}))) return undefined;
+  return async () => {
+    const pre = await runNodeAction({ ...run, inputs: prepared.inputs }, prepared.action, "pre");
+    run.job.preStates.set(run.step, pre.state);
+    return pre;
+  };
+}
+
+export async function runActionStep(run: StepRun, uses: string, isLocal: boolean): Promise<StepResult> {
+  const prepared = await prepareAction(run, uses, isLocal);
+  if (!("action" in prepared)) return prepared;
+  const { action, contexts, inputs } = prepared;
   const { runs } = action.template;
   if (runs.using === "composite") return runComposite(run, action, contexts, inputs);
-  let preState: Record<string, string> = {};
-  if (
-    runs.using !== "docker" &&
-    runs.pre &&
-    (await evaluateCondition(runs.preIf ?? "always()", contexts, {}))
-  ) {
-    // GitHub runs `pre` when the job starts; hangar runs it right before `main`, still gated by `pre-if`.
-    const pre = await runNodeAction({ ...run, inputs }, action, "pre");
-    if (pre.outcome !== "success") return pre;
-    preState = pre.state;
+
+  let preState = run.job.preStates.get(run.step);
+  if (preState === undefined && runs.using !== "docker" && runs.pre) {
+    // A local action is not there when the job starts, so its `pre` runs right before `main`.
+    if (await evaluateCondition(runs.preIf ?? "always()", contexts, {})) {
+      const pre = await runNodeAction({ ...run, inputs }, action, "pre");
+      if (pre.outcome !== "success") return pre;
+      preState = pre.state;
+    }
   }
   const main = await runNodeAction({ ...run, inputs }, action, "main", preState);
   if (runs.using !== "docker" && runs.post) {

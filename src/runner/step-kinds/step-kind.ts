@@ -25,6 +25,8 @@ export interface JobRuntime {
   hashFiles(patterns: string[]): Promise<string>;
   /** Queues a post step; posts run after all main steps, in reverse order of registration. */
   registerPost(post: PostStep): void;
+  /** State saved by actions' `pre` phases at job start, by step, for their main and post phases. */
+  preStates: WeakMap<StepModel, Record<string, string>>;
   /** Runs a composite action's steps inside the current step. */
   runNestedSteps(nested: NestedSteps): Promise<NestedStepsResult>;
 }
