@@ -31,7 +31,10 @@ module.exports = {
       comment: "another module is reached only through its index.ts",
       severity: "error",
       from: { path: "^src/([^/]+)/" },
-      to: { path: "^src/([^/]+)/.+", pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$", "^src/integrations/[^/]+/index\\.ts$"] },
+      to: {
+        path: "^src/([^/]+)/.+",
+        pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$", "^src/integrations/[^/]+/index\\.ts$"],
+      },
     },
     { name: "no-cycles", severity: "error", from: { path: "^src/" }, to: { circular: true } },
   ],
