@@ -1,0 +1,29 @@
+// The store's public surface: open, migrations, queries, statuses and transition tables. Other modules import only this.
+export { openStore, type OpenStoreOptions } from "./database.js";
+export type { Dialect, Store } from "./store.js";
+export type { Database } from "./schema.js";
+export { StoreError, type StoreErrorCode } from "./store-error.js";
+export { MIGRATIONS, type Migration } from "./migrations/index.js";
+export { migrateToLatest } from "./migrator.js";
+export * from "./statuses.js";
+export { JOB_STATUS_EVENTS, JOB_TRANSITIONS, RUN_STATUS_EVENTS, RUN_TRANSITIONS } from "./transitions.js";
+export type { Job, LogChunk, Run } from "./records.js";
+export { listenForJobs, JOBS_CHANNEL, type JobListener, type ListenOptions } from "./notify.js";
+export { insertRepository, type NewRepositoryInput, type Repository } from "./queries/insert-repository.js";
+export { getRepository } from "./queries/get-repository.js";
+export { insertRun, type NewJobInput, type NewRunInput } from "./queries/insert-run.js";
+export { claimJob, type ClaimRequest } from "./queries/claim-job.js";
+export { renewLease, type RenewLeaseRequest } from "./queries/renew-lease.js";
+export { completeJob, type CompleteJobRequest } from "./queries/complete-job.js";
+export {
+  requeueExpiredLeases,
+  type SweepOptions,
+  type SweepResult,
+} from "./queries/requeue-expired-leases.js";
+export { transitionJob, type JobChange, type JobGuard } from "./queries/transition-job.js";
+export { transitionRun, type RunChange } from "./queries/transition-run.js";
+export { appendLogChunks } from "./queries/append-log-chunks.js";
+export { getJobLogs } from "./queries/get-job-logs.js";
+export { recordDelivery, type DeliveryInput } from "./queries/record-delivery.js";
+export { getRun } from "./queries/get-run.js";
+export { listRuns, type ListRunsFilter } from "./queries/list-runs.js";

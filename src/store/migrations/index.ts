@@ -1,0 +1,18 @@
+// The ordered list of migrations. Append-only: a released migration is never edited, only followed by a new one.
+import type { Kysely } from "kysely";
+import type { Dialect } from "../store.js";
+import { createTables } from "./0001-create-tables.js";
+import { createViews } from "./0002-create-views.js";
+
+export interface Migration {
+  version: number;
+  name: string;
+  // Kysely's guidance: migrations must not depend on today's `Database` interface, which later migrations change.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "create-tables", up: createTables },
+  { version: 2, name: "create-views", up: createViews },
+];

@@ -1,0 +1,108 @@
+// The decoded shapes queries return (camelCase, JSON parsed), and the row decoders that build them.
+import type { JobRow, LogChunkRow, RunRow } from "./schema.js";
+import type { Conclusion, JobStatus, RunStatus, StopReason } from "./statuses.js";
+
+export interface Run {
+  id: number;
+  repositoryId: number;
+  workflowFile: string;
+  workflowName: string;
+  event: string;
+  sha: string;
+  ref: string;
+  actor: string;
+  runNumber: number;
+  attempt: number;
+  status: RunStatus;
+  conclusion: Conclusion | null;
+  payload: unknown;
+  concurrencyGroup: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Job {
+  /** The job row's id (unique across runs and attempts). */
+  id: number;
+  runId: number;
+  attempt: number;
+  /** Unique per run attempt: the job id plus matrix values, e.g. `test (20, linux)`. */
+  key: string;
+  /** The workflow's job id. */
+  jobId: string;
+  name: string;
+  matrix: Record<string, unknown> | null;
+  /** Lower-cased labels, all of which a runner must have. */
+  runsOn: string[];
+  needs: string[];
+  status: JobStatus;
+  conclusion: Conclusion | null;
+  stopReason: StopReason | null;
+  outputs: Record<string, string> | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: string | null;
+  /** How many times a runner has claimed this job; the sweeper fails it as runner_lost past a limit. */
+  claimCount: number;
+  runnerId: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface LogChunk {
+  seq: number;
+  byteOffset: number;
+  text: string;
+}
+
+export function toRun(row: RunRow): Run {
+  return {
+    id: row.id,
+    repositoryId: row.repository_id,
+    workflowFile: row.workflow_file,
+    workflowName: row.workflow_name,
+    event: row.event,
+    sha: row.sha,
+    ref: row.ref,
+    actor: row.actor,
+    runNumber: row.run_number,
+    attempt: row.attempt,
+    status: row.status,
+    conclusion: row.conclusion,
+    payload: JSON.parse(row.payload),
+    concurrencyGroup: row.concurrency_group,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    attempt: row.attempt,
+    key: row.job_key,
+    jobId: row.job_id,
+    name: row.name,
+    matrix: row.matrix === null ? null : (JSON.parse(row.matrix) as Record<string, unknown>),
+    runsOn: JSON.parse(row.runs_on) as string[],
+    needs: JSON.parse(row.needs) as string[],
+    status: row.status,
+    conclusion: row.conclusion,
+    stopReason: row.stop_reason,
+    outputs: row.outputs === null ? null : (JSON.parse(row.outputs) as Record<string, string>),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    claimCount: row.claim_count,
+    runnerId: row.runner_id,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function toLogChunk(row: Pick<LogChunkRow, "seq" | "byte_offset" | "text">): LogChunk {
+  return { seq: row.seq, byteOffset: row.byte_offset, text: row.text };
+}
