@@ -11,6 +11,8 @@ import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } f
 export const killGracePeriodMs = 2500;
 /** How often a killed group is checked for survivors before the grace period ends. */
 const groupPollMs = 50;
+/** How long a SIGKILLed group may take to disappear before exec returns anyway (zombies may never be reaped). */
+const killSettleMs = 1000;
 
 export interface HostExecutorOptions {
   /** Per-job directories are created below this directory. */
@@ -82,6 +84,7 @@ export class HostExecutor implements Executor {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
       let hasExited = false;
       let isKillEscalated = false;
+      let killedAt: number | undefined;
 
       /** Signal 0 only probes whether any member of the group is still alive. */
       const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
@@ -100,6 +103,7 @@ export class HostExecutor implements Executor {
         killTimer = setTimeout(() => {
           killTimer = undefined;
           isKillEscalated = true;
+          killedAt = Date.now();
           signalGroup("SIGKILL");
           if (hasExited) releaseStreams();
           finish();
@@ -124,8 +128,11 @@ export class HostExecutor implements Executor {
       let isSettled = false;
       const finish = (): void => {
         if (isSettled || !exit) return;
-        // After a kill, wait until no member of the group survives (or the grace period ran out).
-        if (killTimer && signalGroup(0)) {
+        // After a kill, wait until no member of the group survives: during the grace period, and for a
+        // bounded moment after SIGKILL, which the kernel delivers before the process is actually gone.
+        const isWaitingForGroup =
+          killTimer !== undefined || (killedAt !== undefined && Date.now() - killedAt < killSettleMs);
+        if (isWaitingForGroup && signalGroup(0)) {
           setTimeout(finish, groupPollMs);
           return;
         }
