@@ -1,6 +1,8 @@
 // The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
 import { actionsCommand } from "./commands/actions.js";
 import { gcCommand } from "./commands/gc.js";
+import { repoCommand } from "./commands/repo.js";
+import { serveCommand } from "./commands/serve.js";
 import { runCommand, runUsage } from "./commands/run.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
@@ -9,6 +11,8 @@ const usage = `Usage: hangar <command> [options]
 Commands:
   run       run a repository's GitHub Actions workflows on this machine
   actions   add actions to the offline action store (hangar actions add|ls)
+  serve     run the server: GitHub webhooks in, runs, a JSON API
+  repo      register a repository with the server (hangar repo add)
   gc        delete expired artifacts, old caches and unreferenced content
 
 Run 'hangar <command> --help' for a command's options.
@@ -18,6 +22,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   actions: actionsCommand,
   gc: gcCommand,
+  serve: serveCommand,
+  repo: repoCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

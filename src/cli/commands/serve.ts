@@ -1,0 +1,58 @@
+// `hangar serve`: the self-hosted service (webhooks in, runs, JSON API) on the embedded store or PostgreSQL.
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { defaultDataDir } from "../../runner/index.js";
+import { startServer } from "../../server/index.js";
+import { ExitCode, UsageError } from "../exit-codes.js";
+
+export const serveUsage = `Usage: hangar serve [options]
+
+Options:
+  --host HOST          address to listen on (default: 127.0.0.1)
+  --port N             port (default: 8080; 0 picks a free one)
+  --data-dir DIR       store, mirrors, action store, artifacts (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
+  --database-url URL   PostgreSQL instead of the embedded SQLite (default: $DATABASE_URL)
+  --github-url URL     GitHub's REST API for commit statuses (default: https://api.github.com)
+  --github-token TOKEN token for commit statuses (default: $GITHUB_TOKEN; none: no statuses are sent)
+`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      "database-url": { type: "string" },
+      "github-url": { type: "string" },
+      "github-token": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(serveUsage);
+    return ExitCode.Success;
+  }
+  const port = Number(values.port ?? "8080");
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  const token = values["github-token"] ?? process.env["GITHUB_TOKEN"];
+  const server = await startServer({
+    dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
+    databaseUrl: values["database-url"] ?? process.env["DATABASE_URL"],
+    host: values.host ?? "127.0.0.1",
+    port,
+    github: token ? { baseUrl: values["github-url"] ?? "https://api.github.com", token } : undefined,
+    logger: true,
+  });
+  process.stderr.write(
+    `hangar serve: listening on ${server.url} (webhooks at ${server.url}/webhooks/github)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  process.stderr.write("hangar serve: stopping after the runs in progress finish\n");
+  await server.close();
+  return ExitCode.Success;
+}

@@ -1,0 +1,85 @@
+// A verified webhook delivery becomes runs: mirror the repository, read its workflows at the event's commit, plan, record.
+import path from "node:path";
+import { refForEvent } from "../workflow/index.js";
+import {
+  changedFiles,
+  ensureMirror,
+  fetchCommit,
+  fetchRef,
+  planEvent,
+  readWorkflowFiles,
+  zeroSha,
+  type TriggeredWorkflow,
+} from "../integrations/github/index.js";
+import { getRepository, insertRun, type Repository, type Run, type Store } from "../store/index.js";
+
+export interface IntakeResult {
+  runs: number[];
+  skipped: { file: string; reason: string }[];
+  invalid: { file: string; problems: string[] }[];
+}
+
+export interface StartRun {
+  (run: Run, repository: Repository, triggered: TriggeredWorkflow, mirror: string): void;
+}
+
+export function mirrorDirOf(dataDir: string, repository: Repository): string {
+  return path.join(dataDir, "mirrors", String(repository.id));
+}
+
+export async function takeEvent(
+  deps: { store: Store; dataDir: string; startRun: StartRun },
+  event: { name: string; payload: Record<string, unknown> },
+): Promise<IntakeResult> {
+  const fullName = (event.payload["repository"] as { full_name?: string } | undefined)?.full_name ?? "";
+  const repository = await getRepository(deps.store, fullName);
+  if (!repository) throw new Error(`repository ${fullName} is not registered`);
+  // A deleted branch or tag has no commit to read workflows from.
+  if (event.name === "push" && (event.payload["deleted"] === true || event.payload["after"] === zeroSha)) {
+    return { runs: [], skipped: [{ file: "*", reason: "the push deleted its ref" }], invalid: [] };
+  }
+  const mirror = mirrorDirOf(deps.dataDir, repository);
+  await ensureMirror(mirror, repository.gitUrl);
+  const defaultRef = `refs/heads/${repository.defaultBranch}`;
+  const wanted = refForEvent(event.name, event.payload, { sha: "", ref: defaultRef });
+  const sha = wanted.sha || (await fetchRef(mirror, wanted.ref));
+  await fetchCommit(mirror, sha, wanted.ref);
+  const files = await readWorkflowFiles(mirror, sha);
+  const before = typeof event.payload["before"] === "string" ? event.payload["before"] : undefined;
+  const changed = event.name === "push" && before ? await changedFiles(mirror, before, sha) : undefined;
+  const plan = await planEvent({
+    event: event.name,
+    payload: event.payload,
+    files,
+    changedFiles: changed,
+    fallback: { sha, ref: wanted.ref },
+  });
+
+  const runs: number[] = [];
+  const actor = (event.payload["sender"] as { login?: string } | undefined)?.login ?? "github";
+  for (const triggered of plan.triggered) {
+    const { run } = await insertRun(deps.store, {
+      repositoryId: repository.id,
+      workflowFile: triggered.file,
+      workflowName: triggered.workflow.name,
+      event: event.name,
+      sha: plan.sha,
+      ref: plan.ref,
+      actor,
+      payload: event.payload,
+      jobs: [],
+    });
+    deps.startRun(run, repository, triggered, mirror);
+    runs.push(run.id);
+  }
+  return {
+    runs,
+    skipped: plan.skipped,
+    invalid: plan.invalid.map((i) => ({
+      file: i.file,
+      problems: i.diagnostics.map(
+        (d) => `${d.file}:${d.start.line}:${d.start.column}: ${d.code}: ${d.message}`,
+      ),
+    })),
+  };
+}

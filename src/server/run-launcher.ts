@@ -1,0 +1,107 @@
+// Starts the engine for each recorded run and keeps the store and GitHub's commit statuses in step with it.
+import type { ReportCommitStatus } from "../integrations/github/index.js";
+import { runWorkflow, type RunHandle, type RunOptions } from "../engine/index.js";
+import type { Executor } from "../runner/index.js";
+import { transitionRun, type Repository, type Run, type Store } from "../store/index.js";
+import type { StartRun } from "./intake.js";
+
+export interface LauncherOptions {
+  store: Store;
+  dataDir: string;
+  executor: Executor;
+  /** Where users see runs; commit statuses link here. */
+  publicUrl: string;
+  /** Commit statuses back to GitHub; absent when no token is configured. */
+  reportStatus?: ReportCommitStatus;
+  /** Hands jobs to runners; absent runs them in this process. */
+  dispatchJob?: RunOptions["dispatchJob"];
+  log: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export interface RunLauncher {
+  startRun: StartRun;
+  cancel(runId: number): boolean;
+  /** Resolves when every started run has finished and been recorded. */
+  idle(): Promise<void>;
+}
+
+export function createRunLauncher(options: LauncherOptions): RunLauncher {
+  const active = new Map<number, { handle: RunHandle; done: Promise<void> }>();
+
+  const startRun: StartRun = (run, repository, triggered, mirror) => {
+    const [owner = "", name = ""] = repository.name.split("/");
+    const handle = runWorkflow(triggered.workflow, {
+      executor: options.executor,
+      dataDir: options.dataDir,
+      sourceRepository: mirror,
+      identity: {
+        runId: String(run.id),
+        runNumber: run.runNumber,
+        attempt: run.attempt,
+        actor: run.actor,
+        sha: run.sha,
+        ref: run.ref,
+        repository: { owner, name },
+        serverUrl: "https://github.com",
+      },
+      event: { name: run.event, payload: run.payload as Record<string, never> },
+      inputs: triggered.inputs,
+      baseEnv: { PATH: process.env["PATH"] ?? "" },
+      dispatchJob: options.dispatchJob,
+    });
+    const status = (state: "pending" | "success" | "failure" | "error", job: string, description: string) =>
+      reportStatus(options, repository, run, { state, job, description });
+    handle.on("run:started", () => {
+      void transitionRun(options.store, run.id, { to: "in_progress" }).catch((error: unknown) =>
+        options.log("run transition failed", { runId: run.id, error: String(error) }),
+      );
+    });
+    handle.on("job:started", ({ job }) => status("pending", job.key, "running"));
+    handle.on("job:finished", ({ job, conclusion }) => {
+      if (conclusion === "skipped") return;
+      status(conclusion === "success" ? "success" : "failure", job.key, conclusion);
+    });
+    const done = handle.result
+      .then((result) =>
+        transitionRun(options.store, run.id, { to: "completed", conclusion: result.conclusion }),
+      )
+      .then(() => undefined)
+      .catch((error: unknown) => options.log("run failed to finish", { runId: run.id, error: String(error) }))
+      .finally(() => active.delete(run.id));
+    active.set(run.id, { handle, done });
+  };
+
+  return {
+    startRun,
+    cancel(runId) {
+      const entry = active.get(runId);
+      entry?.handle.cancel();
+      return entry !== undefined;
+    },
+    async idle() {
+      while (active.size > 0) await Promise.all([...active.values()].map((entry) => entry.done));
+    },
+  };
+}
+
+function reportStatus(
+  options: LauncherOptions,
+  repository: Repository,
+  run: Run,
+  status: { state: "pending" | "success" | "failure" | "error"; job: string; description: string },
+): void {
+  if (!options.reportStatus) return;
+  const [owner = "", repo = ""] = repository.name.split("/");
+  options
+    .reportStatus({
+      owner,
+      repo,
+      sha: run.sha,
+      state: status.state,
+      workflow: run.workflowName,
+      job: status.job,
+      description: status.description,
+      targetUrl: `${options.publicUrl}/api/runs/${run.id}`,
+    })
+    .catch((error: unknown) => options.log("commit status failed", { runId: run.id, error: String(error) }));
+}

@@ -1,0 +1,83 @@
+// `hangar serve`: one fastify app with the webhook and API plugins over one store, running jobs with the engine.
+import path from "node:path";
+import { mkdir } from "node:fs/promises";
+import Fastify, { type FastifyInstance } from "fastify";
+import { createCommitStatusReporter } from "../integrations/github/index.js";
+import { HostExecutor } from "../runner/index.js";
+import { getRepository, openStore, recordDelivery, type Store } from "../store/index.js";
+import { apiPlugin } from "./api/api-plugin.js";
+import { takeEvent } from "./intake.js";
+import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
+import { webhookPlugin } from "./webhooks/index.js";
+
+export interface ServerConfig {
+  dataDir: string;
+  /** PostgreSQL when set; the embedded SQLite file in the data dir otherwise. */
+  databaseUrl?: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** GitHub's REST API for commit statuses; omitted, no statuses are sent. */
+  github?: { baseUrl: string; token: string };
+  logger?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  store: Store;
+  launcher: RunLauncher;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true });
+  const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
+  const app = Fastify({ logger: config.logger ?? false });
+  let url = "";
+  const launcher = createRunLauncher({
+    store,
+    dataDir: config.dataDir,
+    executor: new HostExecutor({ baseDir: path.join(config.dataDir, "jobs") }),
+    get publicUrl() {
+      return url;
+    },
+    reportStatus: config.github ? createCommitStatusReporter(config.github) : undefined,
+    log: (message, details) => app.log.warn(details ?? {}, message),
+  });
+
+  // One error shape for every route outside the plugins that set their own.
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    const statusCode = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (statusCode >= 500) app.log.error(error);
+    const message = statusCode >= 500 ? "internal error" : error.message;
+    return reply.code(statusCode).send({ statusCode, code: error.code ?? "HTTP_ERROR", message });
+  });
+  await app.register(webhookPlugin, {
+    lookupRepository: async (fullName) => {
+      const repository = await getRepository(store, fullName);
+      return repository ? { id: String(repository.id), secret: repository.webhookSecret ?? "" } : undefined;
+    },
+    recordDelivery: async (deliveryId, event) => (await recordDelivery(store, { deliveryId, event })).isNew,
+    onEvent: async (event) => ({
+      ...(await takeEvent(
+        { store, dataDir: config.dataDir, startRun: launcher.startRun },
+        { name: event.event, payload: event.payload },
+      )),
+    }),
+  });
+  await app.register(apiPlugin, { store, cancelRun: (runId) => launcher.cancel(runId) });
+
+  url = await app.listen({ host: config.host, port: config.port });
+  return {
+    url,
+    app,
+    store,
+    launcher,
+    async close() {
+      await app.close();
+      await launcher.idle();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// hangar serve end to end on both stores: a signed push webhook becomes a run that executes, is recorded,
+// reports commit statuses to (a fake) GitHub, and is readable through the API; redeliveries make no second run.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { after, describe, test } from "node:test";
+import { startServer } from "../../src/server/index.js";
+import { insertRepository, listRuns } from "../../src/store/index.js";
+import { DIALECTS, createTestDatabase } from "../store/test-stores.js";
+import { makeGitRepo } from "../support/git-repo.js";
+import { sendWebhook, startFakeGitHub } from "../support/fake-github.js";
+
+const secret = "webhook-secret-5b1e";
+const token = "ghs_fake_token";
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const workflow = `name: ci
+on:
+  push:
+    branches: [main]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      file: \${{ steps.read.outputs.file }}
+    steps:
+      - uses: actions/checkout@v4
+      - id: read
+        run: echo "file=$(cat hello.txt)" >> "$GITHUB_OUTPUT"
+  test:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: test "\${{ needs.build.outputs.file }}" = "hello from the mirror"
+`;
+
+for (const dialect of DIALECTS) {
+  describe(`on ${dialect}`, () => {
+    test("a push webhook runs the workflow at the pushed commit and reports back", async () => {
+      const repo = await makeGitRepo({
+        ".github/workflows/ci.yml": workflow,
+        "hello.txt": "hello from the mirror\n",
+      });
+      const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
+      const github = await startFakeGitHub({ token, repositories: ["octo-org/octo-repo"] });
+      const database = await createTestDatabase(dialect);
+      const server = await startServer({
+        dataDir: database.options.dataDir,
+        databaseUrl: database.options.url,
+        host: "127.0.0.1",
+        port: 0,
+        github: { baseUrl: github.url, token },
+      });
+      cleanups.push(async () => {
+        await server.close();
+        await github.close();
+        await rm(repo, { recursive: true, force: true });
+      });
+      await insertRepository(server.store, {
+        name: "octo-org/octo-repo",
+        gitUrl: repo,
+        webhookSecret: secret,
+      });
+      // A later commit changes the workflow; the run must use the pushed commit's version.
+      execFileSync("git", ["-C", repo, "rm", "-q", ".github/workflows/ci.yml"]);
+      execFileSync("git", ["-C", repo, "commit", "-q", "-m", "drop the workflow"]);
+
+      const payload = {
+        ref: "refs/heads/main",
+        before: "0000000000000000000000000000000000000000",
+        after: sha,
+        repository: { full_name: "octo-org/octo-repo", name: "octo-repo", owner: { login: "octo-org" } },
+        sender: { login: "octocat" },
+      };
+      const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+        event: "push",
+        payload,
+        secret,
+      });
+      assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
+      const runIds = delivered.body["runs"] as number[];
+      assert.equal(runIds.length, 1);
+      await server.launcher.idle();
+
+      const response = await fetch(`${server.url}/api/runs/${runIds[0]}`);
+      assert.equal(response.status, 200);
+      const { run } = (await response.json()) as {
+        run: { status: string; conclusion: string; sha: string; actor: string };
+      };
+      assert.deepEqual(
+        [run.status, run.conclusion, run.sha, run.actor],
+        ["completed", "success", sha, "octocat"],
+      );
+
+      const states = github.statuses.map((s) => `${String(s.body["context"])}=${String(s.body["state"])}`);
+      assert.deepEqual(states.filter((s) => s.endsWith("=success")).sort(), [
+        "hangar/ci/build=success",
+        "hangar/ci/test=success",
+      ]);
+      assert.ok(states.includes("hangar/ci/build=pending"), states.join(", "));
+      assert.ok(github.statuses.every((s) => s.sha === sha && s.authorization === `token ${token}`));
+
+      const again = await sendWebhook(`${server.url}/webhooks/github`, {
+        event: "push",
+        payload,
+        secret,
+        deliveryId: delivered.deliveryId,
+      });
+      assert.equal(again.status, 200);
+      assert.equal(again.body["duplicate"], true);
+      const forged = await sendWebhook(`${server.url}/webhooks/github`, {
+        event: "push",
+        payload,
+        secret: "wrong",
+      });
+      assert.equal(forged.status, 401);
+      assert.equal((await listRuns(server.store)).runs.length, 1);
+    });
+  });
+}
