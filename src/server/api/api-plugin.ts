@@ -71,13 +71,11 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app, { sto
     { schema: { params: idParams } },
     async (request, reply) => {
       if (!cancelRun(request.params.id)) {
-        return reply
-          .code(409)
-          .send({
-            statusCode: 409,
-            code: "RUN_NOT_ACTIVE",
-            message: `run ${request.params.id} is not running here`,
-          });
+        return reply.code(409).send({
+          statusCode: 409,
+          code: "RUN_NOT_ACTIVE",
+          message: `run ${request.params.id} is not running here`,
+        });
       }
       return reply.code(202).send({ cancelling: true });
     },
