@@ -46,6 +46,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log: (message, details) => app.log.warn(details ?? {}, message),
   });
 
+  const take = (event: { name: string; payload: Record<string, unknown> }) =>
+    takeEvent({ store, dataDir: config.dataDir, startRun: launcher.startRun }, event);
+
   // One error shape for every route outside the plugins that set their own.
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
     const statusCode = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
@@ -59,14 +62,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return repository ? { id: String(repository.id), secret: repository.webhookSecret ?? "" } : undefined;
     },
     recordDelivery: async (deliveryId, event) => (await recordDelivery(store, { deliveryId, event })).isNew,
-    onEvent: async (event) => ({
-      ...(await takeEvent(
-        { store, dataDir: config.dataDir, startRun: launcher.startRun },
-        { name: event.event, payload: event.payload },
-      )),
-    }),
+    onEvent: async (event) => ({ ...(await take({ name: event.event, payload: event.payload })) }),
   });
-  await app.register(apiPlugin, { store, cancelRun: (runId) => launcher.cancel(runId) });
+  await app.register(apiPlugin, {
+    store,
+    cancelRun: (runId) => launcher.cancel(runId),
+    dispatch: async (event) => ({ ...(await take(event)) }),
+  });
 
   url = await app.listen({ host: config.host, port: config.port });
   return {

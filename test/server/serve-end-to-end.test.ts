@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { insertRepository, listRuns } from "../../src/store/index.js";
 import { DIALECTS, createTestDatabase } from "../store/test-stores.js";
@@ -12,10 +12,6 @@ import { sendWebhook, startFakeGitHub } from "../support/fake-github.js";
 
 const secret = "webhook-secret-5b1e";
 const token = "ghs_fake_token";
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 const workflow = `name: ci
 on:
@@ -39,7 +35,7 @@ jobs:
 
 for (const dialect of DIALECTS) {
   describe(`on ${dialect}`, () => {
-    test("a push webhook runs the workflow at the pushed commit and reports back", async () => {
+    test("a push webhook runs the workflow at the pushed commit and reports back", async (t) => {
       const repo = await makeGitRepo({
         ".github/workflows/ci.yml": workflow,
         "hello.txt": "hello from the mirror\n",
@@ -54,7 +50,8 @@ for (const dialect of DIALECTS) {
         port: 0,
         github: { baseUrl: github.url, token },
       });
-      cleanups.push(async () => {
+      // Each server closes when its test ends, before the file closes the PostgreSQL it uses.
+      t.after(async () => {
         await server.close();
         await github.close();
         await rm(repo, { recursive: true, force: true });
@@ -118,6 +115,62 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(forged.status, 401);
       assert.equal((await listRuns(server.store)).runs.length, 1);
+    });
+
+    test("the API dispatches a workflow with typed inputs and refuses bad ones", async (t) => {
+      const repo = await makeGitRepo({
+        ".github/workflows/deploy.yml": `on:
+  workflow_dispatch:
+    inputs:
+      target:
+        type: choice
+        options: [staging, production]
+        required: true
+      dry:
+        type: boolean
+        default: true
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: test "\${{ inputs.target }}/\${{ inputs.dry }}" = "staging/false"
+`,
+      });
+      const database = await createTestDatabase(dialect);
+      const server = await startServer({
+        dataDir: database.options.dataDir,
+        databaseUrl: database.options.url,
+        host: "127.0.0.1",
+        port: 0,
+      });
+      // Each server closes when its test ends, before the file closes the PostgreSQL it uses.
+      t.after(async () => {
+        await server.close();
+        await rm(repo, { recursive: true, force: true });
+      });
+      await insertRepository(server.store, { name: "octo-org/deploys", gitUrl: repo, webhookSecret: secret });
+      const dispatch = (inputs: Record<string, string>) =>
+        fetch(`${server.url}/api/dispatches`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            repository: "octo-org/deploys",
+            workflow: "deploy.yml",
+            ref: "main",
+            inputs,
+          }),
+        });
+      const bad = await dispatch({ target: "moon" });
+      assert.equal(bad.status, 422);
+      assert.match(((await bad.json()) as { message: string }).message, /moon/);
+      const good = await dispatch({ target: "staging", dry: "false" });
+      assert.equal(good.status, 202);
+      const { runs } = (await good.json()) as { runs: number[] };
+      await server.launcher.idle();
+      const { run } = (await (await fetch(`${server.url}/api/runs/${runs[0]}`)).json()) as {
+        run: { conclusion: string; event: string };
+      };
+      assert.deepEqual([run.event, run.conclusion], ["workflow_dispatch", "success"]);
     });
   });
 }

@@ -5,6 +5,8 @@ import { getJobLogs, getRun, listRuns, type Store } from "../../store/index.js";
 export interface ApiPluginOptions {
   store: Store;
   cancelRun(runId: number): boolean;
+  /** Starts a workflow_dispatch event as if GitHub had delivered it; the result lists the runs created. */
+  dispatch(event: { name: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
 }
 
 const idParams = {
@@ -13,7 +15,10 @@ const idParams = {
   required: ["id"],
 } as const;
 
-export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app, { store, cancelRun }) => {
+export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
+  app,
+  { store, cancelRun, dispatch },
+) => {
   app.get("/api/health", async () => ({ ok: true }));
 
   app.get<{ Querystring: { status?: string; event?: string; limit?: number; cursor?: number } }>(
@@ -64,6 +69,46 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (app, { sto
     async (request) => ({
       chunks: await getJobLogs(store, request.params.id, { afterSeq: request.query.after }),
     }),
+  );
+
+  // Shaped like GitHub's "Create a workflow dispatch event": the workflow file, a ref, string inputs.
+  app.post<{ Body: { repository: string; workflow: string; ref: string; inputs?: Record<string, string> } }>(
+    "/api/dispatches",
+    {
+      schema: {
+        body: {
+          type: "object",
+          properties: {
+            repository: { type: "string", pattern: "^[\\w.-]+/[\\w.-]+$" },
+            workflow: { type: "string", minLength: 1 },
+            ref: { type: "string", minLength: 1 },
+            inputs: { type: "object", additionalProperties: { type: "string" } },
+          },
+          required: ["repository", "workflow", "ref"],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { repository, workflow, ref, inputs } = request.body;
+      const file = workflow.includes("/") ? workflow : `.github/workflows/${workflow}`;
+      const result = await dispatch({
+        name: "workflow_dispatch",
+        payload: {
+          ref: ref.startsWith("refs/") ? ref : `refs/heads/${ref}`,
+          workflow: file,
+          inputs: inputs ?? {},
+          repository: { full_name: repository },
+          sender: { login: "api" },
+        },
+      });
+      const invalid = (result["invalid"] as { problems: string[] }[] | undefined) ?? [];
+      if ((result["runs"] as number[] | undefined)?.length === 0 && invalid.length > 0) {
+        const message = invalid.flatMap((i) => i.problems).join("; ");
+        return reply.code(422).send({ statusCode: 422, code: "INPUT_INVALID", message });
+      }
+      return reply.code(202).send(result);
+    },
   );
 
   app.post<{ Params: { id: number } }>(
