@@ -1,6 +1,7 @@
 // The engine's public surface: run a workflow model and observe it through typed events.
 export { runWorkflow, newRunId, type RunHandle, type RunOptions } from "./run-workflow.js";
 export type { RunResult, JobSummary, StepSummary } from "./run-result.js";
+export { ConcurrencyGroups, type Admission, type Holder } from "./concurrency-groups.js";
 export type { RunEvents, RunEventName, RunEventListener } from "./events.js";
 export type {
   JobRef,

@@ -27,6 +27,7 @@ import {
 import type { RunEventName, RunEvents } from "./events.js";
 import type { RunOptions } from "./run-options.js";
 import { Semaphore } from "./semaphore.js";
+import { admitToConcurrencyGroup } from "./admit-concurrency.js";
 
 /** What every level of one run shares. */
 export interface RunShared {
@@ -159,6 +160,53 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         emit("job:finished", { job: ref, conclusion: "cancelled", outputs: {}, durationMs: 0, reason });
         return { conclusion: "cancelled", outputs: {}, reason, continuedOnError: false };
       }
+      // A job's own concurrency group: a newer job in it can cancel this one, waiting or running.
+      const jobCancel = new AbortController();
+      const jobSignal = AbortSignal.any([signal, jobCancel.signal]);
+      let admission: Awaited<ReturnType<typeof admitToConcurrencyGroup>>;
+      try {
+        admission = await admitToConcurrencyGroup(
+          workflow.file,
+          job.concurrency,
+          instanceContexts,
+          shared.options,
+          () => jobCancel.abort(),
+        );
+      } catch (error) {
+        if (!(error instanceof EvaluationFailure)) throw error;
+        emit("job:finished", {
+          job: ref,
+          conclusion: "failure",
+          outputs: {},
+          durationMs: 0,
+          message: error.message,
+        });
+        return { conclusion: "failure", outputs: {}, message: error.message, continuedOnError: false };
+      }
+      if (!admission.admitted) {
+        emit("job:finished", {
+          job: ref,
+          conclusion: "cancelled",
+          outputs: {},
+          durationMs: 0,
+          reason: "cancelled",
+        });
+        return { conclusion: "cancelled", outputs: {}, reason: "cancelled", continuedOnError: false };
+      }
+      try {
+        // Admission comes before a job slot: a job waiting in its group holds no runner, as on GitHub.
+        const run = () => runAdmitted(ref, instanceContexts, jobSignal);
+        return await (job.uses ? run() : shared.jobSlots.use(run));
+      } finally {
+        admission.release();
+      }
+    };
+
+    const runAdmitted = async (
+      ref: JobRef,
+      instanceContexts: Contexts,
+      signal: AbortSignal,
+    ): Promise<InstanceResult> => {
       const started = Date.now();
       emit("job:started", { job: ref });
       let continueOnError = false;
@@ -191,13 +239,9 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
       return { ...instance, continuedOnError: continueOnError };
     };
 
-    // A caller job holds no job slot: its called jobs need them, and holding one could starve them.
+    // A caller job holds no job slot (see runInstance): its called jobs need them, and holding one could starve them.
     const results = await Promise.all(
-      combinations.map((matrix, index) =>
-        matrixSlots.use(() =>
-          job.uses ? runInstance(matrix, index) : shared.jobSlots.use(() => runInstance(matrix, index)),
-        ),
-      ),
+      combinations.map((matrix, index) => matrixSlots.use(() => runInstance(matrix, index))),
     );
     const conclusion = aggregateConclusion(results.map((r) => r.conclusion));
     const tolerated = results.every((r) => r.conclusion !== "failure" || r.continuedOnError);

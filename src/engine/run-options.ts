@@ -1,5 +1,6 @@
 // What a caller (CLI, server) gives the engine for one run.
 import type { ExpressionValue, SourceFile } from "../workflow/index.js";
+import type { ConcurrencyGroups } from "./concurrency-groups.js";
 import type {
   Executor,
   JobControl,
@@ -34,6 +35,8 @@ export interface RunOptions {
   baseEnv?: Record<string, string>;
   runnerName?: string;
   stepDebug?: boolean;
+  /** Shared by every run that must respect `concurrency:` across runs (a server's runs); absent, it is ignored. */
+  concurrencyGroups?: ConcurrencyGroups;
   /** Runs one job instance somewhere else (a server's queue); default: in this process with `executor`. */
   dispatchJob?: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
   /** Reads a reusable workflow named by `jobs.<id>.uses`; throws an Error whose message says why it cannot. */

@@ -9,13 +9,20 @@ import {
   type JobModel,
   type WorkflowModel,
 } from "../workflow/index.js";
-import { buildGithubContext, Masker, runJobRequest, type JobConclusion } from "../runner/index.js";
+import {
+  buildGithubContext,
+  EvaluationFailure,
+  Masker,
+  runJobRequest,
+  type JobConclusion,
+} from "../runner/index.js";
 import type { RunEventListener, RunEventName, RunEvents } from "./events.js";
 import type { RunOptions } from "./run-options.js";
 import { aggregateConclusion, runJobGraph, type RunShared } from "./run-job-graph.js";
 import { Semaphore } from "./semaphore.js";
 import { collectRunResult, type RunResult } from "./run-result.js";
 import { evaluateWorkflowEnv } from "./workflow-env.js";
+import { admitToConcurrencyGroup } from "./admit-concurrency.js";
 import { runCalledWorkflow } from "./call-workflow.js";
 
 export type { RunOptions };
@@ -49,6 +56,7 @@ export function runWorkflow(workflow: WorkflowModel, options: RunOptions): RunHa
     const conclusion = await executeRun(
       workflow,
       options,
+      () => cancelController.abort(),
       cancelController.signal,
       forceController.signal,
       emit,
@@ -72,6 +80,7 @@ export function runWorkflow(workflow: WorkflowModel, options: RunOptions): RunHa
 async function executeRun(
   workflow: WorkflowModel,
   options: RunOptions,
+  cancel: () => void,
   cancelSignal: AbortSignal,
   forceSignal: AbortSignal,
   emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void,
@@ -99,7 +108,33 @@ async function executeRun(
     : workflow.name;
   emit("run:started", { runId: options.identity.runId, workflow: runName, event: options.event.name });
   if (workflowEnv === undefined) return "failure";
+  let admission: Awaited<ReturnType<typeof admitToConcurrencyGroup>>;
+  try {
+    admission = await admitToConcurrencyGroup(workflow.file, workflow.concurrency, contexts, options, cancel);
+  } catch (error) {
+    if (!(error instanceof EvaluationFailure)) throw error;
+    const job = { jobId: "", key: "workflow", name: "workflow", index: 0 };
+    emit("log:line", { job, line: { stream: "system", text: masker.mask(error.message) } });
+    return "failure";
+  }
+  if (!admission.admitted) return "cancelled";
+  try {
+    return await runJobs(workflow, options, contexts, workflowEnv, masker, cancelSignal, forceSignal, emit);
+  } finally {
+    admission.release();
+  }
+}
 
+async function runJobs(
+  workflow: WorkflowModel,
+  options: RunOptions,
+  contexts: Contexts,
+  workflowEnv: Record<string, string>,
+  masker: Masker,
+  cancelSignal: AbortSignal,
+  forceSignal: AbortSignal,
+  emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void,
+): Promise<JobConclusion> {
   const shared: RunShared = {
     options,
     masker,

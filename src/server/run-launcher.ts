@@ -1,6 +1,6 @@
 // Starts the engine for each recorded run and keeps the store and GitHub's commit statuses in step with it.
 import type { ReportCommitStatus } from "../integrations/github/index.js";
-import { runWorkflow, type RunHandle, type RunOptions } from "../engine/index.js";
+import { ConcurrencyGroups, runWorkflow, type RunHandle, type RunOptions } from "../engine/index.js";
 import type { Executor } from "../runner/index.js";
 import { transitionRun, type Repository, type Run, type Store } from "../store/index.js";
 import type { StartRun } from "./intake.js";
@@ -27,6 +27,8 @@ export interface RunLauncher {
 
 export function createRunLauncher(options: LauncherOptions): RunLauncher {
   const active = new Map<number, { handle: RunHandle; done: Promise<void> }>();
+  // One set of groups for every run this server starts, so `concurrency:` holds across runs.
+  const concurrencyGroups = new ConcurrencyGroups();
 
   const startRun: StartRun = (run, repository, triggered, mirror) => {
     const [owner = "", name = ""] = repository.name.split("/");
@@ -48,6 +50,7 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
       inputs: triggered.inputs,
       baseEnv: { PATH: process.env["PATH"] ?? "" },
       dispatchJob: options.dispatchJob,
+      concurrencyGroups,
     });
     const status = (state: "pending" | "success" | "failure" | "error", job: string, description: string) =>
       reportStatus(options, repository, run, { state, job, description });

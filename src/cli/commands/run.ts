@@ -22,7 +22,7 @@ import {
   resolveAction,
   type Executor,
 } from "../../runner/index.js";
-import { newRunId, runWorkflow, type RunResult } from "../../engine/index.js";
+import { ConcurrencyGroups, newRunId, runWorkflow, type RunResult } from "../../engine/index.js";
 import { readChangedFiles, readGitInfo } from "../git-info.js";
 import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js";
 import { parsePairs, readPairsFile } from "../key-value-pairs.js";
@@ -167,6 +167,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const dataDir = values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir();
   const requirePinnedActions = values["require-pinned-actions"] ?? false;
+  const concurrencyGroups = new ConcurrencyGroups();
   const results: RunResult[] = [];
   for (const [index, { workflow, inputs }] of selected.entries()) {
     const handle = runWorkflow(workflow, {
@@ -191,6 +192,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       jobs: values.job,
       requirePinnedActions,
       labelMap,
+      concurrencyGroups,
       maxParallel,
       baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },
       stepDebug: values.debug ?? false,
