@@ -1,5 +1,5 @@
 // The decoded shapes queries return (camelCase, JSON parsed), and the row decoders that build them.
-import type { JobRow, LogChunkRow, RunRow } from "./schema.js";
+import type { JobRow, LogChunkRow, RepositoryRow, RunRow } from "./schema.js";
 import type { Conclusion, JobStatus, RunStatus, StopReason } from "./statuses.js";
 
 export interface Run {
@@ -54,6 +54,26 @@ export interface LogChunk {
   seq: number;
   byteOffset: number;
   text: string;
+}
+
+export interface Repository {
+  id: number;
+  name: string;
+  gitUrl: string;
+  webhookSecret: string | null;
+  defaultBranch: string;
+  createdAt: string;
+}
+
+export function toRepository(row: RepositoryRow): Repository {
+  return {
+    id: row.id,
+    name: row.name,
+    gitUrl: row.git_url,
+    webhookSecret: row.webhook_secret,
+    defaultBranch: row.default_branch,
+    createdAt: row.created_at,
+  };
 }
 
 export function toRun(row: RunRow): Run {

@@ -157,6 +157,7 @@ export interface Database {
   hangar_migrations: MigrationsTable;
 }
 
+export type RepositoryRow = Selectable<RepositoriesTable>;
 export type RunRow = Selectable<RunsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type EventRow = Selectable<EventsTable>;

@@ -1,6 +1,6 @@
 // Reads one repository by its unique name (e.g. `owner/repo` from a webhook).
 import type { Store } from "../store.js";
-import type { Repository } from "./insert-repository.js";
+import { toRepository, type Repository } from "../records.js";
 
 /** Safe under concurrency: a single read. */
 export async function getRepository(store: Store, name: string): Promise<Repository | undefined> {
@@ -9,14 +9,5 @@ export async function getRepository(store: Store, name: string): Promise<Reposit
     .selectAll()
     .where("name", "=", name)
     .executeTakeFirst();
-  return (
-    row && {
-      id: row.id,
-      name: row.name,
-      gitUrl: row.git_url,
-      webhookSecret: row.webhook_secret,
-      defaultBranch: row.default_branch,
-      createdAt: row.created_at,
-    }
-  );
+  return row && toRepository(row);
 }

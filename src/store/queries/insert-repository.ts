@@ -1,5 +1,8 @@
 // Registers a repository hangar runs workflows for.
+import { toRepository, type Repository } from "../records.js";
 import type { Store } from "../store.js";
+
+export type { Repository };
 
 export interface NewRepositoryInput {
   name: string;
@@ -7,15 +10,6 @@ export interface NewRepositoryInput {
   /** Stored as given for now; encrypting it at rest is a later issue. */
   webhookSecret?: string | null;
   defaultBranch?: string;
-}
-
-export interface Repository {
-  id: number;
-  name: string;
-  gitUrl: string;
-  webhookSecret: string | null;
-  defaultBranch: string;
-  createdAt: string;
 }
 
 /** Safe under concurrency: the unique name constraint rejects a second insert of the same repository. */
@@ -30,12 +24,5 @@ export async function insertRepository(store: Store, input: NewRepositoryInput):
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return {
-    id: row.id,
-    name: row.name,
-    gitUrl: row.git_url,
-    webhookSecret: row.webhook_secret,
-    defaultBranch: row.default_branch,
-    createdAt: row.created_at,
-  };
+  return toRepository(row);
 }
