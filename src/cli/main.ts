@@ -2,6 +2,7 @@
 import { actionsCommand } from "./commands/actions.js";
 import { gcCommand } from "./commands/gc.js";
 import { repoCommand } from "./commands/repo.js";
+import { runnerCommand } from "./commands/runner.js";
 import { serveCommand } from "./commands/serve.js";
 import { runCommand, runUsage } from "./commands/run.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
@@ -13,6 +14,7 @@ Commands:
   actions   add actions to the offline action store (hangar actions add|ls)
   serve     run the server: GitHub webhooks in, runs, a JSON API
   repo      register a repository with the server (hangar repo add)
+  runner    register this machine with a server and run its jobs (hangar runner register|run)
   gc        delete expired artifacts, old caches and unreferenced content
 
 Run 'hangar <command> --help' for a command's options.
@@ -24,6 +26,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   gc: gcCommand,
   serve: serveCommand,
   repo: repoCommand,
+  runner: runnerCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

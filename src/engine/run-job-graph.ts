@@ -283,6 +283,7 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         contexts,
         workflowEnv: graph.workflowEnv,
         requirePinnedSha: shared.options.requirePinnedActions ?? false,
+        checkoutUrl: shared.options.checkoutUrl,
       },
       {
         signal,

@@ -19,8 +19,10 @@ export interface RunOptions {
   secrets?: Record<string, string>;
   /** Run in this directory instead of a fresh workspace per job. */
   workspace?: string;
-  /** The git repository actions/checkout reads from. */
+  /** The git repository actions/checkout reads from, on this machine. */
   sourceRepository?: string;
+  /** The repository's git URL or path, for runners elsewhere that have no `sourceRepository`. */
+  checkoutUrl?: string;
   /** Hangar's data directory: action store, artifacts, caches. */
   dataDir: string;
   /** runs-on labels mapped to an executor (`--label-map ubuntu-latest=host`). */

@@ -56,3 +56,4 @@ export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-
 export * from "./content-store/index.js";
 export { HangarError } from "./hangar-error.js";
 export { runJobRequest, type JobRequest, type RunnerHost, type JobControl } from "./job-request.js";
+export * from "./remote/index.js";

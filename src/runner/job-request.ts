@@ -17,6 +17,8 @@ export interface JobRequest {
   contexts: Contexts;
   workflowEnv: Record<string, string>;
   requirePinnedSha: boolean;
+  /** Where actions/checkout fetches from when the runner has no local copy: the repository's git URL or path. */
+  checkoutUrl?: string;
 }
 
 /** What the machine that runs the job provides. */
@@ -71,6 +73,7 @@ export async function runJobRequest(
     requirePinnedSha: request.requirePinnedSha,
     masker,
     ...host,
+    sourceRepository: host.sourceRepository ?? request.checkoutUrl,
     ...control,
   });
 }

@@ -35,7 +35,8 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
     const handle = runWorkflow(triggered.workflow, {
       executor: options.executor,
       dataDir: options.dataDir,
-      sourceRepository: mirror,
+      sourceRepository: options.dispatchJob ? undefined : mirror,
+      checkoutUrl: repository.gitUrl,
       identity: {
         runId: String(run.id),
         runNumber: run.runNumber,

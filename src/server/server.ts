@@ -9,6 +9,8 @@ import { apiPlugin } from "./api/api-plugin.js";
 import { takeEvent } from "./intake.js";
 import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
 import { webhookPlugin } from "./webhooks/index.js";
+import { createQueueDispatch } from "./queue-dispatch.js";
+import { JobActivity, runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
 
 export interface ServerConfig {
   dataDir: string;
@@ -17,6 +19,8 @@ export interface ServerConfig {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** Jobs go to the queue for registered runners (`hangar runner`) instead of running in this process. */
+  useQueue?: boolean;
   /** GitHub's REST API for commit statuses; omitted, no statuses are sent. */
   github?: { baseUrl: string; token: string };
   logger?: boolean;
@@ -33,7 +37,9 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
-  const app = Fastify({ logger: config.logger ?? false });
+  // forceCloseConnections: an idle runner's keep-alive socket must not hold close() up.
+  const app = Fastify({ logger: config.logger ?? false, forceCloseConnections: true });
+  const activity = new JobActivity();
   let url = "";
   const launcher = createRunLauncher({
     store,
@@ -43,6 +49,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return url;
     },
     reportStatus: config.github ? createCommitStatusReporter(config.github) : undefined,
+    dispatchJob: config.useQueue ? createQueueDispatch(store, { activity }) : undefined,
     log: (message, details) => app.log.warn(details ?? {}, message),
   });
 
@@ -70,6 +77,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     dispatch: async (event) => ({ ...(await take(event)) }),
   });
 
+  await app.register(runnerProtocolPlugin, { store, activity });
+  const sweeper = startLeaseSweeper(store, {
+    activity,
+    onError: (error) => app.log.error({ error: String(error) }, "lease sweep failed"),
+  });
+
   url = await app.listen({ host: config.host, port: config.port });
   return {
     url,
@@ -79,6 +92,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     async close() {
       await app.close();
       await launcher.idle();
+      await sweeper.stop();
       await store.close();
     },
   };

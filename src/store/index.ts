@@ -27,3 +27,17 @@ export { getJobLogs } from "./queries/get-job-logs.js";
 export { recordDelivery, type DeliveryInput } from "./queries/record-delivery.js";
 export { getRun } from "./queries/get-run.js";
 export { listRuns, type ListRunsFilter } from "./queries/list-runs.js";
+export { mintRegistrationToken, defaultRegistrationTokenTtlMs } from "./queries/mint-registration-token.js";
+export { registerRunner, type RegisterRunnerInput } from "./queries/register-runner.js";
+export { findRunnerByToken, type RunnerRecord } from "./queries/find-runner-by-token.js";
+export { insertQueuedJob, type QueuedJobInput } from "./queries/insert-queued-job.js";
+export { getJob, type QueuedJob } from "./queries/get-job.js";
+export { cancelJob } from "./queries/cancel-job.js";
+export {
+  recordStepEvents,
+  STEP_EVENT_ACTIONS,
+  type StepEventAction,
+  type StepEventInput,
+} from "./queries/record-step-events.js";
+export { listJobEvents, type JobEventRecord } from "./queries/list-job-events.js";
+export { getLogTail } from "./queries/get-log-tail.js";

@@ -12,6 +12,7 @@ Options:
   --port N             port (default: 8080; 0 picks a free one)
   --data-dir DIR       store, mirrors, action store, artifacts (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
   --database-url URL   PostgreSQL instead of the embedded SQLite (default: $DATABASE_URL)
+  --queue              hand jobs to registered runners (hangar runner) instead of running them in this process
   --github-url URL     GitHub's REST API for commit statuses (default: https://api.github.com)
   --github-token TOKEN token for commit statuses (default: $GITHUB_TOKEN; none: no statuses are sent)
 `;
@@ -26,6 +27,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "database-url": { type: "string" },
       "github-url": { type: "string" },
       "github-token": { type: "string" },
+      queue: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -44,6 +46,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port,
     github: token ? { baseUrl: values["github-url"] ?? "https://api.github.com", token } : undefined,
     logger: true,
+    useQueue: values.queue ?? false,
   });
   process.stderr.write(
     `hangar serve: listening on ${server.url} (webhooks at ${server.url}/webhooks/github)\n`,

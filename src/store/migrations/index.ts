@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { Dialect } from "../store.js";
 import { createTables } from "./0001-create-tables.js";
 import { createViews } from "./0002-create-views.js";
+import { addQueueRequests } from "./0003-queue-requests.js";
 
 export interface Migration {
   version: number;
@@ -15,4 +16,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "create-tables", up: createTables },
   { version: 2, name: "create-views", up: createViews },
+  { version: 3, name: "queue-requests", up: addQueueRequests },
 ];

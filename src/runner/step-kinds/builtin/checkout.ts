@@ -63,14 +63,10 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
   }
   try {
     if (existing.length === 0) await git(target, ["init", "-q"]);
-    const fetchArgs = [
-      "fetch",
-      "-q",
-      "--no-tags",
-      ...(depth > 0 ? [`--depth=${depth}`] : []),
-      `file://${source}`,
-      wanted,
-    ];
+    // A path is fetched as file:// so that --depth works on it; a URL (https://, ssh, git@host:) as given.
+    const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^[^/]+@[^:/]+:/.test(source);
+    const from = isUrl ? source : `file://${path.resolve(source)}`;
+    const fetchArgs = ["fetch", "-q", "--no-tags", ...(depth > 0 ? [`--depth=${depth}`] : []), from, wanted];
     await git(target, fetchArgs);
     await git(target, ["checkout", "-q", "--force", "FETCH_HEAD"]);
     const commit = await git(target, ["rev-parse", "HEAD"]);

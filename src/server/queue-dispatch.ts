@@ -1,0 +1,236 @@
+// The server's dispatchJob: queues each job instance for a remote runner and follows it until it completes,
+// replaying its step events and log lines into the engine as they arrive. Never runs a job itself.
+import {
+  evaluateOrFail,
+  type EmitJobEvent,
+  type JobControl,
+  type JobInstanceResult,
+  type JobRef,
+  type JobRequest,
+  type StepRef,
+  type StopReason,
+} from "../runner/index.js";
+import { decodeLogText } from "../runner/index.js";
+import {
+  cancelJob,
+  getJob,
+  getJobLogs,
+  insertQueuedJob,
+  listJobEvents,
+  type JobEventRecord,
+  type LogChunk,
+  type QueuedJob,
+  type Store,
+} from "../store/index.js";
+import { loadWorkflow, toDisplayString, type ExpressionValue } from "../workflow/index.js";
+import type { JobActivity } from "./runner-protocol/index.js";
+
+export type DispatchJob = (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
+
+export interface QueueDispatchOptions {
+  /** Wakes the follower when the runner protocol in this process stores something for its job. */
+  activity?: JobActivity;
+  /** The safety-net poll (default 2 s): other server processes on the same database do not wake `activity`. */
+  pollMs?: number;
+  /** The runs-on labels a runner must have; default: the job's `runs-on` evaluated with the request's contexts. */
+  labelsOf?: (request: JobRequest) => Promise<string[]>;
+}
+
+export function createQueueDispatch(store: Store, options: QueueDispatchOptions = {}): DispatchJob {
+  const pollMs = options.pollMs ?? 2_000;
+  const labelsOf = options.labelsOf ?? evaluateRunsOn;
+  return async (request, control) => {
+    const runId = Number(request.identity.runId);
+    if (!Number.isInteger(runId)) {
+      throw new Error(
+        `queue dispatch needs a stored run: run id '${request.identity.runId}' is not a run row id`,
+      );
+    }
+    let labels: string[];
+    try {
+      labels = await labelsOf(request);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      control.emit("log:line", { job: request.ref, line: { stream: "system", text: message } });
+      return { conclusion: "failure", outputs: {}, message };
+    }
+    const job = await insertQueuedJob(store, {
+      runId,
+      attempt: request.identity.attempt,
+      key: request.ref.key,
+      jobId: request.ref.jobId,
+      name: request.ref.name,
+      matrix: request.ref.matrix ?? null,
+      runsOn: labels,
+      request,
+    });
+    return followJob(store, job.id, request.ref, control, { activity: options.activity, pollMs });
+  };
+}
+
+async function followJob(
+  store: Store,
+  jobRowId: number,
+  ref: JobRef,
+  control: JobControl,
+  options: { activity?: JobActivity; pollMs: number },
+): Promise<JobInstanceResult> {
+  const replay = new JobReplay(ref, control.emit);
+  let wakeUp: (() => void) | undefined;
+  const unsubscribe = options.activity?.subscribe(jobRowId, () => wakeUp?.());
+  // The runner learns of the cancel at its next heartbeat; a job no runner took yet completes as cancelled at once.
+  const onAbort = () => {
+    cancelJob(store, jobRowId, { actor: "hangar" }).then(
+      () => wakeUp?.(),
+      () => wakeUp?.(),
+    );
+  };
+  control.signal.addEventListener("abort", onAbort, { once: true });
+  if (control.signal.aborted) onAbort();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    for (;;) {
+      // Armed before reading, so activity during the reads is not slept through.
+      const woken = new Promise<void>((resolve) => {
+        wakeUp = resolve;
+        timer = setTimeout(resolve, options.pollMs);
+      });
+      // Status first: a runner stores every log line before it completes, so reading logs after sees them all.
+      const job = await getJob(store, jobRowId);
+      if (!job) throw new Error(`job ${jobRowId} disappeared from the store`);
+      await replay.catchUp(store, jobRowId);
+      if (job.status === "completed") return replay.resultOf(job);
+      await woken;
+      clearTimeout(timer);
+    }
+  } finally {
+    clearTimeout(timer);
+    unsubscribe?.();
+    control.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Replays what the runner stored, in the order it produced it: a step event with logSeq N goes after chunk N and
+ * before chunk N+1, and each line belongs to the step started and not yet finished at that point.
+ */
+class JobReplay {
+  #lastChunkSeq = 0;
+  #lastEventId = 0;
+  #pendingStepEvents: JobEventRecord[] = [];
+  #currentStep: StepRef | undefined;
+  #finishMessage: string | undefined;
+  #isQueuedSeen = false;
+
+  constructor(
+    private readonly ref: JobRef,
+    private readonly emit: EmitJobEvent,
+  ) {}
+
+  /**
+   * Chunks first, then events: every event the runner sent before a chunk is then seen with it; an event whose
+   * logSeq is past the chunks read is held until the next round.
+   */
+  async catchUp(store: Store, jobRowId: number): Promise<void> {
+    for (;;) {
+      const chunks = await getJobLogs(store, jobRowId, { afterSeq: this.#lastChunkSeq });
+      const events = await listJobEvents(store, jobRowId, { afterId: this.#lastEventId });
+      for (const event of events) {
+        this.#lastEventId = event.id;
+        this.#takeEvent(event);
+      }
+      for (const chunk of chunks) this.#replayChunk(chunk);
+      this.#replayStepEvents(this.#lastChunkSeq);
+      if (chunks.length < 1000 && events.length < 1000) return;
+    }
+  }
+
+  resultOf(job: QueuedJob): JobInstanceResult {
+    const reason = job.stopReason === "runner_lost" ? "executor_error" : (job.stopReason ?? undefined);
+    const message =
+      job.stopReason === "runner_lost"
+        ? `the runner stopped reporting and the job ran out of attempts${this.#finishMessage ? `: ${this.#finishMessage}` : ""}`
+        : this.#finishMessage;
+    return {
+      conclusion: job.conclusion ?? "failure",
+      outputs: job.outputs ?? {},
+      ...(reason ? { reason: reason as StopReason } : {}),
+      ...(message ? { message } : {}),
+    };
+  }
+
+  #takeEvent(event: JobEventRecord): void {
+    if (event.action === "step:started" || event.action === "step:finished") {
+      this.#pendingStepEvents.push(event);
+    } else if (event.action === "job:queued") {
+      // The first job:queued is the insert; a later one is the sweeper giving a lost runner's job back.
+      if (this.#isQueuedSeen) {
+        this.#currentStep = undefined;
+        this.#emitSystemLine("the runner stopped renewing its lease; the job went back to the queue");
+      }
+      this.#isQueuedSeen = true;
+    } else if (event.action === "job:finished" && typeof event.payload["message"] === "string") {
+      this.#finishMessage = event.payload["message"];
+    }
+  }
+
+  #replayChunk(chunk: LogChunk): void {
+    this.#replayStepEvents(chunk.seq - 1);
+    for (const line of decodeLogText(chunk.text)) {
+      this.emit("log:line", {
+        job: this.ref,
+        ...(this.#currentStep ? { step: this.#currentStep } : {}),
+        line,
+      });
+    }
+    this.#lastChunkSeq = chunk.seq;
+  }
+
+  /** Emits, in order, the pending step events that come before chunk `throughSeq + 1`. */
+  #replayStepEvents(throughSeq: number): void {
+    while (this.#pendingStepEvents.length > 0) {
+      const event = this.#pendingStepEvents[0]!;
+      if (Number(event.payload["logSeq"]) > throughSeq) return;
+      this.#pendingStepEvents.shift();
+      const step = { ...(event.payload["step"] as StepRef), job: this.ref };
+      if (event.action === "step:started") {
+        this.#currentStep = step;
+        this.emit("step:started", { step });
+      } else {
+        this.#currentStep = undefined;
+        const payload = event.payload as {
+          outcome: never;
+          conclusion: never;
+          durationMs: number;
+          message?: string;
+        };
+        this.emit("step:finished", {
+          step,
+          outcome: payload.outcome,
+          conclusion: payload.conclusion,
+          durationMs: payload.durationMs,
+          ...(typeof payload.message === "string" ? { message: payload.message } : {}),
+        });
+      }
+    }
+  }
+
+  #emitSystemLine(text: string): void {
+    this.emit("log:line", { job: this.ref, line: { stream: "system", text } });
+  }
+}
+
+/** `runs-on` is a label, a list of labels, or `{ group, labels }` (GitHub docs "Choosing the runner for a job"). */
+async function evaluateRunsOn(request: JobRequest): Promise<string[]> {
+  const loaded = await loadWorkflow(request.workflow);
+  const job = loaded.workflow?.jobs.find((candidate) => candidate.id === request.jobId);
+  if (!job?.runsOn) return [];
+  return labelsIn(await evaluateOrFail(request.workflow.path, job.runsOn, request.contexts));
+}
+
+function labelsIn(value: ExpressionValue): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.map((label) => toDisplayString(label));
+  if (value !== null && typeof value === "object") return labelsIn(value["labels"] ?? []);
+  return [];
+}

@@ -1,0 +1,49 @@
+// Gives expired leases back to the queue (or fails them as runner_lost) on a jittered interval, in the server.
+import { requeueExpiredLeases, type Store, type SweepResult } from "../../store/index.js";
+import type { JobActivity } from "./job-activity.js";
+
+export interface LeaseSweeperOptions {
+  /** Mean time between sweeps (default 5 s); each wait is jittered between half and one and a half times it. */
+  intervalMs?: number;
+  /** Claims a job may use up before it fails as runner_lost (default 3). */
+  maxAttempts?: number;
+  /** Told about every job the sweep moved, so the queue dispatch following it wakes. */
+  activity?: JobActivity;
+  onSweep?: (result: SweepResult) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface LeaseSweeper {
+  /** Stops the timer and waits for a sweep in progress. */
+  stop(): Promise<void>;
+}
+
+/** Jitter keeps several servers on one database from sweeping in lockstep; a lost runner's job waits at most ~2 ticks. */
+export function startLeaseSweeper(store: Store, options: LeaseSweeperOptions = {}): LeaseSweeper {
+  const intervalMs = options.intervalMs ?? 5_000;
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> = Promise.resolve();
+  let isStopped = false;
+  const schedule = () => {
+    if (isStopped) return;
+    timer = setTimeout(tick, intervalMs * (0.5 + Math.random()));
+  };
+  const tick = () => {
+    sweeping = requeueExpiredLeases(store, { maxAttempts: options.maxAttempts })
+      .then((result) => {
+        const moved = [...result.requeued, ...result.lost];
+        for (const job of moved) options.activity?.notify(job.id);
+        if (moved.length > 0) options.onSweep?.(result);
+      })
+      .catch((error: unknown) => options.onError?.(error))
+      .finally(schedule);
+  };
+  schedule();
+  return {
+    async stop() {
+      isStopped = true;
+      clearTimeout(timer);
+      await sweeping;
+    },
+  };
+}

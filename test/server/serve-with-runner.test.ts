@@ -1,0 +1,76 @@
+// hangar serve --queue with a remote `hangar runner` process: the run's job is claimed over HTTP, runs on the
+// runner, and its logs, result and commit statuses come back through the server.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { startServer } from "../../src/server/index.js";
+import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import { makeGitRepo } from "../support/git-repo.js";
+import { runHangar } from "../support/hangar-cli.js";
+import { sendWebhook } from "../support/fake-github.js";
+
+test("a push runs on a registered remote runner", async (t) => {
+  const repo = await makeGitRepo({
+    ".github/workflows/ci.yml": `on: push
+jobs:
+  build:
+    runs-on: [self-hosted, linux]
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "runner says $(cat hello.txt)"
+`,
+    "hello.txt": "hi\n",
+  });
+  const serverDir = await mkdtemp(path.join(os.tmpdir(), "hangar-serve-"));
+  const runnerDir = await mkdtemp(path.join(os.tmpdir(), "hangar-runner-"));
+  const server = await startServer({ dataDir: serverDir, host: "127.0.0.1", port: 0, useQueue: true });
+  t.after(async () => {
+    await server.close();
+    await Promise.all([repo, serverDir, runnerDir].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
+  const { token } = await mintRegistrationToken(server.store);
+  const registered = await runHangar([
+    "runner",
+    "register",
+    "--url",
+    server.url,
+    "--token",
+    token,
+    "--labels",
+    "self-hosted,linux,x64",
+    "--data-dir",
+    runnerDir,
+  ]);
+  assert.equal(registered.code, 0, registered.stderr);
+
+  const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
+  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+    event: "push",
+    secret: "s",
+    payload: {
+      ref: "refs/heads/main",
+      before: "0000000000000000000000000000000000000000",
+      after: sha,
+      repository: { full_name: "octo-org/octo-repo" },
+      sender: { login: "octocat" },
+    },
+  });
+  assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
+  const runId = (delivered.body["runs"] as number[])[0]!;
+
+  // 1. the runner takes the one queued job and exits (--once), 2. the run completes on the server.
+  const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir]);
+  assert.equal(ran.code, 0, ran.stderr);
+  await server.launcher.idle();
+  const found = await getRun(server.store, runId);
+  assert.equal(found?.run.conclusion, "success", JSON.stringify(found));
+  const job = found!.jobs.find((j) => j.jobId === "build")!;
+  const logs = (await (await fetch(`${server.url}/api/jobs/${job.id}/logs`)).json()) as {
+    chunks: { text: string }[];
+  };
+  assert.match(logs.chunks.map((c) => c.text).join(""), /runner says hi/);
+});
