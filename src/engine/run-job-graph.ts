@@ -272,12 +272,13 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     );
   };
 
-  const runSteps = (job: JobModel, ref: JobRef, contexts: Contexts, signal: AbortSignal) =>
+  const runSteps = async (job: JobModel, ref: JobRef, contexts: Contexts, signal: AbortSignal) =>
     shared.dispatchJob(
       {
         workflow: { path: workflow.file, content: workflow.content },
         jobId: job.id,
         ref,
+        runsOn: job.runsOn ? runsOnLabels(await evaluateOrFail(workflow.file, job.runsOn, contexts)) : [],
         identity: shared.options.identity,
         event: shared.options.event,
         contexts,

@@ -5,7 +5,14 @@ export type JobConclusion = "success" | "failure" | "cancelled" | "skipped";
 export type StepConclusion = JobConclusion;
 
 /** Why a job stopped other than by its own steps. Contract: a closed set; adding one is an API change. */
-export type StopReason = "cancelled" | "timed_out" | "dependency_failed" | "fail_fast" | "executor_error";
+export type StopReason =
+  | "cancelled"
+  | "timed_out"
+  | "dependency_failed"
+  | "fail_fast"
+  | "executor_error"
+  /** The runner stopped heartbeating and the job ran out of claims (server only). */
+  | "runner_lost";
 
 export interface JobRef {
   /** The workflow's job id. */

@@ -11,6 +11,8 @@ export interface JobRequest {
   workflow: SourceFile;
   jobId: string;
   ref: JobRef;
+  /** The evaluated `runs-on` labels: a runner must have all of them. */
+  runsOn: string[];
   identity: RunIdentity;
   event: TriggeringEvent;
   /** needs, vars, secrets, inputs, matrix and strategy: only what this job may see. */

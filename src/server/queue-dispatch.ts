@@ -1,7 +1,7 @@
 // The server's dispatchJob: queues each job instance for a remote runner and follows it until it completes,
 // replaying its step events and log lines into the engine as they arrive. Never runs a job itself.
 import {
-  evaluateOrFail,
+  decodeLogText,
   type EmitJobEvent,
   type JobControl,
   type JobInstanceResult,
@@ -10,7 +10,6 @@ import {
   type StepRef,
   type StopReason,
 } from "../runner/index.js";
-import { decodeLogText } from "../runner/index.js";
 import {
   cancelJob,
   getJob,
@@ -22,7 +21,6 @@ import {
   type QueuedJob,
   type Store,
 } from "../store/index.js";
-import { loadWorkflow, toDisplayString, type ExpressionValue } from "../workflow/index.js";
 import type { JobActivity } from "./runner-protocol/index.js";
 
 export type DispatchJob = (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
@@ -32,13 +30,10 @@ export interface QueueDispatchOptions {
   activity?: JobActivity;
   /** The safety-net poll (default 2 s): other server processes on the same database do not wake `activity`. */
   pollMs?: number;
-  /** The runs-on labels a runner must have; default: the job's `runs-on` evaluated with the request's contexts. */
-  labelsOf?: (request: JobRequest) => Promise<string[]>;
 }
 
 export function createQueueDispatch(store: Store, options: QueueDispatchOptions = {}): DispatchJob {
   const pollMs = options.pollMs ?? 2_000;
-  const labelsOf = options.labelsOf ?? evaluateRunsOn;
   return async (request, control) => {
     const runId = Number(request.identity.runId);
     if (!Number.isInteger(runId)) {
@@ -46,14 +41,7 @@ export function createQueueDispatch(store: Store, options: QueueDispatchOptions 
         `queue dispatch needs a stored run: run id '${request.identity.runId}' is not a run row id`,
       );
     }
-    let labels: string[];
-    try {
-      labels = await labelsOf(request);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      control.emit("log:line", { job: request.ref, line: { stream: "system", text: message } });
-      return { conclusion: "failure", outputs: {}, message };
-    }
+    const labels = request.runsOn;
     const job = await insertQueuedJob(store, {
       runId,
       attempt: request.identity.attempt,
@@ -146,7 +134,7 @@ class JobReplay {
   }
 
   resultOf(job: QueuedJob): JobInstanceResult {
-    const reason = job.stopReason === "runner_lost" ? "executor_error" : (job.stopReason ?? undefined);
+    const reason = job.stopReason ?? undefined;
     const message =
       job.stopReason === "runner_lost"
         ? `the runner stopped reporting and the job ran out of attempts${this.#finishMessage ? `: ${this.#finishMessage}` : ""}`
@@ -221,16 +209,3 @@ class JobReplay {
 }
 
 /** `runs-on` is a label, a list of labels, or `{ group, labels }` (GitHub docs "Choosing the runner for a job"). */
-async function evaluateRunsOn(request: JobRequest): Promise<string[]> {
-  const loaded = await loadWorkflow(request.workflow);
-  const job = loaded.workflow?.jobs.find((candidate) => candidate.id === request.jobId);
-  if (!job?.runsOn) return [];
-  return labelsIn(await evaluateOrFail(request.workflow.path, job.runsOn, request.contexts));
-}
-
-function labelsIn(value: ExpressionValue): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.map((label) => toDisplayString(label));
-  if (value !== null && typeof value === "object") return labelsIn(value["labels"] ?? []);
-  return [];
-}

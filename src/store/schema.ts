@@ -65,6 +65,10 @@ export interface JobsTable {
   created_at: CreatedAt;
   started_at: Timestamp;
   finished_at: Timestamp;
+  /** Migration 3: the runner JobRequest as JSON text; null for jobs that never went through the queue. */
+  request: string | null;
+  /** Migration 3: set with the database's clock by cancelJob only. */
+  cancel_requested_at: ColumnType<string | null, never, string | null>;
 }
 
 export interface StepsTable {

@@ -5,7 +5,6 @@ import type { Store } from "../store.js";
 import { StoreError } from "../store-error.js";
 import { runInTransaction } from "../transaction.js";
 import { toQueuedJob, type QueuedJob } from "./get-job.js";
-import { withQueueColumns } from "./queue-columns.js";
 import { recordEvent } from "./record-event.js";
 import { applyJobTransition } from "./transition-job.js";
 
@@ -20,7 +19,7 @@ export async function cancelJob(
   options: { actor?: string | null } = {},
 ): Promise<QueuedJob> {
   return runInTransaction(store, async (trx) => {
-    const db = withQueueColumns(trx);
+    const db = trx;
     const flagged = await db
       .updateTable("jobs")
       .set({ cancel_requested_at: sql<string>`coalesce(cancel_requested_at, ${sqlNow(store.dialect)})` })

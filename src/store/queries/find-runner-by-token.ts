@@ -2,7 +2,7 @@
 import type { Selectable } from "kysely";
 import type { RunnersTable } from "../schema.js";
 import type { Store } from "../store.js";
-import { hashToken } from "./runner-token.js";
+import { hashToken } from "../runner-token.js";
 
 export interface RunnerRecord {
   /** The runner's id as jobs.lease_owner and jobs.runner_id record it. */

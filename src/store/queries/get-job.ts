@@ -3,7 +3,6 @@ import type { Selectable } from "kysely";
 import { toJob, type Job } from "../records.js";
 import type { JobsTable } from "../schema.js";
 import type { Store } from "../store.js";
-import { withQueueColumns, type QueueColumns } from "./queue-columns.js";
 
 export interface QueuedJob extends Job {
   /** The runner JobRequest (parsed JSON); null for jobs that never went through the queue. */
@@ -11,7 +10,7 @@ export interface QueuedJob extends Job {
   cancelRequestedAt: string | null;
 }
 
-export function toQueuedJob(row: Selectable<JobsTable & QueueColumns["jobs"]>): QueuedJob {
+export function toQueuedJob(row: Selectable<JobsTable>): QueuedJob {
   return {
     ...toJob(row),
     request: row.request === null ? null : (JSON.parse(row.request) as unknown),
@@ -21,10 +20,6 @@ export function toQueuedJob(row: Selectable<JobsTable & QueueColumns["jobs"]>): 
 
 /** Safe under concurrency: a single read. */
 export async function getJob(store: Store, jobRowId: number): Promise<QueuedJob | undefined> {
-  const row = await withQueueColumns(store.db)
-    .selectFrom("jobs")
-    .selectAll()
-    .where("id", "=", jobRowId)
-    .executeTakeFirst();
+  const row = await store.db.selectFrom("jobs").selectAll().where("id", "=", jobRowId).executeTakeFirst();
   return row && toQueuedJob(row);
 }

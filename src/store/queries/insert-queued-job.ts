@@ -5,7 +5,6 @@ import type { Store } from "../store.js";
 import { runInTransaction } from "../transaction.js";
 import { JOB_STATUS_EVENTS } from "../transitions.js";
 import { toQueuedJob, type QueuedJob } from "./get-job.js";
-import { withQueueColumns } from "./queue-columns.js";
 import { recordEvent } from "./record-event.js";
 
 export interface QueuedJobInput {
@@ -30,7 +29,7 @@ export interface QueuedJobInput {
  */
 export async function insertQueuedJob(store: Store, input: QueuedJobInput): Promise<QueuedJob> {
   return runInTransaction(store, async (trx) => {
-    const row = await withQueueColumns(trx)
+    const row = await trx
       .insertInto("jobs")
       .values({
         run_id: input.runId,

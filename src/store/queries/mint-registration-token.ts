@@ -1,7 +1,7 @@
 // Mints a runner registration token: returned once in clear, stored as a hash with an expiry.
 import { sqlNowPlusMs } from "../clock.js";
 import type { Store } from "../store.js";
-import { createToken, hashToken } from "./runner-token.js";
+import { createToken, hashToken } from "../runner-token.js";
 
 /** GitHub docs "Create a registration token for a repository": registration tokens expire after one hour. */
 export const defaultRegistrationTokenTtlMs = 60 * 60_000;

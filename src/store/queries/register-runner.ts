@@ -5,7 +5,7 @@ import type { Store } from "../store.js";
 import { runInTransaction } from "../transaction.js";
 import { toRunnerRecord, type RunnerRecord } from "./find-runner-by-token.js";
 import { recordEvent } from "./record-event.js";
-import { createToken, hashToken } from "./runner-token.js";
+import { createToken, hashToken } from "../runner-token.js";
 
 export interface RegisterRunnerInput {
   registrationToken: string;
