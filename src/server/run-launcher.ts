@@ -8,6 +8,7 @@ import type { StartRun } from "./intake.js";
 export interface LauncherOptions {
   store: Store;
   dataDir: string;
+  /** Runs jobs when no dispatchJob is given (in this process). */
   executor: Executor;
   /** Where users see runs; commit statuses link here. */
   publicUrl: string;

@@ -3,8 +3,14 @@ import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createCommitStatusReporter } from "../integrations/github/index.js";
-import { HostExecutor } from "../runner/index.js";
-import { getRepository, openStore, recordDelivery, type Store } from "../store/index.js";
+import { HostExecutor, registerWithServer, runnerLoop } from "../runner/index.js";
+import {
+  getRepository,
+  mintRegistrationToken,
+  openStore,
+  recordDelivery,
+  type Store,
+} from "../store/index.js";
 import { apiPlugin } from "./api/api-plugin.js";
 import { takeEvent } from "./intake.js";
 import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
@@ -19,8 +25,11 @@ export interface ServerConfig {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  /** Jobs go to the queue for registered runners (`hangar runner`) instead of running in this process. */
-  useQueue?: boolean;
+  /**
+   * Labels of the runner that runs inside the server process and takes queued jobs like any other runner;
+   * an empty list starts none (then only registered `hangar runner`s run jobs).
+   */
+  embeddedRunnerLabels: string[];
   /** GitHub's REST API for commit statuses; omitted, no statuses are sent. */
   github?: { baseUrl: string; token: string };
   logger?: boolean;
@@ -49,7 +58,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return url;
     },
     reportStatus: config.github ? createCommitStatusReporter(config.github) : undefined,
-    dispatchJob: config.useQueue ? createQueueDispatch(store, { activity }) : undefined,
+    dispatchJob: createQueueDispatch(store, { activity }),
     log: (message, details) => app.log.warn(details ?? {}, message),
   });
 
@@ -84,16 +93,53 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
 
   url = await app.listen({ host: config.host, port: config.port });
+  const embedded = await startEmbeddedRunner(store, url, config);
   return {
     url,
     app,
     store,
     launcher,
     async close() {
-      await app.close();
       await launcher.idle();
+      await embedded.stop();
+      await app.close();
       await sweeper.stop();
       await store.close();
+    },
+  };
+}
+
+/** The server's own runner: registered over its own HTTP API like any other, so every job takes one path. */
+async function startEmbeddedRunner(
+  store: Store,
+  url: string,
+  config: ServerConfig,
+): Promise<{ stop(): Promise<void> }> {
+  if (config.embeddedRunnerLabels.length === 0) return { stop: async () => undefined };
+  const { token } = await mintRegistrationToken(store, { ttlMs: 60_000 });
+  const { runnerToken } = await registerWithServer(url, {
+    token,
+    name: "embedded",
+    labels: config.embeddedRunnerLabels,
+    ephemeral: false,
+  });
+  const stop = new AbortController();
+  const loop = runnerLoop({
+    url,
+    runnerToken,
+    stopSignal: stop.signal,
+    host: {
+      executor: new HostExecutor({ baseDir: path.join(config.dataDir, "jobs") }),
+      dataDir: config.dataDir,
+      baseEnv: { PATH: process.env["PATH"] ?? "" },
+      runnerName: "hangar-embedded",
+      stepDebug: false,
+    },
+  });
+  return {
+    async stop() {
+      stop.abort();
+      await loop.catch(() => undefined);
     },
   };
 }

@@ -49,6 +49,7 @@ for (const dialect of DIALECTS) {
         host: "127.0.0.1",
         port: 0,
         github: { baseUrl: github.url, token },
+        embeddedRunnerLabels: ["ubuntu-latest"],
       });
       // Each server closes when its test ends, before the file closes the PostgreSQL it uses.
       t.after(async () => {
@@ -84,13 +85,24 @@ for (const dialect of DIALECTS) {
 
       const response = await fetch(`${server.url}/api/runs/${runIds[0]}`);
       assert.equal(response.status, 200);
-      const { run } = (await response.json()) as {
+      const { run, jobs } = (await response.json()) as {
         run: { status: string; conclusion: string; sha: string; actor: string };
+        jobs: { id: number; key: string; conclusion: string }[];
       };
       assert.deepEqual(
         [run.status, run.conclusion, run.sha, run.actor],
         ["completed", "success", sha, "octocat"],
       );
+      // The embedded runner took both jobs from the queue; their rows and logs are in the store.
+      assert.deepEqual(jobs.map((j) => [j.key, j.conclusion]).sort(), [
+        ["build", "success"],
+        ["test", "success"],
+      ]);
+      const build = jobs.find((j) => j.key === "build")!;
+      const logs = (await (await fetch(`${server.url}/api/jobs/${build.id}/logs`)).json()) as {
+        chunks: unknown[];
+      };
+      assert.ok(logs.chunks.length > 0);
 
       const states = github.statuses.map((s) => `${String(s.body["context"])}=${String(s.body["state"])}`);
       assert.deepEqual(states.filter((s) => s.endsWith("=success")).sort(), [
@@ -142,6 +154,7 @@ jobs:
         databaseUrl: database.options.url,
         host: "127.0.0.1",
         port: 0,
+        embeddedRunnerLabels: ["ubuntu-latest"],
       });
       // Each server closes when its test ends, before the file closes the PostgreSQL it uses.
       t.after(async () => {

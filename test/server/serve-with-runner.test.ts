@@ -1,4 +1,4 @@
-// hangar serve --queue with a remote `hangar runner` process: the run's job is claimed over HTTP, runs on the
+// hangar serve without an embedded runner, and a remote `hangar runner` process: the run's job is claimed over HTTP, runs on the
 // runner, and its logs, result and commit statuses come back through the server.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -26,7 +26,12 @@ jobs:
   });
   const serverDir = await mkdtemp(path.join(os.tmpdir(), "hangar-serve-"));
   const runnerDir = await mkdtemp(path.join(os.tmpdir(), "hangar-runner-"));
-  const server = await startServer({ dataDir: serverDir, host: "127.0.0.1", port: 0, useQueue: true });
+  const server = await startServer({
+    dataDir: serverDir,
+    host: "127.0.0.1",
+    port: 0,
+    embeddedRunnerLabels: [],
+  });
   t.after(async () => {
     await server.close();
     await Promise.all([repo, serverDir, runnerDir].map((dir) => rm(dir, { recursive: true, force: true })));

@@ -5,6 +5,25 @@ import { defaultDataDir } from "../../runner/index.js";
 import { startServer } from "../../server/index.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
+/** GitHub-hosted labels included, so workflows written for GitHub run here unchanged (act does the same). */
+const defaultEmbeddedLabels = [
+  "self-hosted",
+  "linux",
+  "x64",
+  "ubuntu-latest",
+  "ubuntu-24.04",
+  "ubuntu-22.04",
+];
+
+function parseLabels(value: string | undefined): string[] {
+  if (value === undefined) return defaultEmbeddedLabels;
+  if (value === "none") return [];
+  return value
+    .split(",")
+    .map((label) => label.trim())
+    .filter(Boolean);
+}
+
 export const serveUsage = `Usage: hangar serve [options]
 
 Options:
@@ -12,7 +31,8 @@ Options:
   --port N             port (default: 8080; 0 picks a free one)
   --data-dir DIR       store, mirrors, action store, artifacts (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
   --database-url URL   PostgreSQL instead of the embedded SQLite (default: $DATABASE_URL)
-  --queue              hand jobs to registered runners (hangar runner) instead of running them in this process
+  --runner-labels L    labels of the server's embedded runner (default: ${defaultEmbeddedLabels.join(",")});
+                       "none" starts no embedded runner: only registered \`hangar runner\`s run jobs
   --github-url URL     GitHub's REST API for commit statuses (default: https://api.github.com)
   --github-token TOKEN token for commit statuses (default: $GITHUB_TOKEN; none: no statuses are sent)
 `;
@@ -27,7 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "database-url": { type: "string" },
       "github-url": { type: "string" },
       "github-token": { type: "string" },
-      queue: { type: "boolean" },
+      "runner-labels": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -46,7 +66,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     port,
     github: token ? { baseUrl: values["github-url"] ?? "https://api.github.com", token } : undefined,
     logger: true,
-    useQueue: values.queue ?? false,
+    embeddedRunnerLabels: parseLabels(values["runner-labels"]),
   });
   process.stderr.write(
     `hangar serve: listening on ${server.url} (webhooks at ${server.url}/webhooks/github)\n`,
