@@ -16,6 +16,7 @@ import { takeEvent } from "./intake.js";
 import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
 import { webhookPlugin } from "./webhooks/index.js";
 import { createQueueDispatch } from "./queue-dispatch.js";
+import { startScheduler, type Scheduler } from "./scheduler.js";
 import { JobActivity, runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
 
 export interface ServerConfig {
@@ -40,6 +41,7 @@ export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   launcher: RunLauncher;
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const take = (event: { name: string; payload: Record<string, unknown> }) =>
     takeEvent({ store, dataDir: config.dataDir, startRun: launcher.startRun }, event);
+  const log = (message: string, details?: Record<string, unknown>) => app.log.warn(details ?? {}, message);
+  const scheduler = await startScheduler({ store, dataDir: config.dataDir, take, log });
+  // A push to the default branch may change the workflows' schedules.
+  const refreshSchedulesAfterPush = async (event: string, payload: Record<string, unknown>) => {
+    if (event !== "push") return;
+    const fullName = (payload["repository"] as { full_name?: string } | undefined)?.full_name ?? "";
+    const repository = await getRepository(store, fullName);
+    if (!repository || payload["ref"] !== `refs/heads/${repository.defaultBranch}`) return;
+    await scheduler
+      .refresh(repository)
+      .catch((error: unknown) => log("cannot read schedules", { error: String(error) }));
+  };
 
   // One error shape for every route outside the plugins that set their own.
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
@@ -78,7 +92,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return repository ? { id: String(repository.id), secret: repository.webhookSecret ?? "" } : undefined;
     },
     recordDelivery: async (deliveryId, event) => (await recordDelivery(store, { deliveryId, event })).isNew,
-    onEvent: async (event) => ({ ...(await take({ name: event.event, payload: event.payload })) }),
+    onEvent: async (event) => {
+      const result = await take({ name: event.event, payload: event.payload });
+      await refreshSchedulesAfterPush(event.event, event.payload);
+      return { ...result };
+    },
   });
   await app.register(apiPlugin, {
     store,
@@ -99,7 +117,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     app,
     store,
     launcher,
+    scheduler,
     async close() {
+      scheduler.stop();
       await launcher.idle();
       await embedded.stop();
       await app.close();

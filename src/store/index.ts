@@ -11,6 +11,7 @@ export type { Job, LogChunk, Run } from "./records.js";
 export { listenForJobs, JOBS_CHANNEL, type JobListener, type ListenOptions } from "./notify.js";
 export { insertRepository, type NewRepositoryInput, type Repository } from "./queries/insert-repository.js";
 export { getRepository } from "./queries/get-repository.js";
+export { listRepositories } from "./queries/list-repositories.js";
 export { insertRun, type NewJobInput, type NewRunInput } from "./queries/insert-run.js";
 export { claimJob, type ClaimRequest } from "./queries/claim-job.js";
 export { renewLease, type RenewLeaseRequest } from "./queries/renew-lease.js";

@@ -1,0 +1,101 @@
+// `on: schedule`: cron entries of the workflows on each repository's default branch, fired with croner.
+// Each fire is recorded like a webhook delivery keyed by its scheduled minute, so restarts and several
+// replicas on one database never fire the same schedule twice.
+import { Cron } from "croner";
+import { loadWorkflow } from "../workflow/index.js";
+import { ensureMirror, fetchRef, readWorkflowFiles } from "../integrations/github/index.js";
+import { listRepositories, recordDelivery, type Repository, type Store } from "../store/index.js";
+import { mirrorDirOf, type IntakeResult } from "./intake.js";
+
+export interface SchedulerDeps {
+  store: Store;
+  dataDir: string;
+  take(event: { name: string; payload: Record<string, unknown> }): Promise<IntakeResult>;
+  log(message: string, details?: Record<string, unknown>): void;
+}
+
+export interface ScheduledEntry {
+  repository: string;
+  file: string;
+  cron: string;
+  nextRun: Date | null;
+}
+
+export interface Scheduler {
+  /** Re-reads one repository's schedules (at start, and after a push to its default branch). */
+  refresh(repository: Repository): Promise<void>;
+  /** Fires one schedule for the given scheduled time; false when that time was already fired. */
+  fire(repository: Repository, file: string, cron: string, scheduledAt: Date): Promise<boolean>;
+  entries(): ScheduledEntry[];
+  stop(): void;
+}
+
+export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
+  const jobs = new Map<number, { file: string; cron: string; job: Cron; repository: string }[]>();
+
+  const fire = async (
+    repository: Repository,
+    file: string,
+    cron: string,
+    scheduledAt: Date,
+  ): Promise<boolean> => {
+    // One fire per repository, workflow, cron and minute, whichever process gets there first.
+    const minute = new Date(Math.floor(scheduledAt.getTime() / 60_000) * 60_000).toISOString();
+    const deliveryId = `schedule:${repository.id}:${file}:${cron}:${minute}`;
+    if (!(await recordDelivery(deps.store, { deliveryId, event: "schedule" })).isNew) return false;
+    await deps.take({
+      name: "schedule",
+      payload: { schedule: cron, repository: { full_name: repository.name }, sender: { login: "hangar" } },
+    });
+    return true;
+  };
+
+  const refresh = async (repository: Repository): Promise<void> => {
+    for (const entry of jobs.get(repository.id) ?? []) entry.job.stop();
+    jobs.delete(repository.id);
+    const mirror = mirrorDirOf(deps.dataDir, repository);
+    await ensureMirror(mirror, repository.gitUrl);
+    // Docs "Events that trigger workflows → schedule": scheduled workflows run on the default branch's latest commit.
+    const sha = await fetchRef(mirror, `refs/heads/${repository.defaultBranch}`);
+    const entries: { file: string; cron: string; job: Cron; repository: string }[] = [];
+    for (const source of await readWorkflowFiles(mirror, sha)) {
+      const loaded = await loadWorkflow(source);
+      for (const schedule of loaded.workflow?.events.schedule ?? []) {
+        const job = new Cron(
+          schedule.cron,
+          { timezone: schedule.timezone ?? "UTC", catch: true },
+          (self: Cron) => {
+            const scheduledAt = self.currentRun() ?? new Date();
+            fire(repository, source.path, schedule.cron, scheduledAt).catch((error: unknown) =>
+              deps.log("scheduled run failed", {
+                repository: repository.name,
+                file: source.path,
+                error: String(error),
+              }),
+            );
+          },
+        );
+        entries.push({ file: source.path, cron: schedule.cron, job, repository: repository.name });
+      }
+    }
+    jobs.set(repository.id, entries);
+  };
+
+  for (const repository of await listRepositories(deps.store)) {
+    await refresh(repository).catch((error: unknown) =>
+      deps.log("cannot read schedules", { repository: repository.name, error: String(error) }),
+    );
+  }
+  return {
+    refresh,
+    fire,
+    entries: () =>
+      [...jobs.values()]
+        .flat()
+        .map((e) => ({ repository: e.repository, file: e.file, cron: e.cron, nextRun: e.job.nextRun() })),
+    stop() {
+      for (const entry of [...jobs.values()].flat()) entry.job.stop();
+      jobs.clear();
+    },
+  };
+}
