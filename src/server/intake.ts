@@ -11,7 +11,15 @@ import {
   zeroSha,
   type TriggeredWorkflow,
 } from "../integrations/github/index.js";
-import { getRepository, insertRun, type Repository, type Run, type Store } from "../store/index.js";
+import {
+  getRepository,
+  insertRun,
+  listRepositories,
+  startRunAttempt,
+  type Repository,
+  type Run,
+  type Store,
+} from "../store/index.js";
 
 export interface IntakeResult {
   runs: number[];
@@ -82,4 +90,29 @@ export async function takeEvent(
       ),
     })),
   };
+}
+
+/** Re-runs a completed run as its next attempt, with the workflow as it was at the run's commit. */
+export async function rerunRun(
+  deps: { store: Store; dataDir: string; startRun: StartRun },
+  runId: number,
+  actor?: string,
+): Promise<Run> {
+  const run = await startRunAttempt(deps.store, runId, actor);
+  const repository = (await listRepositories(deps.store)).find((r) => r.id === run.repositoryId);
+  if (!repository) throw new Error(`run ${runId} belongs to no registered repository`);
+  const mirror = mirrorDirOf(deps.dataDir, repository);
+  await ensureMirror(mirror, repository.gitUrl);
+  await fetchCommit(mirror, run.sha, run.ref);
+  const files = (await readWorkflowFiles(mirror, run.sha)).filter((file) => file.path === run.workflowFile);
+  const plan = await planEvent({
+    event: run.event,
+    payload: run.payload as Record<string, unknown>,
+    files,
+    fallback: { sha: run.sha, ref: run.ref },
+  });
+  const triggered = plan.triggered[0];
+  if (!triggered) throw new Error(`run ${runId}: ${run.workflowFile} no longer loads at ${run.sha}`);
+  deps.startRun(run, repository, triggered, mirror);
+  return run;
 }

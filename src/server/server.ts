@@ -12,7 +12,7 @@ import {
   type Store,
 } from "../store/index.js";
 import { apiPlugin } from "./api/api-plugin.js";
-import { takeEvent } from "./intake.js";
+import { rerunRun, takeEvent } from "./intake.js";
 import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
 import { webhookPlugin } from "./webhooks/index.js";
 import { createQueueDispatch } from "./queue-dispatch.js";
@@ -102,6 +102,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store,
     cancelRun: (runId) => launcher.cancel(runId),
     dispatch: async (event) => ({ ...(await take(event)) }),
+    rerunRun: (runId) =>
+      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId).catch(
+        (error: unknown) => {
+          throw toHttpError(error);
+        },
+      ),
   });
 
   await app.register(runnerProtocolPlugin, { store, activity });
@@ -162,4 +168,11 @@ async function startEmbeddedRunner(
       await loop.catch(() => undefined);
     },
   };
+}
+
+/** Store errors a caller caused become 404/409 instead of 500. */
+function toHttpError(error: unknown): Error {
+  const code = (error as { code?: string }).code;
+  const statusCode = code === "STORE_NOT_FOUND" ? 404 : code === "STORE_ILLEGAL_TRANSITION" ? 409 : 500;
+  return Object.assign(new Error((error as Error).message), { statusCode, code: code ?? "INTERNAL" });
 }

@@ -23,6 +23,7 @@ export {
 } from "./queries/requeue-expired-leases.js";
 export { transitionJob, type JobChange, type JobGuard } from "./queries/transition-job.js";
 export { transitionRun, type RunChange } from "./queries/transition-run.js";
+export { startRunAttempt } from "./queries/start-run-attempt.js";
 export { appendLogChunks } from "./queries/append-log-chunks.js";
 export { getJobLogs } from "./queries/get-job-logs.js";
 export { recordDelivery, type DeliveryInput } from "./queries/record-delivery.js";

@@ -120,6 +120,23 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(again.status, 200);
       assert.equal(again.body["duplicate"], true);
+      // A re-run is the same run's next attempt, from the workflow at the run's commit.
+      const rerun = await fetch(`${server.url}/api/runs/${runIds[0]}/rerun`, { method: "POST" });
+      assert.equal(rerun.status, 202);
+      assert.deepEqual(await rerun.json(), { runId: runIds[0], attempt: 2 });
+      await server.launcher.idle();
+      const second = (await (await fetch(`${server.url}/api/runs/${runIds[0]}`)).json()) as {
+        run: { attempt: number; conclusion: string };
+        jobs: { attempt: number; conclusion: string }[];
+      };
+      assert.deepEqual([second.run.attempt, second.run.conclusion], [2, "success"]);
+      assert.deepEqual(
+        second.jobs.filter((j) => j.attempt === 2).map((j) => j.conclusion),
+        ["success", "success"],
+      );
+      const running = await fetch(`${server.url}/api/runs/999999/rerun`, { method: "POST" });
+      assert.equal(running.status, 404);
+
       const forged = await sendWebhook(`${server.url}/webhooks/github`, {
         event: "push",
         payload,

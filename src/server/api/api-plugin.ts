@@ -5,6 +5,8 @@ import { getJobLogs, getRun, listRuns, type Store } from "../../store/index.js";
 export interface ApiPluginOptions {
   store: Store;
   cancelRun(runId: number): boolean;
+  /** Starts the next attempt of a completed run. */
+  rerunRun(runId: number): Promise<{ id: number; attempt: number }>;
   /** Starts a workflow_dispatch event as if GitHub had delivered it; the result lists the runs created. */
   dispatch(event: { name: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
 }
@@ -17,7 +19,7 @@ const idParams = {
 
 export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
   app,
-  { store, cancelRun, dispatch },
+  { store, cancelRun, rerunRun, dispatch },
 ) => {
   app.get("/api/health", async () => ({ ok: true }));
 
@@ -108,6 +110,15 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
         return reply.code(422).send({ statusCode: 422, code: "INPUT_INVALID", message });
       }
       return reply.code(202).send(result);
+    },
+  );
+
+  app.post<{ Params: { id: number } }>(
+    "/api/runs/:id/rerun",
+    { schema: { params: idParams } },
+    async (request, reply) => {
+      const run = await rerunRun(request.params.id);
+      return reply.code(202).send({ runId: run.id, attempt: run.attempt });
     },
   );
 
