@@ -92,7 +92,23 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     return outcome;
   };
 
+  const reused = new Set<string>();
   const runJob = async (job: JobModel, needs: Map<string, JobOutcome>): Promise<JobOutcome> => {
+    // Re-running failed jobs (GitHub's "Re-run failed jobs"): a job that succeeded last attempt keeps its result
+    // and outputs, unless something it needs runs again.
+    const previous = graph.depth === 1 ? shared.options.reuseJobs?.[job.id] : undefined;
+    if (previous && job.needs.every((id) => reused.has(id))) {
+      reused.add(job.id);
+      const ref: JobRef = { jobId: job.id, key: graph.keyPrefix + job.id, name: job.id, index: 0 };
+      emit("job:finished", {
+        job: ref,
+        conclusion: "success",
+        outputs: previous.outputs,
+        durationMs: 0,
+        message: "succeeded in the previous attempt; not run again",
+      });
+      return { result: "success", outputs: previous.outputs };
+    }
     const needsContext: Record<string, ExpressionValue> = {};
     for (const [id, outcome] of needs)
       needsContext[id] = { result: outcome.result, outputs: outcome.outputs };

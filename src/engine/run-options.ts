@@ -39,6 +39,8 @@ export interface RunOptions {
   stepDebug?: boolean;
   /** Shared by every run that must respect `concurrency:` across runs (a server's runs); absent, it is ignored. */
   concurrencyGroups?: ConcurrencyGroups;
+  /** Jobs (by id) that succeeded in the previous attempt and keep their outputs instead of running again. */
+  reuseJobs?: Record<string, { outputs: Record<string, string> }>;
   /** Runs one job instance somewhere else (a server's queue); default: in this process with `executor`. */
   dispatchJob?: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
   /** Reads a reusable workflow named by `jobs.<id>.uses`; throws an Error whose message says why it cannot. */

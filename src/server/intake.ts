@@ -13,9 +13,11 @@ import {
 } from "../integrations/github/index.js";
 import {
   getRepository,
+  getRun,
   insertRun,
   listRepositories,
   startRunAttempt,
+  type Job,
   type Repository,
   type Run,
   type Store,
@@ -28,7 +30,13 @@ export interface IntakeResult {
 }
 
 export interface StartRun {
-  (run: Run, repository: Repository, triggered: TriggeredWorkflow, mirror: string): void;
+  (
+    run: Run,
+    repository: Repository,
+    triggered: TriggeredWorkflow,
+    mirror: string,
+    reuseJobs?: Record<string, { outputs: Record<string, string> }>,
+  ): void;
 }
 
 export function mirrorDirOf(dataDir: string, repository: Repository): string {
@@ -92,13 +100,20 @@ export async function takeEvent(
   };
 }
 
-/** Re-runs a completed run as its next attempt, with the workflow as it was at the run's commit. */
+/**
+ * Re-runs a completed run as its next attempt, with the workflow as it was at the run's commit; with `failedOnly`,
+ * top-level jobs whose every instance succeeded keep their outputs instead of running again.
+ */
 export async function rerunRun(
   deps: { store: Store; dataDir: string; startRun: StartRun },
   runId: number,
-  actor?: string,
+  options: { failedOnly?: boolean; actor?: string } = {},
 ): Promise<Run> {
-  const run = await startRunAttempt(deps.store, runId, actor);
+  const previous = options.failedOnly ? await getRun(deps.store, runId) : undefined;
+  const run = await startRunAttempt(deps.store, runId, options.actor);
+  const reuseJobs = previous
+    ? succeededJobs(previous.jobs.filter((job) => job.attempt === previous.run.attempt))
+    : undefined;
   const repository = (await listRepositories(deps.store)).find((r) => r.id === run.repositoryId);
   if (!repository) throw new Error(`run ${runId} belongs to no registered repository`);
   const mirror = mirrorDirOf(deps.dataDir, repository);
@@ -113,6 +128,20 @@ export async function rerunRun(
   });
   const triggered = plan.triggered[0];
   if (!triggered) throw new Error(`run ${runId}: ${run.workflowFile} no longer loads at ${run.sha}`);
-  deps.startRun(run, repository, triggered, mirror);
+  deps.startRun(run, repository, triggered, mirror, reuseJobs);
   return run;
+}
+
+function succeededJobs(jobs: Job[]): Record<string, { outputs: Record<string, string> }> {
+  const byId = new Map<string, Job[]>();
+  // Top-level jobs only: a called workflow's jobs (`caller / job`) are re-run with their caller.
+  for (const job of jobs.filter((j) => !j.key.includes(" / ")))
+    byId.set(job.jobId, [...(byId.get(job.jobId) ?? []), job]);
+  const reuse: Record<string, { outputs: Record<string, string> }> = {};
+  for (const [jobId, instances] of byId) {
+    if (instances.every((job) => job.conclusion === "success")) {
+      reuse[jobId] = { outputs: Object.assign({}, ...instances.map((job) => job.outputs ?? {})) };
+    }
+  }
+  return reuse;
 }

@@ -31,7 +31,7 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
   // One set of groups for every run this server starts, so `concurrency:` holds across runs.
   const concurrencyGroups = new ConcurrencyGroups();
 
-  const startRun: StartRun = (run, repository, triggered, mirror) => {
+  const startRun: StartRun = (run, repository, triggered, mirror, reuseJobs) => {
     const [owner = "", name = ""] = repository.name.split("/");
     const handle = runWorkflow(triggered.workflow, {
       executor: options.executor,
@@ -53,6 +53,7 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
       baseEnv: { PATH: process.env["PATH"] ?? "" },
       dispatchJob: options.dispatchJob,
       concurrencyGroups,
+      reuseJobs,
     });
     const status = (state: "pending" | "success" | "failure" | "error", job: string, description: string) =>
       reportStatus(options, repository, run, { state, job, description });

@@ -102,8 +102,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store,
     cancelRun: (runId) => launcher.cancel(runId),
     dispatch: async (event) => ({ ...(await take(event)) }),
-    rerunRun: (runId) =>
-      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId).catch(
+    rerunRun: (runId, failedOnly) =>
+      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId, { failedOnly }).catch(
         (error: unknown) => {
           throw toHttpError(error);
         },

@@ -145,3 +145,50 @@ jobs:
   );
   assert.ok(payloads.some((p) => p.includes("***")));
 });
+
+test("re-running failed jobs keeps the jobs that succeeded, with their outputs, and runs the rest", async () => {
+  const workflow = await load(`on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    outputs:
+      artifact: \${{ steps.b.outputs.artifact }}
+    steps:
+      - id: b
+        run: echo "this must not run again" && exit 1
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo lint ran
+  test:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: test "\${{ needs.build.outputs.artifact }}" = app-1.2.3
+  deploy:
+    needs: [test, lint]
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo deploy ran
+`);
+  const handle = runWorkflow(
+    workflow,
+    options({ reuseJobs: { build: { outputs: { artifact: "app-1.2.3" } }, deploy: { outputs: {} } } }),
+  );
+  const lines: string[] = [];
+  handle.on("log:line", ({ line }) => lines.push(line.text));
+  const result = await handle.result;
+  assert.equal(result.conclusion, "success");
+  assert.deepEqual(
+    result.jobs.map((j) => [j.key, j.conclusion, j.steps.length]),
+    [
+      ["build", "success", 0],
+      ["lint", "success", 1],
+      ["test", "success", 1],
+      ["deploy", "success", 1],
+    ],
+  );
+  // deploy succeeded before too, but it needs jobs that ran again, so it runs again.
+  assert.ok(lines.includes("deploy ran"));
+  assert.ok(!lines.some((line) => line.includes("must not run again")));
+});

@@ -5,8 +5,8 @@ import { getJobLogs, getRun, listRuns, type Store } from "../../store/index.js";
 export interface ApiPluginOptions {
   store: Store;
   cancelRun(runId: number): boolean;
-  /** Starts the next attempt of a completed run. */
-  rerunRun(runId: number): Promise<{ id: number; attempt: number }>;
+  /** Starts the next attempt of a completed run; `failedOnly` keeps the jobs that succeeded. */
+  rerunRun(runId: number, failedOnly: boolean): Promise<{ id: number; attempt: number }>;
   /** Starts a workflow_dispatch event as if GitHub had delivered it; the result lists the runs created. */
   dispatch(event: { name: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
 }
@@ -113,11 +113,17 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
     },
   );
 
-  app.post<{ Params: { id: number } }>(
+  // `?failed=true` is GitHub's "Re-run failed jobs"; without it, "Re-run all jobs".
+  app.post<{ Params: { id: number }; Querystring: { failed?: boolean } }>(
     "/api/runs/:id/rerun",
-    { schema: { params: idParams } },
+    {
+      schema: {
+        params: idParams,
+        querystring: { type: "object", properties: { failed: { type: "boolean" } } },
+      },
+    },
     async (request, reply) => {
-      const run = await rerunRun(request.params.id);
+      const run = await rerunRun(request.params.id, request.query.failed ?? false);
       return reply.code(202).send({ runId: run.id, attempt: run.attempt });
     },
   );
