@@ -15,7 +15,6 @@ import { JobActivity, runnerProtocolPlugin } from "../../src/server/runner-proto
 import {
   getJobLogs,
   getRun,
-  insertRun,
   mintRegistrationToken,
   registerRunner,
   type Store,
@@ -23,7 +22,7 @@ import {
 import { loadWorkflow } from "../../src/workflow/index.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { DIALECTS, openStoreWithRepository } from "../store/test-stores.js";
+import { DIALECTS, insertTestRun, openStoreWithRepository } from "../store/test-stores.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -113,17 +112,7 @@ function runnerHost(): RunnerHost {
 async function startQueuedRun(server: Server, text = workflowText) {
   const loaded = await loadWorkflow({ path: ".github/workflows/ci.yml", content: text });
   assert.ok(loaded.workflow, JSON.stringify(loaded.diagnostics));
-  const { run } = await insertRun(server.store, {
-    repositoryId: server.repositoryId,
-    workflowFile: "ci.yml",
-    workflowName: "CI",
-    event: "push",
-    sha: "a".repeat(40),
-    ref: "refs/heads/main",
-    actor: "octocat",
-    payload: {},
-    jobs: [],
-  });
+  const { run } = await insertTestRun(server.store, server.repositoryId);
   const handle = runWorkflow(loaded.workflow, {
     executor: new HostExecutor({ baseDir: path.join(base, "server-jobs") }),
     dataDir: base,

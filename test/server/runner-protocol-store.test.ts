@@ -9,7 +9,6 @@ import {
   getJob,
   getLogTail,
   insertQueuedJob,
-  insertRun,
   listJobEvents,
   mintRegistrationToken,
   recordStepEvents,
@@ -17,20 +16,10 @@ import {
   StoreError,
   type Store,
 } from "../../src/store/index.js";
-import { DIALECTS, openStoreWithRepository } from "../store/test-stores.js";
+import { DIALECTS, insertTestRun, openStoreWithRepository } from "../store/test-stores.js";
 
 async function queueJob(store: Store, repositoryId: number, key = "build", runsOn = ["linux"]) {
-  const { run } = await insertRun(store, {
-    repositoryId,
-    workflowFile: "ci.yml",
-    workflowName: "CI",
-    event: "push",
-    sha: "a".repeat(40),
-    ref: "refs/heads/main",
-    actor: "octocat",
-    payload: {},
-    jobs: [],
-  });
+  const { run } = await insertTestRun(store, repositoryId);
   return insertQueuedJob(store, {
     runId: run.id,
     attempt: 1,

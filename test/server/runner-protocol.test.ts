@@ -14,12 +14,11 @@ import {
   getJob,
   getJobLogs,
   insertQueuedJob,
-  insertRun,
   mintRegistrationToken,
   type Store,
   type SweepResult,
 } from "../../src/store/index.js";
-import { DIALECTS, openStoreWithRepository } from "../store/test-stores.js";
+import { DIALECTS, insertTestRun, openStoreWithRepository } from "../store/test-stores.js";
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -73,17 +72,7 @@ async function register(harness: Harness, labels: string[], name = "box") {
 }
 
 async function queueJob(harness: Harness, key: string, runsOn: string[]) {
-  const { run } = await insertRun(harness.store, {
-    repositoryId: harness.repositoryId,
-    workflowFile: "ci.yml",
-    workflowName: "CI",
-    event: "push",
-    sha: "a".repeat(40),
-    ref: "refs/heads/main",
-    actor: "octocat",
-    payload: {},
-    jobs: [],
-  });
+  const { run } = await insertTestRun(harness.store, harness.repositoryId);
   return insertQueuedJob(harness.store, {
     runId: run.id,
     attempt: 1,

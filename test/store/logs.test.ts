@@ -1,8 +1,8 @@
 // Log chunks on both dialects: idempotent storage and acknowledgement by the highest contiguous seq.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { appendLogChunks, getJobLogs, insertRun, type LogChunk } from "../../src/store/index.js";
-import { DIALECTS, openStoreWithRepository } from "./test-stores.js";
+import { appendLogChunks, getJobLogs, type LogChunk } from "../../src/store/index.js";
+import { DIALECTS, insertTestRun, openStoreWithRepository } from "./test-stores.js";
 
 function chunk(seq: number): LogChunk {
   return { seq, byteOffset: (seq - 1) * 6, text: `line ${seq}\n` };
@@ -12,17 +12,9 @@ for (const dialect of DIALECTS) {
   describe(`log chunks (${dialect})`, () => {
     async function openJob() {
       const { store, repositoryId } = await openStoreWithRepository(dialect);
-      const { jobs } = await insertRun(store, {
-        repositoryId,
-        workflowFile: "ci.yml",
-        workflowName: "CI",
-        event: "push",
-        sha: "c".repeat(40),
-        ref: "refs/heads/main",
-        actor: "octocat",
-        payload: {},
-        jobs: [{ key: "build", jobId: "build", name: "build", runsOn: [] }],
-      });
+      const { jobs } = await insertTestRun(store, repositoryId, [
+        { key: "build", jobId: "build", name: "build", runsOn: [] },
+      ]);
       return { store, jobRowId: jobs[0]!.id };
     }
 

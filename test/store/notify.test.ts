@@ -1,21 +1,11 @@
 // Wake-ups on both dialects: a job listener is woken by insert-run and by a requeue, and stops when closed.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { insertRun, listenForJobs, type Store } from "../../src/store/index.js";
-import { DIALECTS, openStoreWithRepository } from "./test-stores.js";
+import { listenForJobs, type Store } from "../../src/store/index.js";
+import { DIALECTS, insertTestRun, openStoreWithRepository } from "./test-stores.js";
 
 function queueRun(store: Store, repositoryId: number) {
-  return insertRun(store, {
-    repositoryId,
-    workflowFile: "ci.yml",
-    workflowName: "CI",
-    event: "push",
-    sha: "d".repeat(40),
-    ref: "refs/heads/main",
-    actor: "octocat",
-    payload: {},
-    jobs: [{ key: "build", jobId: "build", name: "build", runsOn: [] }],
-  });
+  return insertTestRun(store, repositoryId, [{ key: "build", jobId: "build", name: "build", runsOn: [] }]);
 }
 
 for (const dialect of DIALECTS) {

@@ -5,7 +5,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
-import { insertRepository, openStore, type Dialect, type Store } from "../../src/store/index.js";
+import {
+  insertRepository,
+  insertRun,
+  openStore,
+  type Dialect,
+  type NewJobInput,
+  type Store,
+} from "../../src/store/index.js";
 import { startPostgres, type PostgresServer } from "../support/postgres.js";
 
 export const DIALECTS: readonly Dialect[] = ["sqlite", "postgres"];
@@ -64,6 +71,21 @@ export async function openStoreWithRepository(
     gitUrl: "https://example.test/octo/app.git",
   });
   return { store, repositoryId: repository.id };
+}
+
+/** A push run of `ci.yml` with the given job rows (none: jobs are queued one by one later). */
+export function insertTestRun(store: Store, repositoryId: number, jobs: NewJobInput[] = []) {
+  return insertRun(store, {
+    repositoryId,
+    workflowFile: "ci.yml",
+    workflowName: "CI",
+    event: "push",
+    sha: "a".repeat(40),
+    ref: "refs/heads/main",
+    actor: "octocat",
+    payload: {},
+    jobs,
+  });
 }
 
 export interface ChildResult {
