@@ -1,13 +1,8 @@
 // `hangar actions`: adds actions to the offline action store and lists them. The store itself lives in the runner.
 import path from "node:path";
 import { parseArgs } from "node:util";
-import {
-  ActionStoreError,
-  addAction,
-  defaultDataDir,
-  listActions,
-  type StoredAction,
-} from "../../runner/index.js";
+import { ActionStoreError, addAction, listActions, type StoredAction } from "../../runner/index.js";
+import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const actionsUsage = `Usage: hangar actions <add|ls> [options]
@@ -45,7 +40,7 @@ export async function actionsCommand(argv: string[]): Promise<number> {
     process.stdout.write(actionsUsage);
     return ExitCode.Success;
   }
-  const dataDir = values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir();
+  const dataDir = dataDirOption(values["data-dir"]);
   try {
     switch (subcommand) {
       case "add": {

@@ -1,6 +1,7 @@
 // `hangar gc`: prunes the data directory's artifacts, caches and unreferenced blobs; prints what went.
 import { parseArgs } from "node:util";
-import { ContentStore, defaultDataDir, type GcReport } from "../../runner/index.js";
+import { ContentStore, type GcReport } from "../../runner/index.js";
+import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const gcUsage = `Usage: hangar gc [options]
@@ -58,7 +59,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
     return ExitCode.Success;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const store = new ContentStore({ dataDir: values["data-dir"] ?? defaultDataDir() });
+  const store = new ContentStore({ dataDir: dataDirOption(values["data-dir"]) });
   const report = await store.gc();
   process.stdout.write(
     values.json

@@ -1,8 +1,8 @@
 // `hangar repo add`: registers a repository whose webhooks the server accepts and whose workflows it runs.
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultDataDir } from "../../runner/index.js";
 import { insertRepository, openStore } from "../../store/index.js";
+import { dataDirOption, databaseUrlOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const repoUsage = `Usage: hangar repo add OWNER/NAME --git URL_OR_PATH --secret WEBHOOK_SECRET [options]
@@ -39,8 +39,8 @@ export async function repoCommand(argv: string[]): Promise<number> {
   const gitUrl =
     /^[a-z]+:\/\//.test(values.git) || values.git.includes("@") ? values.git : path.resolve(values.git);
   const store = await openStore({
-    url: values["database-url"] ?? process.env["DATABASE_URL"],
-    dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
+    url: databaseUrlOption(values["database-url"]),
+    dataDir: dataDirOption(values["data-dir"]),
   });
   try {
     const repository = await insertRepository(store, {

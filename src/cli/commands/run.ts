@@ -15,7 +15,6 @@ import {
   type WorkflowModel,
 } from "../../workflow/index.js";
 import {
-  defaultDataDir,
   DryRunExecutor,
   HostExecutor,
   parseActionReference,
@@ -26,6 +25,7 @@ import { ConcurrencyGroups, newRunId, runWorkflow, type RunResult } from "../../
 import { readChangedFiles, readGitInfo } from "../git-info.js";
 import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js";
 import { parsePairs, readPairsFile } from "../key-value-pairs.js";
+import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const runUsage = `Usage: hangar run [REPO_DIR] [options]
@@ -165,7 +165,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--max-parallel must be a positive whole number, got ${values["max-parallel"]}`);
   }
 
-  const dataDir = values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir();
+  const dataDir = dataDirOption(values["data-dir"]);
   const requirePinnedActions = values["require-pinned-actions"] ?? false;
   const concurrencyGroups = new ConcurrencyGroups();
   const results: RunResult[] = [];

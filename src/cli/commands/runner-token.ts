@@ -1,8 +1,7 @@
 // `hangar runner token`: mints a one-time registration token on the server's store, for `hangar runner register`.
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultDataDir } from "../../runner/index.js";
 import { mintRegistrationToken, openStore } from "../../store/index.js";
+import { dataDirOption, databaseUrlOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const runnerTokenUsage = `Usage: hangar runner token [--ttl-minutes N] [--data-dir DIR] [--database-url URL]
@@ -28,8 +27,8 @@ export async function runnerTokenCommand(argv: string[]): Promise<number> {
   if (!(ttlMinutes > 0))
     throw new UsageError(`--ttl-minutes must be a positive number, got ${values["ttl-minutes"]}`);
   const store = await openStore({
-    url: values["database-url"] ?? process.env["DATABASE_URL"],
-    dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
+    url: databaseUrlOption(values["database-url"]),
+    dataDir: dataDirOption(values["data-dir"]),
   });
   try {
     const { token, expiresAt } = await mintRegistrationToken(store, { ttlMs: ttlMinutes * 60_000 });

@@ -3,8 +3,9 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultDataDir, HostExecutor } from "../../runner/index.js";
+import { HostExecutor } from "../../runner/index.js";
 import { registerWithServer, runnerLoop } from "../../runner/index.js";
+import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 import { runnerTokenCommand } from "./runner-token.js";
 
@@ -53,7 +54,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
     return ExitCode.Success;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const dataDir = values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir();
+  const dataDir = dataDirOption(values["data-dir"]);
   const configFile = values.config ? path.resolve(values.config) : path.join(dataDir, "runner.json");
   if (subcommand === "register") {
     if (!values.url || !values.token || !values.labels) {

@@ -1,8 +1,7 @@
 // `hangar serve`: the self-hosted service (webhooks in, runs, JSON API) on the embedded store or PostgreSQL.
-import path from "node:path";
 import { parseArgs } from "node:util";
-import { defaultDataDir } from "../../runner/index.js";
 import { startServer } from "../../server/index.js";
+import { dataDirOption, databaseUrlOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 /** GitHub-hosted labels included, so workflows written for GitHub run here unchanged (act does the same). */
@@ -60,8 +59,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
   const token = values["github-token"] ?? process.env["GITHUB_TOKEN"];
   const server = await startServer({
-    dataDir: values["data-dir"] ? path.resolve(values["data-dir"]) : defaultDataDir(),
-    databaseUrl: values["database-url"] ?? process.env["DATABASE_URL"],
+    dataDir: dataDirOption(values["data-dir"]),
+    databaseUrl: databaseUrlOption(values["database-url"]),
     host: values.host ?? "127.0.0.1",
     port,
     github: token ? { baseUrl: values["github-url"] ?? "https://api.github.com", token } : undefined,
