@@ -21,7 +21,7 @@ import type { RunOptions } from "./run-options.js";
 import { aggregateConclusion, runJobGraph, type RunShared } from "./run-job-graph.js";
 import { Semaphore } from "./semaphore.js";
 import { collectRunResult, type RunResult } from "./run-result.js";
-import { evaluateWorkflowEnv } from "./workflow-env.js";
+import { evaluateWorkflowEnv, reportWorkflowFailure } from "./workflow-env.js";
 import { admitToConcurrencyGroup } from "./admit-concurrency.js";
 import { runCalledWorkflow } from "./call-workflow.js";
 
@@ -113,8 +113,7 @@ async function executeRun(
     admission = await admitToConcurrencyGroup(workflow.file, workflow.concurrency, contexts, options, cancel);
   } catch (error) {
     if (!(error instanceof EvaluationFailure)) throw error;
-    const job = { jobId: "", key: "workflow", name: "workflow", index: 0 };
-    emit("log:line", { job, line: { stream: "system", text: masker.mask(error.message) } });
+    reportWorkflowFailure(error, masker, emit);
     return "failure";
   }
   if (!admission.admitted) return "cancelled";

@@ -1,7 +1,19 @@
-// Evaluates a workflow's top-level `env:` once per run level (the run, or a called workflow).
+// Evaluates a workflow's top-level `env:` once per run level (the run, or a called workflow), and reports
+// failures that belong to the workflow rather than to a job.
 import { toDisplayString, type Contexts, type WorkflowModel } from "../workflow/index.js";
 import { EvaluationFailure, evaluateOrFail, type JobRef, type Masker } from "../runner/index.js";
 import type { RunEventName, RunEvents } from "./events.js";
+
+/** Log lines about the workflow as a whole (its env, its concurrency) belong to no job; they carry this ref. */
+const workflowRef: JobRef = { jobId: "", key: "workflow", name: "workflow", index: 0 };
+
+export function reportWorkflowFailure(
+  error: EvaluationFailure,
+  masker: Masker,
+  emit: <E extends RunEventName>(event: E, payload: RunEvents[E]) => void,
+): void {
+  emit("log:line", { job: workflowRef, line: { stream: "system", text: masker.mask(error.message) } });
+}
 
 /** Undefined when it failed; the failure was reported as a log line. */
 export async function evaluateWorkflowEnv(
@@ -17,8 +29,7 @@ export async function evaluateWorkflowEnv(
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toDisplayString(v)]));
   } catch (error) {
     if (!(error instanceof EvaluationFailure)) throw error;
-    const job: JobRef = { jobId: "", key: "workflow", name: "workflow", index: 0 };
-    emit("log:line", { job, line: { stream: "system", text: masker.mask(error.message) } });
+    reportWorkflowFailure(error, masker, emit);
     return undefined;
   }
 }
