@@ -10,8 +10,17 @@ import type {
   TriggeringEvent,
 } from "../runner/index.js";
 
-export interface RunOptions {
-  executor: Executor;
+/** Where job instances run: in this process with an executor, or handed to a server's queue by `dispatchJob`. */
+export type JobPlacement =
+  | { executor: Executor; dispatchJob?: undefined }
+  | {
+      dispatchJob: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
+      executor?: undefined;
+    };
+
+export type RunOptions = RunSettings & JobPlacement;
+
+export interface RunSettings {
   identity: RunIdentity;
   event: TriggeringEvent;
   inputs?: Record<string, ExpressionValue>;
@@ -41,8 +50,6 @@ export interface RunOptions {
   concurrencyGroups?: ConcurrencyGroups;
   /** Jobs (by id) that succeeded in the previous attempt and keep their outputs instead of running again. */
   reuseJobs?: Record<string, { outputs: Record<string, string> }>;
-  /** Runs one job instance somewhere else (a server's queue); default: in this process with `executor`. */
-  dispatchJob?: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
   /** Reads a reusable workflow named by `jobs.<id>.uses`; throws an Error whose message says why it cannot. */
   readCalledWorkflow?: (uses: string) => Promise<SourceFile>;
 }

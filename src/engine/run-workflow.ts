@@ -142,22 +142,22 @@ async function runJobs(
     forceSignal,
     emit,
     callWorkflow: runCalledWorkflow,
-    dispatchJob:
-      options.dispatchJob ??
-      ((request, control) =>
-        runJobRequest(
-          request,
-          {
-            executor: options.executor,
-            dataDir: options.dataDir,
-            baseEnv: options.baseEnv ?? {},
-            runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
-            stepDebug: options.stepDebug ?? false,
-            workspace: options.workspace,
-            sourceRepository: options.sourceRepository,
-          },
-          control,
-        )),
+    dispatchJob: options.dispatchJob
+      ? options.dispatchJob
+      : (request, control) =>
+          runJobRequest(
+            request,
+            {
+              executor: options.executor,
+              dataDir: options.dataDir,
+              baseEnv: options.baseEnv ?? {},
+              runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
+              stepDebug: options.stepDebug ?? false,
+              workspace: options.workspace,
+              sourceRepository: options.sourceRepository,
+            },
+            control,
+          ),
   };
   const jobs = selectJobs(workflow.jobs, options.jobs);
   const outcomes = await runJobGraph(

@@ -34,7 +34,6 @@ export interface StartRun {
     run: Run,
     repository: Repository,
     triggered: TriggeredWorkflow,
-    mirror: string,
     reuseJobs?: Record<string, { outputs: Record<string, string> }>,
   ): void;
 }
@@ -85,7 +84,7 @@ export async function takeEvent(
       payload: event.payload,
       jobs: [],
     });
-    deps.startRun(run, repository, triggered, mirror);
+    deps.startRun(run, repository, triggered);
     runs.push(run.id);
   }
   return {
@@ -128,7 +127,7 @@ export async function rerunRun(
   });
   const triggered = plan.triggered[0];
   if (!triggered) throw new Error(`run ${runId}: ${run.workflowFile} no longer loads at ${run.sha}`);
-  deps.startRun(run, repository, triggered, mirror, reuseJobs);
+  deps.startRun(run, repository, triggered, reuseJobs);
   return run;
 }
 

@@ -1,21 +1,23 @@
-// Starts the engine for each recorded run and keeps the store and GitHub's commit statuses in step with it.
+// Starts the engine for each recorded run, keeps the run's row in step with it and lets observers follow it.
 import type { ReportCommitStatus } from "../integrations/github/index.js";
-import { ConcurrencyGroups, runWorkflow, type RunHandle, type RunOptions } from "../engine/index.js";
-import type { Executor } from "../runner/index.js";
+import { ConcurrencyGroups, runWorkflow, type RunHandle } from "../engine/index.js";
 import { transitionRun, type Repository, type Run, type Store } from "../store/index.js";
 import type { StartRun } from "./intake.js";
+import type { DispatchJob } from "./queue-dispatch.js";
+
+/** Something that follows a started run through its handle's events (GitHub reporting, wait reasons, …). */
+export type RunObserver = (started: { run: Run; repository: Repository; handle: RunHandle }) => void;
 
 export interface LauncherOptions {
   store: Store;
   dataDir: string;
-  /** Runs jobs when no dispatchJob is given (in this process). */
-  executor: Executor;
   /** Where users see runs; commit statuses link here. */
   publicUrl: string;
   /** Commit statuses back to GitHub; absent when no token is configured. */
   reportStatus?: ReportCommitStatus;
-  /** Hands jobs to runners; absent runs them in this process. */
-  dispatchJob?: RunOptions["dispatchJob"];
+  /** Hands jobs to runners: the server never runs a job in its own process except through its embedded runner. */
+  dispatchJob: DispatchJob;
+  observers?: RunObserver[];
   log: (message: string, details?: Record<string, unknown>) => void;
 }
 
@@ -31,12 +33,10 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
   // One set of groups for every run this server starts, so `concurrency:` holds across runs.
   const concurrencyGroups = new ConcurrencyGroups();
 
-  const startRun: StartRun = (run, repository, triggered, mirror, reuseJobs) => {
+  const startRun: StartRun = (run, repository, triggered, reuseJobs) => {
     const [owner = "", name = ""] = repository.name.split("/");
     const handle = runWorkflow(triggered.workflow, {
-      executor: options.executor,
       dataDir: options.dataDir,
-      sourceRepository: options.dispatchJob ? undefined : mirror,
       checkoutUrl: repository.gitUrl,
       identity: {
         runId: String(run.id),
@@ -55,6 +55,7 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
       concurrencyGroups,
       reuseJobs,
     });
+    for (const observe of options.observers ?? []) observe({ run, repository, handle });
     const status = (state: "pending" | "success" | "failure" | "error", job: string, description: string) =>
       reportStatus(options, repository, run, { state, job, description });
     handle.on("run:started", () => {

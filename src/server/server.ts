@@ -55,7 +55,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const launcher = createRunLauncher({
     store,
     dataDir: config.dataDir,
-    executor: new HostExecutor({ baseDir: path.join(config.dataDir, "jobs") }),
     get publicUrl() {
       return url;
     },

@@ -34,7 +34,7 @@ function options(overrides: Partial<RunOptions> = {}): RunOptions {
     event: { name: "push", payload: { ref: "refs/heads/main" } },
     baseEnv: { PATH: process.env["PATH"] ?? "" },
     ...overrides,
-  };
+  } as RunOptions;
 }
 
 test("a run emits its events in order and returns a typed result", async () => {

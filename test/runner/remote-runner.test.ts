@@ -114,7 +114,6 @@ async function startQueuedRun(server: Server, text = workflowText) {
   assert.ok(loaded.workflow, JSON.stringify(loaded.diagnostics));
   const { run } = await insertTestRun(server.store, server.repositoryId);
   const handle = runWorkflow(loaded.workflow, {
-    executor: new HostExecutor({ baseDir: path.join(base, "server-jobs") }),
     dataDir: base,
     identity: {
       runId: String(run.id),
