@@ -116,6 +116,21 @@ test("fetches a commit pushed after the mirror was made, over a file:// URL", as
   assert.equal(git(mirror, "rev-parse", `refs/hangar/commits/${later}`), later);
 });
 
+test("deliveries arriving together each get the mirror and the commit", async () => {
+  const { repo, first } = await makeSource();
+  const mirror = await makeMirrorDir();
+  const later = await commitFiles(repo, { ".github/workflows/ci.yml": ciV2 }, "later");
+  // Sixteen webhooks for one repository at once: git's lock files must not fail any of them.
+  await Promise.all(
+    Array.from({ length: 16 }, async (_, i) => {
+      await ensureMirror(mirror, repo);
+      await fetchCommit(mirror, i % 2 === 0 ? first : later, "refs/heads/main");
+      await fetchRef(mirror, "refs/heads/main");
+    }),
+  );
+  assert.equal((await readWorkflowFiles(mirror, later))[0]?.content, ciV2);
+});
+
 test("fetches a commit on a branch that is not the default one", async () => {
   const { repo } = await makeSource();
   git(repo, "checkout", "-q", "-b", "feature/x");

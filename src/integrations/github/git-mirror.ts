@@ -29,12 +29,29 @@ const gitTimeoutMs = 10 * 60 * 1000;
 // Workflow files are small, but a fetch can print a lot of progress on stderr.
 const maxOutputBytes = 64 * 1024 * 1024;
 
+// Deliveries arrive concurrently; git takes lock files (config, refs, shallow) and fails rather than wait, so this
+// process changes each mirror one operation at a time. Reads need no turn.
+const mirrorTurns = new Map<string, Promise<unknown>>();
+
+function inTurn<T>(dir: string, change: () => Promise<T>): Promise<T> {
+  const previous = mirrorTurns.get(dir) ?? Promise.resolve();
+  const result = previous.then(change, change);
+  const settled = result.catch(() => undefined);
+  mirrorTurns.set(dir, settled);
+  void settled.then(() => {
+    if (mirrorTurns.get(dir) === settled) mirrorTurns.delete(dir);
+  });
+  return result;
+}
+
 /** Creates the bare mirror for `url` in `dir`, or points an existing one at `url`; safe to call on every event. */
-export async function ensureMirror(dir: string, url: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  // `git init` on an existing repository only reinitializes it, and `config` overwrites: both are idempotent.
-  await runGit(dir, ["init", "--quiet", "--bare"]);
-  await runGit(dir, ["config", "remote.origin.url", url]);
+export function ensureMirror(dir: string, url: string): Promise<void> {
+  return inTurn(dir, async () => {
+    await mkdir(dir, { recursive: true });
+    // `git init` on an existing repository only reinitializes it, and `config` overwrites: both are idempotent.
+    await runGit(dir, ["init", "--quiet", "--bare"]);
+    await runGit(dir, ["config", "remote.origin.url", url]);
+  });
 }
 
 /**
@@ -45,6 +62,12 @@ export async function ensureMirror(dir: string, url: string): Promise<void> {
 export async function fetchCommit(dir: string, sha: string, ref?: string): Promise<void> {
   assertSha(sha);
   if (ref !== undefined) assertRef(ref);
+  if (await hasCommit(dir, sha)) return;
+  await inTurn(dir, () => fetchMissingCommit(dir, sha, ref));
+}
+
+async function fetchMissingCommit(dir: string, sha: string, ref: string | undefined): Promise<void> {
+  // Another delivery may have fetched it while this one waited for its turn.
   if (await hasCommit(dir, sha)) return;
   const attempts: string[][] = [[`+${sha}:refs/hangar/commits/${sha}`]];
   if (ref !== undefined) attempts.push([`+${ref}:${ref}`]);
@@ -79,7 +102,7 @@ export async function fetchCommit(dir: string, sha: string, ref?: string): Promi
  */
 export async function fetchRef(dir: string, ref: string): Promise<string> {
   assertRef(ref);
-  await runGit(dir, ["fetch", "--quiet", "--no-tags", "origin", `+${ref}:${ref}`]);
+  await inTurn(dir, () => runGit(dir, ["fetch", "--quiet", "--no-tags", "origin", `+${ref}:${ref}`]));
   const sha = await runGit(dir, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
   return sha.trim();
 }
