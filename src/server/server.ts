@@ -9,6 +9,8 @@ import {
   mintRegistrationToken,
   openStore,
   recordDelivery,
+  recordDeliveryRuns,
+  forgetDelivery,
   type Store,
 } from "../store/index.js";
 import { apiPlugin } from "./api/api-plugin.js";
@@ -91,8 +93,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return repository ? { id: String(repository.id), secret: repository.webhookSecret ?? "" } : undefined;
     },
     recordDelivery: async (deliveryId, event) => (await recordDelivery(store, { deliveryId, event })).isNew,
+    forgetDelivery: (deliveryId) => forgetDelivery(store, deliveryId),
     onEvent: async (event) => {
       const result = await take({ name: event.event, payload: event.payload });
+      await recordDeliveryRuns(store, event.deliveryId, result.runs);
       await refreshSchedulesAfterPush(event.event, event.payload);
       return { ...result };
     },

@@ -27,6 +27,8 @@ export { startRunAttempt } from "./queries/start-run-attempt.js";
 export { appendLogChunks } from "./queries/append-log-chunks.js";
 export { getJobLogs } from "./queries/get-job-logs.js";
 export { recordDelivery, type DeliveryInput } from "./queries/record-delivery.js";
+export { forgetDelivery } from "./queries/forget-delivery.js";
+export { recordDeliveryRuns } from "./queries/record-delivery-runs.js";
 export { getRun } from "./queries/get-run.js";
 export { listRuns, type ListRunsFilter } from "./queries/list-runs.js";
 export { mintRegistrationToken, defaultRegistrationTokenTtlMs } from "./queries/mint-registration-token.js";

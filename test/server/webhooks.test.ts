@@ -29,6 +29,9 @@ function makeHandlers(options: { failOnEvent?: boolean } = {}) {
       deliveries.set(id, event);
       return true;
     },
+    forgetDelivery: async (id) => {
+      deliveries.delete(id);
+    },
     onEvent: async (event) => {
       if (options.failOnEvent) throw new Error("database is down at /var/lib/secret-path");
       events.push(event);
@@ -201,11 +204,16 @@ describe("through fastify.inject", () => {
     await app.close();
   });
 
-  test("a failing onEvent answers 500 without its message", async () => {
-    const { handlers } = makeHandlers({ failOnEvent: true });
+  test("a failing onEvent answers 500 without its message and forgets the delivery for GitHub's retry", async () => {
+    const { handlers, deliveries } = makeHandlers({ failOnEvent: true });
     const app = await makeApp(handlers);
-    const response = await injectDelivery(app, { event: "push", payload: pushPayload });
+    const response = await injectDelivery(app, {
+      event: "push",
+      payload: pushPayload,
+      deliveryId: "retry-1",
+    });
     assert.equal(response.statusCode, 500);
+    assert.equal(deliveries.has("retry-1"), false);
     assert.deepEqual(response.json(), {
       statusCode: 500,
       code: "WEBHOOK_INTERNAL",

@@ -17,6 +17,8 @@ export interface WebhookPluginOptions {
   lookupRepository(fullName: string): Promise<{ id: string; secret: string } | undefined>;
   /** Records a delivery id; false when it was already recorded (GitHub redelivers with the same id). */
   recordDelivery(deliveryId: string, event: string): Promise<boolean>;
+  /** Undoes recordDelivery after onEvent failed, so a redelivery is taken. */
+  forgetDelivery(deliveryId: string): Promise<void>;
   /** Handles a new, verified delivery; what it returns is the 202 response body. */
   onEvent(event: WebhookEvent): Promise<Record<string, unknown>>;
   /** Bytes; GitHub docs "Webhook events and payloads": payloads are capped at 25 MB. */
@@ -97,8 +99,14 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (ap
       if (!(await options.recordDelivery(deliveryId, event))) {
         return reply.status(200).send({ ok: true, duplicate: true });
       }
-      const result = await options.onEvent({ repositoryId: repository.id, event, deliveryId, payload });
-      return reply.status(202).send(result);
+      try {
+        const result = await options.onEvent({ repositoryId: repository.id, event, deliveryId, payload });
+        return await reply.status(202).send(result);
+      } catch (error) {
+        // GitHub redelivers with the same id; a delivery that failed here must not be answered "duplicate" then.
+        await options.forgetDelivery(deliveryId);
+        throw error;
+      }
     },
   );
 };
