@@ -7,13 +7,17 @@ import type { RunOptions } from "./run-options.js";
 
 const admitted: Admission = { admitted: true, release: () => undefined };
 
-/** `concurrency: group` or `{ group, cancel-in-progress }`; no groups configured or no group: admitted at once. */
+/**
+ * `concurrency: group` or `{ group, cancel-in-progress }`; no groups configured or no group: admitted at once.
+ * `onWait` hears the group's name when admission has to wait for the group's running holder.
+ */
 export async function admitToConcurrencyGroup(
   file: string,
   token: TemplateToken | undefined,
   contexts: Contexts,
   options: RunOptions,
   cancel: () => void,
+  onWait: (group: string) => void,
 ): Promise<Admission> {
   if (!token || !options.concurrencyGroups) return admitted;
   const value = await evaluateOrFail(file, token, contexts);
@@ -21,5 +25,5 @@ export async function admitToConcurrencyGroup(
   const group = toDisplayString(isMapping ? (value["group"] ?? "") : value);
   if (!group) return admitted;
   const cancelInProgress = isMapping ? isTruthy(value["cancel-in-progress"] ?? false) : false;
-  return options.concurrencyGroups.acquire(group, { cancel }, cancelInProgress);
+  return options.concurrencyGroups.acquire(group, { cancel }, cancelInProgress, () => onWait(group));
 }

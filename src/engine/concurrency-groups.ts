@@ -17,8 +17,11 @@ interface Group {
 export class ConcurrencyGroups {
   private readonly groups = new Map<string, Group>();
 
-  /** Resolves when the holder may run, or with `admitted: false` when a newer one replaced it while it waited. */
-  acquire(name: string, holder: Holder, cancelInProgress: boolean): Promise<Admission> {
+  /**
+   * Resolves when the holder may run, or with `admitted: false` when a newer one replaced it while it waited;
+   * `onWait` is called at once when the holder has to wait.
+   */
+  acquire(name: string, holder: Holder, cancelInProgress: boolean, onWait?: () => void): Promise<Admission> {
     // Group names compare case-insensitively on GitHub.
     const key = name.toLowerCase();
     const group = this.groups.get(key) ?? {};
@@ -30,6 +33,7 @@ export class ConcurrencyGroups {
     group.pending?.admit({ admitted: false });
     group.pending?.holder.cancel();
     if (cancelInProgress) group.running.cancel();
+    onWait?.();
     return new Promise((admit) => {
       group.pending = { holder, admit };
     });

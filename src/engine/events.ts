@@ -14,8 +14,18 @@ export interface RunEvents extends JobEvents {
     /** The job failed but `continue-on-error` keeps the run (and `needs.<id>.result`) successful. */
     continuedOnError?: boolean;
   };
+  /**
+   * A job the engine holds back before it starts or is queued: its `needs` have not all finished (detail: their job
+   * ids), or its concurrency group or its workflow's is taken (detail: the group). Cleared by the job's next event.
+   */
+  "job:waiting": { job: WaitingJobRef } & (
+    { reason: "needs"; detail: string[] } | { reason: "concurrency"; detail: string }
+  );
   "run:finished": { runId: string; conclusion: JobConclusion };
 }
+
+/** A job that may not have expanded its matrix yet: then its key is the job's own, without matrix values. */
+export type WaitingJobRef = Pick<JobRef, "jobId" | "key" | "name">;
 
 export type RunEventName = keyof RunEvents;
 export type RunEventListener<E extends RunEventName> = (payload: RunEvents[E]) => void;

@@ -2,7 +2,7 @@
 export { runWorkflow, newRunId, type RunHandle, type RunOptions } from "./run-workflow.js";
 export type { RunResult, JobSummary, StepSummary } from "./run-result.js";
 export { ConcurrencyGroups, type Admission, type Holder } from "./concurrency-groups.js";
-export type { RunEvents, RunEventName, RunEventListener } from "./events.js";
+export type { RunEvents, RunEventName, RunEventListener, WaitingJobRef } from "./events.js";
 export type {
   JobRef,
   StepRef,

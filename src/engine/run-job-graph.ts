@@ -24,7 +24,7 @@ import {
   type Masker,
   type StopReason,
 } from "../runner/index.js";
-import type { RunEventName, RunEvents } from "./events.js";
+import type { RunEventName, RunEvents, WaitingJobRef } from "./events.js";
 import type { RunOptions } from "./run-options.js";
 import { Semaphore } from "./semaphore.js";
 import { admitToConcurrencyGroup } from "./admit-concurrency.js";
@@ -82,6 +82,10 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     if (!outcome) {
       outcome = (async () => {
         const needs = graph.jobs.filter((j) => job.needs.includes(j.id));
+        const unfinished = needs.filter((need) => !concluded.has(need.id)).map((need) => need.id);
+        if (unfinished.length > 0) {
+          emit("job:waiting", { job: waitingRef(graph, job), reason: "needs", detail: unfinished });
+        }
         const needOutcomes = await Promise.all(needs.map(outcomeOf));
         const result = await runJob(job, new Map(needs.map((n, i) => [n.id, needOutcomes[i]!])));
         concluded.set(job.id, result.result);
@@ -187,6 +191,7 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
           instanceContexts,
           shared.options,
           () => jobCancel.abort(),
+          (group) => emit("job:waiting", { job: ref, reason: "concurrency", detail: group }),
         );
       } catch (error) {
         if (!(error instanceof EvaluationFailure)) throw error;
@@ -311,6 +316,11 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
 
   const outcomes = await Promise.all(graph.jobs.map(outcomeOf));
   return new Map(graph.jobs.map((job, index) => [job.id, outcomes[index]!]));
+}
+
+/** A job before its matrix expands: named by its id, as the job's own key. */
+export function waitingRef(graph: Pick<JobGraph, "keyPrefix">, job: JobModel): WaitingJobRef {
+  return { jobId: job.id, key: graph.keyPrefix + job.id, name: job.id };
 }
 
 /** `runs-on` is a label, a list of labels, or `{ group, labels }`. */

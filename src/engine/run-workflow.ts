@@ -18,7 +18,7 @@ import {
 } from "../runner/index.js";
 import type { RunEventListener, RunEventName, RunEvents } from "./events.js";
 import type { RunOptions } from "./run-options.js";
-import { aggregateConclusion, runJobGraph, type RunShared } from "./run-job-graph.js";
+import { aggregateConclusion, runJobGraph, waitingRef, type RunShared } from "./run-job-graph.js";
 import { Semaphore } from "./semaphore.js";
 import { collectRunResult, type RunResult } from "./run-result.js";
 import { evaluateWorkflowEnv, reportWorkflowFailure } from "./workflow-env.js";
@@ -110,7 +110,24 @@ async function executeRun(
   if (workflowEnv === undefined) return "failure";
   let admission: Awaited<ReturnType<typeof admitToConcurrencyGroup>>;
   try {
-    admission = await admitToConcurrencyGroup(workflow.file, workflow.concurrency, contexts, options, cancel);
+    // The whole run waits for its workflow's group: each job it would run waits for it.
+    const onWait = (group: string) => {
+      for (const job of selectJobs(workflow.jobs, options.jobs)) {
+        emit("job:waiting", {
+          job: waitingRef({ keyPrefix: "" }, job),
+          reason: "concurrency",
+          detail: group,
+        });
+      }
+    };
+    admission = await admitToConcurrencyGroup(
+      workflow.file,
+      workflow.concurrency,
+      contexts,
+      options,
+      cancel,
+      onWait,
+    );
   } catch (error) {
     if (!(error instanceof EvaluationFailure)) throw error;
     reportWorkflowFailure(error, masker, emit);

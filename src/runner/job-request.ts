@@ -1,5 +1,6 @@
 // A job instance as plain data, so it can cross a process or network boundary to whichever runner claims it.
 import { formatDiagnostic, loadWorkflow, type Contexts, type SourceFile } from "../workflow/index.js";
+import type { ArtifactsAndCaches } from "./content-store/index.js";
 import type { EmitJobEvent, JobRef } from "./job-events.js";
 import type { RunIdentity, TriggeringEvent } from "./github-context.js";
 import { Masker } from "./masker.js";
@@ -34,6 +35,8 @@ export interface RunnerHost {
   workspace?: string;
   /** The git repository actions/checkout reads from. */
   sourceRepository?: string;
+  /** Artifacts and caches; default: the content store in `dataDir`. */
+  content?: ArtifactsAndCaches;
 }
 
 export interface JobControl {

@@ -10,6 +10,7 @@ import {
   type StepModel,
   type WorkflowModel,
 } from "../workflow/index.js";
+import { ContentStore, type ArtifactsAndCaches } from "./content-store/index.js";
 import { hashFiles } from "./hash-files.js";
 import type { Masker } from "./masker.js";
 import type { Executor, JobDirectories, LogLine } from "./types.js";
@@ -42,6 +43,8 @@ export interface JobInstanceSpec {
   /** The git repository actions/checkout reads from. */
   sourceRepository?: string;
   dataDir: string;
+  /** Artifacts and caches; default: the content store in `dataDir`. */
+  content?: ArtifactsAndCaches;
   /** Refuse remote actions not pinned to a full commit SHA. */
   requirePinnedSha: boolean;
   masker: Masker;
@@ -195,6 +198,7 @@ function makeRuntime(
     masker: spec.masker,
     stepDebug: spec.stepDebug,
     dataDir: spec.dataDir,
+    content: spec.content ?? new ContentStore({ dataDir: spec.dataDir }),
     requirePinnedSha: spec.requirePinnedSha,
     runId: spec.identity.runId,
     sourceRepository: spec.sourceRepository,

@@ -7,6 +7,8 @@ import {
   fetchCommit,
   fetchRef,
   planEvent,
+  pullRequestChangedFiles,
+  pullRequestRefFor,
   readWorkflowFiles,
   zeroSha,
   type TriggeredWorkflow,
@@ -16,7 +18,10 @@ import {
   getRun,
   insertRun,
   listRepositories,
+  requestRunCancel,
   startRunAttempt,
+  transitionRun,
+  type AdoptedRun,
   type Job,
   type Repository,
   type Run,
@@ -38,6 +43,9 @@ export interface StartRun {
   ): void;
 }
 
+/** Starts the engine again for a run adopted from a server that stopped renewing its lease. */
+export type ResumeRun = (adopted: AdoptedRun, repository: Repository, triggered: TriggeredWorkflow) => void;
+
 export function mirrorDirOf(dataDir: string, repository: Repository): string {
   return path.join(dataDir, "mirrors", String(repository.id));
 }
@@ -58,10 +66,16 @@ export async function takeEvent(
   const defaultRef = `refs/heads/${repository.defaultBranch}`;
   const wanted = refForEvent(event.name, event.payload, { sha: "", ref: defaultRef });
   const sha = wanted.sha || (await fetchRef(mirror, wanted.ref));
-  await fetchCommit(mirror, sha, wanted.ref);
+  // A pull request's commits are on no branch: refs/pull/N/merge or /head hold them, as on GitHub.
+  await fetchCommit(mirror, sha, pullRequestRefFor(event.payload, sha) ?? wanted.ref);
   const files = await readWorkflowFiles(mirror, sha);
   const before = typeof event.payload["before"] === "string" ? event.payload["before"] : undefined;
-  const changed = event.name === "push" && before ? await changedFiles(mirror, before, sha) : undefined;
+  const changed =
+    event.name === "push" && before
+      ? await changedFiles(mirror, before, sha)
+      : event.name === "pull_request" || event.name === "pull_request_target"
+        ? await pullRequestChangedFiles(mirror, event.payload)
+        : undefined;
   const plan = await planEvent({
     event: event.name,
     payload: event.payload,
@@ -113,8 +127,44 @@ export async function rerunRun(
   const reuseJobs = previous
     ? succeededJobs(previous.jobs.filter((job) => job.attempt === previous.run.attempt))
     : undefined;
+  const { repository, triggered } = await planStoredRun(deps, run);
+  deps.startRun(run, repository, triggered, reuseJobs);
+  return run;
+}
+
+/**
+ * Resumes a run this server adopted, with its workflow as it was at the run's commit: the same run and attempt, so
+ * the queue dispatch follows the jobs it already queued and re-derives the rest. A run that can no longer be planned
+ * (its repository or workflow file is gone) ends as a failure, its queued jobs cancelled.
+ */
+export async function resumeAdoptedRun(
+  deps: { store: Store; dataDir: string; resumeRun: ResumeRun },
+  adopted: AdoptedRun,
+): Promise<void> {
+  let planned: { repository: Repository; triggered: TriggeredWorkflow };
+  try {
+    planned = await planStoredRun(deps, adopted.run);
+  } catch (error) {
+    const message = `the run could not be resumed: ${(error as Error).message}`;
+    await requestRunCancel(deps.store, adopted.run.id, { actor: "hangar" });
+    await transitionRun(deps.store, adopted.run.id, {
+      to: "completed",
+      conclusion: "failure",
+      actor: "hangar",
+      details: { message },
+    });
+    return;
+  }
+  deps.resumeRun(adopted, planned.repository, planned.triggered);
+}
+
+/** Reads a stored run's workflow at the run's commit from the mirror and plans it again for the run's event. */
+async function planStoredRun(
+  deps: { store: Store; dataDir: string },
+  run: Run,
+): Promise<{ repository: Repository; triggered: TriggeredWorkflow }> {
   const repository = (await listRepositories(deps.store)).find((r) => r.id === run.repositoryId);
-  if (!repository) throw new Error(`run ${runId} belongs to no registered repository`);
+  if (!repository) throw new Error(`run ${run.id} belongs to no registered repository`);
   const mirror = mirrorDirOf(deps.dataDir, repository);
   await ensureMirror(mirror, repository.gitUrl);
   await fetchCommit(mirror, run.sha, run.ref);
@@ -126,9 +176,8 @@ export async function rerunRun(
     fallback: { sha: run.sha, ref: run.ref },
   });
   const triggered = plan.triggered[0];
-  if (!triggered) throw new Error(`run ${runId}: ${run.workflowFile} no longer loads at ${run.sha}`);
-  deps.startRun(run, repository, triggered, reuseJobs);
-  return run;
+  if (!triggered) throw new Error(`run ${run.id}: ${run.workflowFile} no longer loads at ${run.sha}`);
+  return { repository, triggered };
 }
 
 function succeededJobs(jobs: Job[]): Record<string, { outputs: Record<string, string> }> {

@@ -1,5 +1,7 @@
 // The server's dispatchJob: queues each job instance for a remote runner and follows it until it completes,
-// replaying its step events and log lines into the engine as they arrive. Never runs a job itself.
+// replaying its step events and log lines into the engine as they arrive. Never runs a job itself. A job the run's
+// attempt already queued (the run was resumed by another server) is adopted by its key, never queued twice: a
+// completed one gives its stored result at once, a queued or running one is followed.
 import {
   decodeLogText,
   type EmitJobEvent,
@@ -28,7 +30,7 @@ export type DispatchJob = (request: JobRequest, control: JobControl) => Promise<
 export interface QueueDispatchOptions {
   /** Wakes the follower when the runner protocol in this process stores something for its job. */
   activity?: JobActivity;
-  /** The safety-net poll (default 2 s): other server processes on the same database do not wake `activity`. */
+  /** The safety-net poll (default 2 s), in case a wake-up (from this or another server) is lost. */
   pollMs?: number;
 }
 
@@ -137,7 +139,7 @@ class JobReplay {
     const reason = job.stopReason ?? undefined;
     const message =
       job.stopReason === "runner_lost"
-        ? `the runner stopped reporting and the job ran out of attempts${this.#finishMessage ? `: ${this.#finishMessage}` : ""}`
+        ? `the runner stopped reporting and the job was not given to another one${this.#finishMessage ? `: ${this.#finishMessage}` : ""}`
         : this.#finishMessage;
     return {
       conclusion: job.conclusion ?? "failure",

@@ -1,8 +1,18 @@
-// Starts the engine for each recorded run, keeps the run's row in step with it and lets observers follow it.
-import type { ReportCommitStatus } from "../integrations/github/index.js";
+// Starts the engine for each recorded run, keeps the run's row in step with it and lets observers follow it. Each run it
+// runs carries this server's instance id with a lease the launcher renews, so another server can resume it if this
+// one dies; cancel requests recorded on the run (from any server) reach the engine through the same renewal.
 import { ConcurrencyGroups, runWorkflow, type RunHandle } from "../engine/index.js";
-import { transitionRun, type Repository, type Run, type Store } from "../store/index.js";
-import type { StartRun } from "./intake.js";
+import type { TriggeredWorkflow } from "../integrations/github/index.js";
+import {
+  claimRunOrchestration,
+  renewRunOrchestration,
+  transitionRun,
+  type AdoptedRun,
+  type Repository,
+  type Run,
+  type Store,
+} from "../store/index.js";
+import type { ResumeRun, StartRun } from "./intake.js";
 import type { DispatchJob } from "./queue-dispatch.js";
 
 /** Something that follows a started run through its handle's events (GitHub reporting, wait reasons, …). */
@@ -11,29 +21,85 @@ export type RunObserver = (started: { run: Run; repository: Repository; handle: 
 export interface LauncherOptions {
   store: Store;
   dataDir: string;
-  /** Where users see runs; commit statuses link here. */
+  /** Where users see runs. */
   publicUrl: string;
-  /** Commit statuses back to GitHub; absent when no token is configured. */
-  reportStatus?: ReportCommitStatus;
   /** Hands jobs to runners: the server never runs a job in its own process except through its embedded runner. */
   dispatchJob: DispatchJob;
   observers?: RunObserver[];
   log: (message: string, details?: Record<string, unknown>) => void;
+  /** This server process's id, recorded as the orchestrator of the runs it runs. */
+  instanceId: string;
+  /** The orchestration lease (default 30 s), renewed every third of it; once it lapses another server resumes the run. */
+  orchestrationLeaseMs?: number;
 }
 
 export interface RunLauncher {
   startRun: StartRun;
+  /** Starts the engine again for a run this server adopted, as the same run and attempt. */
+  resumeRun: ResumeRun;
+  /** Cancels the run's engine if this server orchestrates it; false otherwise. */
   cancel(runId: number): boolean;
+  readonly orchestrationLeaseMs: number;
   /** Resolves when every started run has finished and been recorded. */
   idle(): Promise<void>;
+  /** Stops renewing leases; runs still going would be resumed elsewhere once theirs lapse. */
+  stop(): void;
+}
+
+interface ActiveRun {
+  handle?: RunHandle;
+  isCancelled: boolean;
+  done: Promise<void>;
 }
 
 export function createRunLauncher(options: LauncherOptions): RunLauncher {
-  const active = new Map<number, { handle: RunHandle; done: Promise<void> }>();
-  // One set of groups for every run this server starts, so `concurrency:` holds across runs.
+  const { store, instanceId } = options;
+  const leaseMs = options.orchestrationLeaseMs ?? 30_000;
+  const active = new Map<number, ActiveRun>();
+  // One set of groups for every run this server runs, so `concurrency:` holds across its runs. The groups live in this
+  // process only: they do not span replicas, and a resumed run enters the adopting server's groups afresh, as a run
+  // starting now would (it may wait behind, or be cancelled by, a run holding its group there).
   const concurrencyGroups = new ConcurrencyGroups();
 
-  const startRun: StartRun = (run, repository, triggered, reuseJobs) => {
+  const cancelOnce = (entry: ActiveRun) => {
+    if (entry.isCancelled) return;
+    entry.isCancelled = true;
+    entry.handle?.cancel();
+  };
+
+  const launch = (
+    run: Run,
+    repository: Repository,
+    triggered: TriggeredWorkflow,
+    reuseJobs: Record<string, { outputs: Record<string, string> }> | undefined,
+    claim: () => Promise<{ isCancelRequested: boolean } | undefined>,
+  ) => {
+    // A server whose own lease lapsed (a long stall) may adopt a run it still runs: one engine per run is enough.
+    if (active.has(run.id)) return;
+    const entry: ActiveRun = { isCancelled: false, done: Promise.resolve() };
+    entry.done = (async () => {
+      const claimed = await claim();
+      if (!claimed) {
+        options.log("run is orchestrated by another server", { runId: run.id });
+        return;
+      }
+      const handle = startEngine(run, repository, triggered, reuseJobs);
+      entry.handle = handle;
+      if (claimed.isCancelRequested || entry.isCancelled) handle.cancel();
+      const result = await handle.result;
+      await transitionRun(store, run.id, { to: "completed", conclusion: result.conclusion });
+    })()
+      .catch((error: unknown) => options.log("run failed to finish", { runId: run.id, error: String(error) }))
+      .finally(() => active.delete(run.id));
+    active.set(run.id, entry);
+  };
+
+  const startEngine = (
+    run: Run,
+    repository: Repository,
+    triggered: TriggeredWorkflow,
+    reuseJobs: Record<string, { outputs: Record<string, string> }> | undefined,
+  ): RunHandle => {
     const [owner = "", name = ""] = repository.name.split("/");
     const handle = runWorkflow(triggered.workflow, {
       dataDir: options.dataDir,
@@ -56,59 +122,69 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
       reuseJobs,
     });
     for (const observe of options.observers ?? []) observe({ run, repository, handle });
-    const status = (state: "pending" | "success" | "failure" | "error", job: string, description: string) =>
-      reportStatus(options, repository, run, { state, job, description });
-    handle.on("run:started", () => {
-      void transitionRun(options.store, run.id, { to: "in_progress" }).catch((error: unknown) =>
-        options.log("run transition failed", { runId: run.id, error: String(error) }),
-      );
-    });
-    handle.on("job:started", ({ job }) => status("pending", job.key, "running"));
-    handle.on("job:finished", ({ job, conclusion }) => {
-      if (conclusion === "skipped") return;
-      status(conclusion === "success" ? "success" : "failure", job.key, conclusion);
-    });
-    const done = handle.result
-      .then((result) =>
-        transitionRun(options.store, run.id, { to: "completed", conclusion: result.conclusion }),
-      )
-      .then(() => undefined)
-      .catch((error: unknown) => options.log("run failed to finish", { runId: run.id, error: String(error) }))
-      .finally(() => active.delete(run.id));
-    active.set(run.id, { handle, done });
+    // A resumed run that had started is in_progress already.
+    if (run.status !== "in_progress") {
+      handle.on("run:started", () => {
+        void transitionRun(store, run.id, { to: "in_progress" }).catch((error: unknown) =>
+          options.log("run transition failed", { runId: run.id, error: String(error) }),
+        );
+      });
+    }
+    return handle;
   };
+
+  const startRun: StartRun = (run, repository, triggered, reuseJobs) =>
+    launch(run, repository, triggered, reuseJobs, () =>
+      claimRunOrchestration(store, {
+        runId: run.id,
+        orchestrator: instanceId,
+        leaseMs,
+        reusedJobs: reuseJobs,
+      }),
+    );
+
+  const resumeRun: ResumeRun = (adopted: AdoptedRun, repository, triggered) =>
+    launch(adopted.run, repository, triggered, adopted.reusedJobs, async () => ({
+      isCancelRequested: adopted.isCancelRequested,
+    }));
+
+  let renewal: NodeJS.Timeout | undefined;
+  let isStopped = false;
+  const renew = async () => {
+    if (active.size === 0) return;
+    const renewed = await renewRunOrchestration(store, { orchestrator: instanceId, leaseMs });
+    for (const { runId, isCancelRequested } of renewed) {
+      const entry = active.get(runId);
+      if (entry && isCancelRequested) cancelOnce(entry);
+    }
+  };
+  const scheduleRenewal = () => {
+    if (isStopped) return;
+    renewal = setTimeout(() => {
+      renew()
+        .catch((error: unknown) =>
+          options.log("orchestration lease renewal failed", { error: String(error) }),
+        )
+        .finally(scheduleRenewal);
+    }, leaseMs / 3);
+  };
+  scheduleRenewal();
 
   return {
     startRun,
+    resumeRun,
     cancel(runId) {
       const entry = active.get(runId);
-      entry?.handle.cancel();
+      if (entry) cancelOnce(entry);
       return entry !== undefined;
     },
+    orchestrationLeaseMs: leaseMs,
     async idle() {
       while (active.size > 0) await Promise.all([...active.values()].map((entry) => entry.done));
     },
+    stop() {
+      isStopped = true;
+      clearTimeout(renewal);
+    },
   };
-}
-
-function reportStatus(
-  options: LauncherOptions,
-  repository: Repository,
-  run: Run,
-  status: { state: "pending" | "success" | "failure" | "error"; job: string; description: string },
-): void {
-  if (!options.reportStatus) return;
-  const [owner = "", repo = ""] = repository.name.split("/");
-  options
-    .reportStatus({
-      owner,
-      repo,
-      sha: run.sha,
-      state: status.state,
-      workflow: run.workflowName,
-      job: status.job,
-      description: status.description,
-      targetUrl: `${options.publicUrl}/api/runs/${run.id}`,
-    })
-    .catch((error: unknown) => options.log("commit status failed", { runId: run.id, error: String(error) }));
 }

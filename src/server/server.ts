@@ -1,11 +1,14 @@
 // `hangar serve`: one fastify app with the webhook and API plugins over one store, running jobs with the engine.
+import { randomUUID } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
-import { createCommitStatusReporter } from "../integrations/github/index.js";
+import { createGitHubClient, type GitHubConnection } from "../integrations/github/index.js";
 import { HostExecutor, registerWithServer, runnerLoop } from "../runner/index.js";
 import {
   getRepository,
+  markRunnerSeen,
   mintRegistrationToken,
   openStore,
   recordDelivery,
@@ -14,12 +17,20 @@ import {
   type Store,
 } from "../store/index.js";
 import { apiPlugin } from "./api/api-plugin.js";
-import { rerunRun, takeEvent } from "./intake.js";
+import { artifactRoutes } from "./api/artifact-routes.js";
+import { registerOpenApi } from "./api/openapi.js";
+import { cancelRun } from "./cancel-run.js";
+import { startClusterActivity } from "./cluster-activity.js";
+import { rerunRun, resumeAdoptedRun, takeEvent } from "./intake.js";
+import { startOrchestrationSweeper } from "./orchestration-sweeper.js";
+import { resolveResilience, type ResilienceConfig } from "./resilience-config.js";
 import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
+import { createGitHubReporter, type GitHubReportMode } from "./github-reporter.js";
 import { webhookPlugin } from "./webhooks/index.js";
+import { createWaitRecorder } from "./wait-recorder.js";
 import { createQueueDispatch } from "./queue-dispatch.js";
 import { startScheduler, type Scheduler } from "./scheduler.js";
-import { JobActivity, runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
+import { runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
 
 export interface ServerConfig {
   dataDir: string;
@@ -33,9 +44,11 @@ export interface ServerConfig {
    * an empty list starts none (then only registered `hangar runner`s run jobs).
    */
   embeddedRunnerLabels: string[];
-  /** GitHub's REST API for commit statuses; omitted, no statuses are sent. */
-  github?: { baseUrl: string; token: string };
+  /** Reporting back to GitHub (default: commit statuses, no pull request comment); omitted, nothing is sent. */
+  github?: GitHubConnection & { report?: GitHubReportMode; prComment?: boolean };
   logger?: boolean;
+  /** Leases, sweeps and the runner-lost policy; see resilience-config.ts for the defaults. */
+  resilience?: Partial<ResilienceConfig>;
 }
 
 export interface RunningServer {
@@ -52,17 +65,40 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
   // forceCloseConnections: an idle runner's keep-alive socket must not hold close() up.
   const app = Fastify({ logger: config.logger ?? false, forceCloseConnections: true });
-  const activity = new JobActivity();
+  const resilience = resolveResilience(config.resilience);
+  // Recorded as the orchestrator of the runs this process runs; a restarted process is a new instance.
+  const instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const cluster = await startClusterActivity({
+    store,
+    instanceId,
+    onRunCancelRequested: (runId) => void launcher.cancel(runId),
+    log: (message, details) => app.log.warn(details ?? {}, message),
+  });
+  const activity = cluster.activity;
   let url = "";
+  const reporter = config.github
+    ? createGitHubReporter({
+        client: createGitHubClient(config.github),
+        mode: config.github.report ?? "statuses",
+        prComment: config.github.prComment ?? false,
+        publicUrl: () => url,
+        log: (message, details) => app.log.warn(details ?? {}, message),
+      })
+    : undefined;
   const launcher = createRunLauncher({
     store,
     dataDir: config.dataDir,
     get publicUrl() {
       return url;
     },
-    reportStatus: config.github ? createCommitStatusReporter(config.github) : undefined,
+    observers: [
+      createWaitRecorder(store, (message, details) => app.log.warn(details ?? {}, message)),
+      ...(reporter ? [reporter.observe] : []),
+    ],
     dispatchJob: createQueueDispatch(store, { activity }),
     log: (message, details) => app.log.warn(details ?? {}, message),
+    instanceId,
+    orchestrationLeaseMs: resilience.runLeaseMs,
   });
 
   const take = (event: { name: string; payload: Record<string, unknown> }) =>
@@ -87,6 +123,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const message = statusCode >= 500 ? "internal error" : error.message;
     return reply.code(statusCode).send({ statusCode, code: error.code ?? "HTTP_ERROR", message });
   });
+  // Before every route: the description is built from the routes as they register.
+  await registerOpenApi(app);
+  // A runner's claims and heartbeats are its signs of life (GET /api/runners shows it online from them).
+  app.addHook("onRequest", async (request) => {
+    const route = request.routeOptions.url;
+    if (route !== "/api/runners/claim" && route !== "/api/jobs/:id/heartbeat") return;
+    const token = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    if (token) await markRunnerSeen(store, token);
+  });
   await app.register(webhookPlugin, {
     lookupRepository: async (fullName) => {
       const repository = await getRepository(store, fullName);
@@ -103,7 +148,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
   await app.register(apiPlugin, {
     store,
-    cancelRun: (runId) => launcher.cancel(runId),
+    activity,
+    cancelRun: (runId) =>
+      cancelRun({ store, launcher, cluster }, runId, "api").catch((error: unknown) => {
+        throw toHttpError(error);
+      }),
     dispatch: async (event) => ({ ...(await take(event)) }),
     rerunRun: (runId, failedOnly) =>
       rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId, { failedOnly }).catch(
@@ -113,14 +162,32 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ),
   });
 
-  await app.register(runnerProtocolPlugin, { store, activity });
+  await app.register(artifactRoutes, { store, dataDir: config.dataDir });
+  await app.register(runnerProtocolPlugin, {
+    store,
+    activity,
+    leaseMs: resilience.runnerLeaseMs,
+    dataDir: config.dataDir,
+  });
   const sweeper = startLeaseSweeper(store, {
     activity,
+    intervalMs: resilience.leaseSweepMs,
+    runnerLostPolicy: resilience.runnerLostPolicy,
+    maxAttempts: resilience.maxJobClaims,
     onError: (error) => app.log.error({ error: String(error) }, "lease sweep failed"),
   });
 
   url = await app.listen({ host: config.host, port: config.port });
   const embedded = await startEmbeddedRunner(store, url, config);
+  const orchestration = startOrchestrationSweeper({
+    store,
+    instanceId,
+    leaseMs: resilience.runLeaseMs,
+    intervalMs: resilience.runSweepMs,
+    resume: (adopted) =>
+      resumeAdoptedRun({ store, dataDir: config.dataDir, resumeRun: launcher.resumeRun }, adopted),
+    onError: (error, runId) => app.log.error({ runId, error: String(error) }, "resuming runs failed"),
+  });
   return {
     url,
     app,
@@ -129,10 +196,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     scheduler,
     async close() {
       scheduler.stop();
+      await orchestration.stop();
       await launcher.idle();
+      launcher.stop();
+      await reporter?.idle();
       await embedded.stop();
       await app.close();
       await sweeper.stop();
+      await cluster.close();
       await store.close();
     },
   };

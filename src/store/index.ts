@@ -8,7 +8,16 @@ export { migrateToLatest } from "./migrator.js";
 export * from "./statuses.js";
 export { JOB_STATUS_EVENTS, JOB_TRANSITIONS, RUN_STATUS_EVENTS, RUN_TRANSITIONS } from "./transitions.js";
 export type { Job, LogChunk, Run } from "./records.js";
-export { listenForJobs, JOBS_CHANNEL, type JobListener, type ListenOptions } from "./notify.js";
+export {
+  listenForJobs,
+  listenForActivity,
+  notifyActivity,
+  ACTIVITY_CHANNEL,
+  JOBS_CHANNEL,
+  type Activity,
+  type JobListener,
+  type ListenOptions,
+} from "./notify.js";
 export { insertRepository, type NewRepositoryInput, type Repository } from "./queries/insert-repository.js";
 export { getRepository } from "./queries/get-repository.js";
 export { listRepositories } from "./queries/list-repositories.js";
@@ -37,6 +46,10 @@ export { findRunnerByToken, type RunnerRecord } from "./queries/find-runner-by-t
 export { insertQueuedJob, type QueuedJobInput } from "./queries/insert-queued-job.js";
 export { getJob, type QueuedJob } from "./queries/get-job.js";
 export { cancelJob } from "./queries/cancel-job.js";
+export { claimRunOrchestration, type RunOrchestrationClaim } from "./queries/claim-run-orchestration.js";
+export { renewRunOrchestration, type RenewedRun } from "./queries/renew-run-orchestration.js";
+export { adoptOrphanedRuns, type AdoptedRun } from "./queries/adopt-orphaned-runs.js";
+export { requestRunCancel } from "./queries/request-run-cancel.js";
 export {
   recordStepEvents,
   STEP_EVENT_ACTIONS,
@@ -45,3 +58,26 @@ export {
 } from "./queries/record-step-events.js";
 export { listJobEvents, type JobEventRecord } from "./queries/list-job-events.js";
 export { getLogTail } from "./queries/get-log-tail.js";
+export { listJobSteps, type Step } from "./queries/list-job-steps.js";
+export {
+  listRunners,
+  RUNNER_ONLINE_WINDOW_MS,
+  type ListRunnersFilter,
+  type RunnerStatus,
+} from "./queries/list-runners.js";
+export { markRunnerSeen } from "./queries/mark-runner-seen.js";
+export { listRepositorySummaries, type RepositorySummary } from "./queries/list-repository-summaries.js";
+export { listDeliveries, type Delivery } from "./queries/list-deliveries.js";
+export { getSchemaVersion } from "./queries/get-schema-version.js";
+export {
+  recordJobWait,
+  JOB_WAIT_REASONS,
+  type JobWaitInput,
+  type JobWaitReason,
+} from "./queries/record-job-wait.js";
+export { clearJobWaits } from "./queries/clear-job-waits.js";
+export { listJobWaits, type JobWait } from "./queries/list-job-waits.js";
+export type { ArtifactRecord } from "./artifact-record.js";
+export { recordArtifact, type NewArtifact, type RecordArtifactResult } from "./queries/record-artifact.js";
+export { listArtifacts } from "./queries/list-artifacts.js";
+export { getArtifact } from "./queries/get-artifact.js";

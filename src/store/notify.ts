@@ -1,5 +1,6 @@
-// Job wake-ups: PostgreSQL LISTEN/NOTIFY on `hangar_jobs`, SQLite an in-process EventEmitter. They only wake sleepers;
-// the jobs table is the truth, so a slow safety-net poll also wakes the listener.
+// Wake-ups: PostgreSQL LISTEN/NOTIFY on `hangar_jobs` (claimable jobs) and `hangar_activity` (a job's logs, events or
+// result; a run's cancel request), SQLite an in-process EventEmitter. They only wake sleepers; the tables are the
+// truth, so callers keep a slow safety-net poll.
 import { sql, type Kysely } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
@@ -7,6 +8,8 @@ import type { Store } from "./store.js";
 
 /** Contract: the PostgreSQL channel notified when jobs become claimable. */
 export const JOBS_CHANNEL = "hangar_jobs";
+/** Contract: the PostgreSQL channel for activity on one job or run; the payload is an `Activity` as JSON. */
+export const ACTIVITY_CHANNEL = "hangar_activity";
 const WAKE_EVENT = "wake";
 
 export interface JobListener {
@@ -52,18 +55,78 @@ export async function listenForJobs(
       },
     };
   }
-  const listener = new PostgresListener(store.url!, onWake, options);
+  const listener = new PostgresListener(store.url!, JOBS_CHANNEL, onWake, onWake, options);
   const close = async () => {
     clearInterval(poll);
     await listener.close();
   };
+  await connectOrClose(listener, close);
+  return { close };
+}
+
+/** Activity on one job (new logs, step events, a result, a requeue) or one run (a cancel request). */
+export interface Activity {
+  kind: "job" | "run";
+  id: number;
+  /** The server instance that sent it, so it can ignore its own. */
+  from: string;
+}
+
+/**
+ * Tells every server on this PostgreSQL database about `activity`, after whatever caused it has committed. SQLite has
+ * one server process per database file, which wakes its own followers in-process: nothing to send.
+ */
+export async function notifyActivity(store: Store, activity: Activity): Promise<void> {
+  if (store.dialect !== "postgres") return;
+  await sql`select pg_notify(${ACTIVITY_CHANNEL}, ${JSON.stringify(activity)})`.execute(store.db);
+}
+
+/**
+ * Calls `onActivity` for each activity another server sends (PostgreSQL only; on SQLite it is never called), and
+ * `onReconnect` after a lost connection came back, since notifications sent meanwhile are gone.
+ */
+export async function listenForActivity(
+  store: Store,
+  handlers: { onActivity: (activity: Activity) => void; onReconnect: () => void },
+  options: Omit<ListenOptions, "safetyPollMs"> = {},
+): Promise<JobListener> {
+  if (store.dialect === "sqlite") return { close: async () => undefined };
+  const onNotification = (payload: string | undefined) => {
+    const activity = parseActivity(payload);
+    if (activity) handlers.onActivity(activity);
+  };
+  const listener = new PostgresListener(
+    store.url!,
+    ACTIVITY_CHANNEL,
+    onNotification,
+    handlers.onReconnect,
+    options,
+  );
+  const close = () => listener.close();
+  await connectOrClose(listener, close);
+  return { close };
+}
+
+function parseActivity(payload: string | undefined): Activity | undefined {
+  try {
+    const value = JSON.parse(payload ?? "") as Partial<Activity>;
+    const isValid =
+      (value.kind === "job" || value.kind === "run") &&
+      Number.isInteger(value.id) &&
+      typeof value.from === "string";
+    return isValid ? (value as Activity) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function connectOrClose(listener: PostgresListener, close: () => Promise<void>): Promise<void> {
   try {
     await listener.connect();
   } catch (error) {
     await close().catch(() => undefined);
     throw error;
   }
-  return { close };
 }
 
 /** A dedicated client (LISTEN needs a session that a pool would hand to others), reconnected with backoff. */
@@ -75,7 +138,9 @@ class PostgresListener {
 
   constructor(
     private readonly url: string,
-    private readonly onWake: () => void,
+    private readonly channel: string,
+    private readonly onNotification: (payload: string | undefined) => void,
+    private readonly onReconnect: () => void,
     private readonly options: ListenOptions,
   ) {}
 
@@ -84,10 +149,10 @@ class PostgresListener {
     const onLost = (error?: unknown) => this.#reconnectLater(client, error);
     client.on("error", onLost);
     client.on("end", onLost);
-    client.on("notification", () => this.onWake());
+    client.on("notification", (message) => this.onNotification(message.payload));
     this.#client = client;
     await client.connect();
-    await client.query(`LISTEN ${JOBS_CHANNEL}`);
+    await client.query(`LISTEN ${this.channel}`);
     this.#failures = 0;
   }
 
@@ -112,7 +177,7 @@ class PostgresListener {
     this.#retry = setTimeout(() => {
       this.connect().then(
         // Notifications sent while disconnected are lost: wake once so the caller re-reads the table.
-        () => this.onWake(),
+        () => this.onReconnect(),
         (retryError: unknown) => this.#reconnectLater(this.#client ?? client, retryError),
       );
     }, Math.random() * cap);

@@ -42,6 +42,13 @@ export interface RunsTable {
   created_at: CreatedAt;
   started_at: Timestamp;
   finished_at: Timestamp;
+  /** Migration 4: the server instance orchestrating the run, and until when (database clock). */
+  orchestrator: Generated<string | null>;
+  orchestrator_lease_expires_at: Timestamp;
+  /** Migration 4: JSON of the jobs this attempt reuses from the previous one. */
+  reused_jobs: Generated<Json | null>;
+  /** Migration 4: set with the database's clock by requestRunCancel only. */
+  cancel_requested_at: ColumnType<string | null, never, string | null>;
 }
 
 export interface JobsTable {
@@ -99,6 +106,7 @@ export interface ArtifactsTable {
   name: string;
   digest: string;
   size: number;
+  file_count: number;
   created_at: CreatedAt;
   expires_at: string | null;
 }
@@ -140,6 +148,18 @@ export interface EventsTable {
   payload: Json;
 }
 
+/** Migration 5: a job the engine holds back before queueing it, and why. */
+export interface JobWaitsTable {
+  run_id: number;
+  attempt: number;
+  job_key: string;
+  job_id: string;
+  name: string;
+  reason: "needs" | "concurrency";
+  detail: Json;
+  since: CreatedAt;
+}
+
 export interface MigrationsTable {
   version: number;
   name: string;
@@ -158,6 +178,7 @@ export interface Database {
   runner_registration_tokens: RunnerRegistrationTokensTable;
   webhook_deliveries: WebhookDeliveriesTable;
   events: EventsTable;
+  job_waits: JobWaitsTable;
   hangar_migrations: MigrationsTable;
 }
 

@@ -1,7 +1,11 @@
 // Tests commit status reporting through @octokit/rest against the fake GitHub server on loopback.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { CommitStatusError, createCommitStatusReporter } from "../../src/integrations/github/index.js";
+import {
+  createCommitStatusReporter,
+  createGitHubClient,
+  GitHubError,
+} from "../../src/integrations/github/index.js";
 import { startFakeGitHub, type FakeGitHub } from "../support/fake-github.js";
 
 const sha = "0123456789abcdef0123456789abcdef01234567";
@@ -12,8 +16,11 @@ before(async () => {
 });
 after(() => github.close());
 
+const reporter = (token: string, baseUrl = github.url) =>
+  createCommitStatusReporter(createGitHubClient({ baseUrl, token }));
+
 test("reports each state with the job's context, description and target URL", async () => {
-  const report = createCommitStatusReporter({ baseUrl: github.url, token: "ghs_test_token" });
+  const report = reporter("ghs_test_token");
   const first = await report({
     owner: "octo-org",
     repo: "octo-repo",
@@ -55,7 +62,7 @@ test("reports each state with the job's context, description and target URL", as
 });
 
 test("a description over GitHub's 140 characters is shortened rather than refused", async () => {
-  const report = createCommitStatusReporter({ baseUrl: `${github.url}/`, token: "ghs_test_token" });
+  const report = reporter("ghs_test_token", `${github.url}/`);
   await report({
     owner: "octo-org",
     repo: "octo-repo",
@@ -71,7 +78,7 @@ test("a description over GitHub's 140 characters is shortened rather than refuse
 });
 
 test("a refused request fails with GITHUB_STATUS_FAILED and GitHub's HTTP status", async () => {
-  const wrongToken = createCommitStatusReporter({ baseUrl: github.url, token: "wrong" });
+  const wrongToken = reporter("wrong");
   const status = {
     owner: "octo-org",
     repo: "octo-repo",
@@ -81,12 +88,12 @@ test("a refused request fails with GITHUB_STATUS_FAILED and GitHub's HTTP status
     job: "build",
   } as const;
   await assert.rejects(wrongToken(status), (error: unknown) => {
-    assert.ok(error instanceof CommitStatusError);
+    assert.ok(error instanceof GitHubError);
     assert.equal(error.code, "GITHUB_STATUS_FAILED");
     assert.equal(error.httpStatus, 401);
     return true;
   });
-  const report = createCommitStatusReporter({ baseUrl: github.url, token: "ghs_test_token" });
+  const report = reporter("ghs_test_token");
   await assert.rejects(report({ ...status, repo: "missing" }), {
     code: "GITHUB_STATUS_FAILED",
     httpStatus: 404,

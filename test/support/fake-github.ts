@@ -1,8 +1,19 @@
 // A local stand-in for the part of GitHub's REST API hangar calls, and a sender that delivers webhooks like GitHub.
-import { randomUUID } from "node:crypto";
+// It records every request, checks credentials as GitHub does (tokens, App JWTs, installation tokens) and keeps
+// the state later requests read (check runs, issue comments).
+import { generateKeyPairSync, randomUUID, verify, type KeyObject } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { signPayload } from "../../src/integrations/github/index.js";
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: Record<string, unknown> | undefined;
+  /** The answer's HTTP status. */
+  status: number;
+}
 
 export interface RecordedStatus {
   owner: string;
@@ -12,82 +23,337 @@ export interface RecordedStatus {
   body: Record<string, unknown>;
 }
 
+/** A check run as GitHub holds it after its creation and every update so far. */
+export interface FakeCheckRun {
+  id: number;
+  owner: string;
+  repo: string;
+  name: string;
+  head_sha: string;
+  status: string;
+  conclusion?: string;
+  details_url?: string;
+  external_id?: string;
+  started_at?: string;
+  completed_at?: string;
+  output?: { title?: string; summary?: string };
+}
+
+export interface FakeComment {
+  id: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  body: string;
+}
+
+export interface FakeGitHubApp {
+  id: number;
+  /** Verifies the App's JWTs (RS256), as GitHub does with the App's registered public key. */
+  publicKey: KeyObject;
+  /** `owner/name` to installation id: where the App is installed. */
+  installations: Record<string, number>;
+}
+
+/** A new App key pair: the private key as the PKCS#1 PEM GitHub hands out, the public key for the fake. */
+export function generateAppKey(): { privateKey: string; publicKey: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return { privateKey: privateKey.export({ type: "pkcs1", format: "pem" }).toString(), publicKey };
+}
+
 export interface FakeGitHub {
   /** REST API root to give as baseUrl, e.g. http://127.0.0.1:PORT */
   url: string;
+  /** Every request, in arrival order, with the status it was answered. */
+  requests: RecordedRequest[];
   /** Every accepted POST /repos/{owner}/{repo}/statuses/{sha}, in arrival order. */
   statuses: RecordedStatus[];
+  checkRuns: FakeCheckRun[];
+  comments: FakeComment[];
+  /** Resolves once `condition` holds, checked now and after each request; waits on requests, not on a timer. */
+  waitFor(condition: () => boolean): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface FakeGitHubOptions {
-  /** The token requests must carry as `Authorization: token <token>`; others get 401. */
-  token: string;
+  /** A token requests may carry as `Authorization: token <token>` for every repository; like a PAT, no checks API. */
+  token?: string;
+  app?: FakeGitHubApp;
   /** `owner/name` of the repositories that exist; others get 404. */
   repositories: string[];
 }
 
+type Send = (status: number, body: unknown, headers?: Record<string, string>) => void;
+
+interface Caller {
+  kind: "token" | "installation";
+  installationId?: number;
+}
+
+// GitHub's installation access tokens last one hour (docs "Generating an installation access token").
+const installationTokenLifetimeMs = 60 * 60 * 1000;
+const checkRunStatuses = ["queued", "in_progress", "completed"];
+const checkRunConclusions = [
+  "success",
+  "failure",
+  "neutral",
+  "cancelled",
+  "skipped",
+  "timed_out",
+  "action_required",
+];
+
 export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeGitHub> {
+  const requests: RecordedRequest[] = [];
   const statuses: RecordedStatus[] = [];
-  let nextStatusId = 1;
+  const checkRuns: FakeCheckRun[] = [];
+  const comments: FakeComment[] = [];
+  const installationTokens = new Map<string, number>();
+  const waiters = new Set<() => void>();
+  let nextId = 1;
+
+  const callerOf = (authorization: string | undefined): Caller | undefined => {
+    const token = /^token (\S+)$/i.exec(authorization ?? "")?.[1];
+    if (token === undefined) return undefined;
+    if (options.token !== undefined && token === options.token) return { kind: "token" };
+    const installationId = installationTokens.get(token);
+    return installationId === undefined ? undefined : { kind: "installation", installationId };
+  };
+  const mayUse = (caller: Caller, fullName: string) =>
+    caller.kind === "token" || options.app?.installations[fullName] === caller.installationId;
+
+  const handle = (
+    method: string,
+    url: URL,
+    authorization: string | undefined,
+    body: Record<string, unknown> | undefined,
+    send: Send,
+  ): void => {
+    const appRoute =
+      /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(url.pathname) ??
+      /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
+    if (appRoute) {
+      if (!options.app || !isValidAppJwt(authorization, options.app)) {
+        return send(401, { message: "A JSON web token could not be decoded" });
+      }
+      if (url.pathname.startsWith("/repos/") && method === "GET") {
+        const id = options.app.installations[`${appRoute[1]}/${appRoute[2]}`];
+        return id === undefined
+          ? send(404, { message: "Not Found" })
+          : send(200, { id, app_id: options.app.id, account: { login: appRoute[1] } });
+      }
+      if (method === "POST" && Object.values(options.app.installations).includes(Number(appRoute[1]))) {
+        const token = `ghs_installation_${appRoute[1]}_${nextId++}`;
+        installationTokens.set(token, Number(appRoute[1]));
+        return send(201, {
+          token,
+          expires_at: new Date(Date.now() + installationTokenLifetimeMs).toISOString(),
+          permissions: { checks: "write", statuses: "write", issues: "write" },
+          repository_selection: "all",
+        });
+      }
+      return send(404, { message: "Not Found" });
+    }
+
+    const caller = callerOf(authorization);
+    if (!caller) {
+      return send(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
+    }
+    const repoRoute = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    const fullName = repoRoute ? `${repoRoute[1]}/${repoRoute[2]}` : "";
+    if (!repoRoute || !options.repositories.includes(fullName) || !mayUse(caller, fullName)) {
+      return send(404, { message: "Not Found" });
+    }
+    const owner = repoRoute[1]!;
+    const repo = repoRoute[2]!;
+    const rest = repoRoute[3] ?? "";
+    const route = (pattern: RegExp, routeMethod: string) =>
+      method === routeMethod ? pattern.exec(rest) : null;
+    if (method !== "GET" && body === undefined) return send(400, { message: "Problems parsing JSON" });
+    const given = body ?? {};
+
+    let match: RegExpExecArray | null;
+    if ((match = route(/^\/statuses\/([0-9a-f]{40})$/, "POST"))) {
+      const state = given["state"];
+      if (typeof state !== "string" || !["pending", "success", "failure", "error"].includes(state)) {
+        return send(422, { message: "Validation Failed" });
+      }
+      statuses.push({ owner, repo, sha: match[1]!, authorization, body: given });
+      return send(201, { id: nextId++, state, context: given["context"] ?? "default" });
+    }
+    if (route(/^\/check-runs$/, "POST") || route(/^\/check-runs\/(\d+)$/, "PATCH")) {
+      // Docs "Checks": only GitHub Apps may write check runs; other tokens are refused.
+      if (caller.kind !== "installation") {
+        return send(403, { message: "Resource not accessible by personal access token" });
+      }
+      const id = rest === "/check-runs" ? undefined : Number(rest.slice("/check-runs/".length));
+      const existing = id === undefined ? undefined : checkRuns.find((c) => c.id === id);
+      if (id !== undefined && (!existing || existing.owner !== owner || existing.repo !== repo)) {
+        return send(404, { message: "Not Found" });
+      }
+      const merged = { ...existing, ...given } as Record<string, unknown>;
+      const problem = checkRunProblem(merged);
+      if (problem) return send(422, { message: "Validation Failed", errors: [problem] });
+      if (existing) {
+        Object.assign(existing, given);
+        return send(200, existing);
+      }
+      const created = { status: "queued", ...given, id: nextId++, owner, repo } as FakeCheckRun;
+      checkRuns.push(created);
+      return send(201, created);
+    }
+    if ((match = route(/^\/issues\/(\d+)\/comments$/, "GET"))) {
+      const onIssue = comments.filter(
+        (c) => c.owner === owner && c.repo === repo && c.issueNumber === Number(match![1]),
+      );
+      const perPage = Number(url.searchParams.get("per_page") ?? "30");
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const slice = onIssue.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> = {};
+      if (page * perPage < onIssue.length) {
+        const next = new URL(url);
+        next.searchParams.set("page", String(page + 1));
+        headers["link"] = `<${fakeUrl}${next.pathname}${next.search}>; rel="next"`;
+      }
+      return send(200, slice.map(commentJson), headers);
+    }
+    if ((match = route(/^\/issues\/(\d+)\/comments$/, "POST"))) {
+      if (typeof given["body"] !== "string") return send(422, { message: "Validation Failed" });
+      const comment = { id: nextId++, owner, repo, issueNumber: Number(match[1]), body: given["body"] };
+      comments.push(comment);
+      return send(201, commentJson(comment));
+    }
+    if ((match = route(/^\/issues\/comments\/(\d+)$/, "PATCH"))) {
+      const comment = comments.find(
+        (c) => c.id === Number(match![1]) && c.owner === owner && c.repo === repo,
+      );
+      if (!comment) return send(404, { message: "Not Found" });
+      if (typeof given["body"] !== "string") return send(422, { message: "Validation Failed" });
+      comment.body = given["body"];
+      return send(200, commentJson(comment));
+    }
+    if (rest === "" && method === "GET") {
+      return send(200, {
+        id: 1,
+        name: repo,
+        full_name: fullName,
+        default_branch: "main",
+        clone_url: `https://github.com/${fullName}.git`,
+      });
+    }
+    return send(404, { message: "Not Found" });
+  };
+
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const send = (status: number, body: unknown) => {
-        response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-        response.end(JSON.stringify(body));
-      };
       const url = new URL(request.url ?? "/", "http://127.0.0.1");
-      const authorization = request.headers.authorization;
-      if (authorization !== `token ${options.token}`) {
-        return send(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
-      }
-      const statusRoute = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/.exec(url.pathname);
-      const repoRoute = /^\/repos\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      const route = statusRoute ?? repoRoute;
-      if (!route || !options.repositories.includes(`${route[1]}/${route[2]}`)) {
-        return send(404, { message: "Not Found" });
-      }
-      const owner = route[1]!;
-      const repo = route[2]!;
-      if (statusRoute && request.method === "POST") {
-        let body: Record<string, unknown>;
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
-        } catch {
-          return send(400, { message: "Problems parsing JSON" });
-        }
-        const state = body["state"];
-        if (typeof state !== "string" || !["pending", "success", "failure", "error"].includes(state)) {
-          return send(422, { message: "Validation Failed" });
-        }
-        statuses.push({ owner, repo, sha: statusRoute[3]!, authorization, body });
-        return send(201, { id: nextStatusId++, state, context: body["context"] ?? "default" });
-      }
-      if (repoRoute && request.method === "GET") {
-        return send(200, {
-          id: 1,
-          name: repo,
-          full_name: `${owner}/${repo}`,
-          default_branch: "main",
-          clone_url: `https://github.com/${owner}/${repo}.git`,
-        });
-      }
-      return send(404, { message: "Not Found" });
+      const method = request.method ?? "GET";
+      const text = Buffer.concat(chunks).toString("utf8");
+      const body = parseJsonObject(text);
+      const record: RecordedRequest = {
+        method,
+        path: url.pathname,
+        authorization: request.headers.authorization,
+        body,
+        status: 0,
+      };
+      const send: Send = (status, answer, headers = {}) => {
+        record.status = status;
+        requests.push(record);
+        response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
+        response.end(JSON.stringify(answer));
+        for (const wake of waiters) wake();
+      };
+      handle(method, url, request.headers.authorization, body, send);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const fakeUrl = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: fakeUrl,
+    requests,
     statuses,
+    checkRuns,
+    comments,
+    waitFor: (condition) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!condition()) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  if (text === "") return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function commentJson(comment: FakeComment) {
+  return { id: comment.id, body: comment.body, user: { login: "hangar[bot]" } };
+}
+
+/** REST "Create a check run": name and head_sha are required; a completed check run needs a conclusion. */
+function checkRunProblem(checkRun: Record<string, unknown>): string | undefined {
+  if (typeof checkRun["name"] !== "string" || checkRun["name"] === "") return "name is missing";
+  if (typeof checkRun["head_sha"] !== "string" || !/^[0-9a-f]{40}$/.test(checkRun["head_sha"]))
+    return "head_sha is not a commit SHA";
+  const status = checkRun["status"] ?? "queued";
+  if (typeof status !== "string" || !checkRunStatuses.includes(status)) return `status '${String(status)}'`;
+  const conclusion = checkRun["conclusion"];
+  if (status === "completed" && !checkRunConclusions.includes(String(conclusion)))
+    return "a completed check run needs a conclusion";
+  return undefined;
+}
+
+/** Docs "Generating a JSON Web Token for a GitHub App": RS256, `iss` the App id, at most ten minutes long. */
+function isValidAppJwt(authorization: string | undefined, app: FakeGitHubApp): boolean {
+  const jwt = /^bearer (\S+)$/i.exec(authorization ?? "")?.[1];
+  const parts = jwt?.split(".");
+  if (!parts || parts.length !== 3) return false;
+  const [header, payload, signature] = parts as [string, string, string];
+  const signed = verify(
+    "RSA-SHA256",
+    Buffer.from(`${header}.${payload}`),
+    app.publicKey,
+    Buffer.from(signature, "base64url"),
+  );
+  if (!signed) return false;
+  const { alg } = JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { alg?: string };
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+    iss?: unknown;
+    iat?: number;
+    exp?: number;
+  };
+  const now = Math.floor(Date.now() / 1000);
+  return (
+    alg === "RS256" &&
+    String(claims.iss) === String(app.id) &&
+    typeof claims.iat === "number" &&
+    typeof claims.exp === "number" &&
+    claims.iat <= now + 60 &&
+    claims.exp > now &&
+    claims.exp - claims.iat <= 11 * 60
+  );
 }
 
 export interface WebhookDelivery {

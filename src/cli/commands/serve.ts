@@ -2,7 +2,13 @@
 import { parseArgs } from "node:util";
 import { startServer } from "../../server/index.js";
 import { dataDirOption, databaseUrlOption } from "../data-location.js";
+import {
+  gitHubReportingOptions,
+  gitHubReportingUsage,
+  readGitHubReporting,
+} from "../github-reporting-options.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
+import { readResilience, resilienceOptions, resilienceUsage } from "../resilience-options.js";
 
 /** GitHub-hosted labels included, so workflows written for GitHub run here unchanged (act does the same). */
 const defaultEmbeddedLabels = [
@@ -32,9 +38,7 @@ Options:
   --database-url URL   PostgreSQL instead of the embedded SQLite (default: $DATABASE_URL)
   --runner-labels L    labels of the server's embedded runner (default: ${defaultEmbeddedLabels.join(",")});
                        "none" starts no embedded runner: only registered \`hangar runner\`s run jobs
-  --github-url URL     GitHub's REST API for commit statuses (default: https://api.github.com)
-  --github-token TOKEN token for commit statuses (default: $GITHUB_TOKEN; none: no statuses are sent)
-`;
+${gitHubReportingUsage}${resilienceUsage}`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -44,8 +48,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port: { type: "string" },
       "data-dir": { type: "string" },
       "database-url": { type: "string" },
-      "github-url": { type: "string" },
-      "github-token": { type: "string" },
+      ...gitHubReportingOptions,
+      ...resilienceOptions,
       "runner-labels": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -57,15 +61,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = Number(values.port ?? "8080");
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
-  const token = values["github-token"] ?? process.env["GITHUB_TOKEN"];
+  const github = await readGitHubReporting(values, process.env);
   const server = await startServer({
     dataDir: dataDirOption(values["data-dir"]),
     databaseUrl: databaseUrlOption(values["database-url"]),
     host: values.host ?? "127.0.0.1",
     port,
-    github: token ? { baseUrl: values["github-url"] ?? "https://api.github.com", token } : undefined,
+    github,
     logger: true,
     embeddedRunnerLabels: parseLabels(values["runner-labels"]),
+    resilience: readResilience(values),
   });
   process.stderr.write(
     `hangar serve: listening on ${server.url} (webhooks at ${server.url}/webhooks/github)\n`,

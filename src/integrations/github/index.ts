@@ -1,4 +1,4 @@
-// The GitHub integration's public surface: webhook signatures, repository mirrors, event planning, commit statuses.
+// The GitHub integration's public surface: webhook signatures, repository mirrors, event planning, reporting back.
 export { signPayload, verifySignature } from "./verify-signature.js";
 export {
   changedFiles,
@@ -12,14 +12,26 @@ export {
   type GitMirrorErrorCode,
 } from "./git-mirror.js";
 export { planEvent, type EventPlan, type PlanEventInput, type TriggeredWorkflow } from "./plan-event.js";
+export { pullRequestChangedFiles, pullRequestRefFor } from "./pull-request-commits.js";
 export {
-  CommitStatusError,
   commitStatusContext,
-  commitStatusErrorCodes,
   createCommitStatusReporter,
   type CommitState,
   type CommitStatus,
-  type CommitStatusErrorCode,
-  type GitHubConnection,
   type ReportCommitStatus,
 } from "./commit-status.js";
+export {
+  createCheckRunReporter,
+  type CheckConclusion,
+  type CheckRunCompletion,
+  type CheckRunReporter,
+  type NewCheckRun,
+} from "./check-run.js";
+export { createCommentUpserter, type MarkedComment, type UpsertComment } from "./pull-request-comment.js";
+export {
+  createGitHubClient,
+  type GitHubAuth,
+  type GitHubClient,
+  type GitHubConnection,
+} from "./github-client.js";
+export { GitHubError, gitHubErrorCodes, type GitHubErrorCode } from "./github-error.js";

@@ -1,6 +1,5 @@
 // upload-artifact and download-artifact (v4 semantics) over the blob store; artifacts are per run and immutable.
 import { createHash, randomInt } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { minimatch } from "minimatch";
 import type { BlobStore } from "./blob-store.js";
@@ -20,6 +19,7 @@ import {
 import { readDirectory } from "./read-directory.js";
 import { resolveTargetPath } from "./resolve-target-path.js";
 import type { StoreLayout } from "./store-layout.js";
+import { writeFiles } from "./write-files.js";
 import {
   resolveRetentionDays,
   validateArtifactFilePath,
@@ -80,6 +80,17 @@ export interface DownloadResult {
   artifacts: DownloadedArtifact[];
 }
 
+/** An artifact's files as a store commits them: the bytes are already in the committing store's blobs. */
+export interface ArtifactCommit {
+  runId: string;
+  name: string;
+  entries: FileEntry[];
+  retentionDays?: number;
+}
+
+/** Which artifacts a download asks for: one by name, or those matching a pattern (all without one). */
+export type ArtifactSelection = Pick<DownloadArtifactOptions, "runId" | "name" | "pattern">;
+
 export interface ArtifactInfo {
   id: number;
   name: string;
@@ -106,32 +117,50 @@ export class ArtifactStore {
   async upload(options: UploadArtifactOptions): Promise<UploadResult> {
     validateRunId(options.runId);
     validateArtifactName(options.name);
-    const retention = resolveRetentionDays(options.retentionDays);
-    const warnings = retention.warning ? [retention.warning] : [];
     const manifestPath = this.layout.artifactManifestPath(options.runId, options.name);
     // Checked first so a duplicate fails before any byte is hashed; createManifest re-checks atomically.
     const existing = await readManifest<ArtifactManifest>(manifestPath);
     const replacesExpired = existing !== undefined && this.isExpired(existing);
-    if (existing && !replacesExpired && !options.overwrite)
-      throw this.alreadyExists(options.runId, options.name);
+    if (existing && !replacesExpired && !options.overwrite) throw artifactExists(options.runId, options.name);
 
+    const { entries, warnings } = await this.collect(options);
+    if (entries.length === 0) return nothingUploaded(options.name, warnings);
+    const manifest: ArtifactManifest = {
+      // GitHub's artifact-id is a number; random keeps ids unique across processes without a counter file.
+      id: randomInt(1, 2 ** 47),
+      ...(await this.prepare({ ...options, entries })),
+    };
+    if (!(await this.write(manifest, options.overwrite || replacesExpired ? "replace" : "create"))) {
+      throw artifactExists(options.runId, options.name);
+    }
+    const { id, name, fileCount, size, digest } = manifest;
+    return { uploaded: true, id, name, fileCount, size, digest, warnings };
+  }
+
+  /**
+   * Matches the path input and stores each file's bytes in this store's blobs: the first half of an upload,
+   * which a runner does locally before sending the missing blobs and the entries to the server.
+   * No entries means nothing matched (if-no-files-found was warn or ignore; error throws).
+   */
+  async collect(options: UploadArtifactOptions): Promise<{ entries: FileEntry[]; warnings: string[] }> {
+    validateArtifactName(options.name);
+    const retention = resolveRetentionDays(options.retentionDays);
+    const warnings = retention.warning ? [retention.warning] : [];
     const match = await matchFiles(options.workspace, options.paths, {
       includeHiddenFiles: options.includeHiddenFiles ?? false,
     });
-    const nothing = { uploaded: false, id: null, name: options.name, fileCount: 0, size: 0, digest: null };
     if (match.files.length === 0) {
       // upload-artifact: the same sentence is an error, a warning or an info line.
       const message = `No files were found with the provided path: ${options.paths}. No artifacts will be uploaded.`;
       const mode = options.ifNoFilesFound ?? "warn";
       if (mode === "error") throw new ContentStoreError("STORE_NO_FILES", message);
-      return { ...nothing, warnings: mode === "warn" ? [...warnings, message] : warnings };
+      return { entries: [], warnings: mode === "warn" ? [...warnings, message] : warnings };
     }
     if (match.files.length > manyFilesWarningCount) {
       warnings.push(
         `There are over ${manyFilesWarningCount.toLocaleString("en-US")} files in this artifact, consider creating an archive before upload to improve the upload performance.`,
       );
     }
-
     const root = findArtifactRoot(
       match.searchPaths,
       match.files.map((file) => file.path),
@@ -142,15 +171,22 @@ export class ArtifactStore {
       const blob = await this.blobs.putFile(file.path);
       return { path: relativePaths[index]!, mode: file.mode, size: blob.size, digest: blob.digest };
     });
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { entries, warnings };
+  }
+
+  /** The manifest for entries whose blobs this store holds (all but its id); stores the file list. */
+  async prepare(commit: ArtifactCommit): Promise<Omit<ArtifactManifest, "id">> {
+    validateRunId(commit.runId);
+    validateArtifactName(commit.name);
+    commit.entries.forEach((entry) => validateArtifactFilePath(entry.path));
+    const retention = resolveRetentionDays(commit.retentionDays);
+    const entries = [...commit.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const list = await this.blobs.putBuffer(Buffer.from(JSON.stringify(entries)));
     const createdAt = this.now();
-    const manifest: ArtifactManifest = {
+    return {
       kind: "artifact",
-      // GitHub's artifact-id is a number; random keeps ids unique across processes without a counter file.
-      id: randomInt(1, 2 ** 47),
-      runId: options.runId,
-      name: options.name,
+      runId: commit.runId,
+      name: commit.name,
       createdAt: createdAt.toISOString(),
       expiresAt: new Date(createdAt.getTime() + retention.days * dayMs).toISOString(),
       retentionDays: retention.days,
@@ -159,33 +195,22 @@ export class ArtifactStore {
       digest: computeListDigest(entries),
       filesDigest: list.digest,
     };
-    if (options.overwrite || replacesExpired) await replaceManifest(this.layout, manifestPath, manifest);
-    else if (!(await createManifest(this.layout, manifestPath, manifest))) {
-      throw this.alreadyExists(options.runId, options.name);
-    }
-    const { id, name, fileCount, size, digest } = manifest;
-    return { uploaded: true, id, name, fileCount, size, digest, warnings };
+  }
+
+  /** `create` fails (false) when the name exists; `replace` is for overwrite and for callers that hold the name. */
+  async write(manifest: ArtifactManifest, mode: "create" | "replace"): Promise<boolean> {
+    const manifestPath = this.layout.artifactManifestPath(manifest.runId, manifest.name);
+    if (mode === "create") return createManifest(this.layout, manifestPath, manifest);
+    await replaceManifest(this.layout, manifestPath, manifest);
+    return true;
   }
 
   async download(options: DownloadArtifactOptions): Promise<DownloadResult> {
-    const destination = path.resolve(options.destination);
-    const available = await this.readManifests(options.runId);
-    let chosen: ArtifactManifest[];
-    if (options.name !== undefined) {
-      const found = available.find((manifest) => manifest.name === options.name);
-      if (!found) throw this.notFound(options.runId, options.name, available);
-      chosen = [found];
-    } else {
-      const { pattern } = options;
-      chosen =
-        pattern === undefined ? available : available.filter((manifest) => minimatch(manifest.name, pattern));
-    }
+    const chosen = chooseArtifacts(await this.readManifests(options.runId), options);
     const artifacts: DownloadedArtifact[] = [];
-    // download-artifact v4: one named artifact, or merge-multiple, extracts into path itself; otherwise path/<name>/.
-    const isFlat = options.name !== undefined || options.mergeMultiple === true;
     for (const manifest of chosen) {
-      const target = isFlat ? destination : path.join(destination, manifest.name);
-      await this.extract(manifest, target);
+      const target = downloadTargetOf(options, manifest.name);
+      await this.extract(await this.readEntries(manifest), target);
       const { id, name, fileCount, size } = manifest;
       artifacts.push({ id, name, path: target, fileCount, size });
     }
@@ -206,14 +231,20 @@ export class ArtifactStore {
     );
   }
 
-  private async extract(manifest: ArtifactManifest, target: string): Promise<void> {
-    const entries = await this.blobs.readJson<FileEntry[]>(manifest.filesDigest);
-    const targets = entries.map((entry) => resolveTargetPath(target, entry.path));
-    for (const directory of new Set(targets.map((file) => path.dirname(file)))) {
-      await mkdir(directory, { recursive: true });
-    }
-    await mapConcurrently(entries, fileConcurrency, (entry, index) =>
-      this.blobs.copyTo(entry.digest, targets[index]!, entry.mode, entry.size),
+  /** The unexpired artifact of the run with this id. */
+  async find(runId: string, id: number): Promise<ArtifactManifest | undefined> {
+    return (await this.readManifests(runId)).find((manifest) => manifest.id === id);
+  }
+
+  readEntries(manifest: ArtifactManifest): Promise<FileEntry[]> {
+    return this.blobs.readJson<FileEntry[]>(manifest.filesDigest);
+  }
+
+  extract(entries: readonly FileEntry[], target: string): Promise<void> {
+    return writeFiles(
+      this.blobs,
+      entries,
+      entries.map((entry) => resolveTargetPath(target, entry.path)),
     );
   }
 
@@ -239,20 +270,51 @@ export class ArtifactStore {
   private isExpired(manifest: ArtifactManifest): boolean {
     return Date.parse(manifest.expiresAt) <= this.now().getTime();
   }
+}
 
-  private alreadyExists(runId: string, name: string): ContentStoreError {
-    return new ContentStoreError(
-      "STORE_ARTIFACT_EXISTS",
-      `An artifact named '${name}' already exists in run ${runId}. Artifacts are immutable: choose another name or set overwrite: true.`,
-    );
-  }
+export function nothingUploaded(name: string, warnings: string[]): UploadResult {
+  return { uploaded: false, id: null, name, fileCount: 0, size: 0, digest: null, warnings };
+}
 
-  private notFound(runId: string, name: string, available: readonly ArtifactManifest[]): ContentStoreError {
-    const names = available.map((manifest) => `'${manifest.name}'`).join(", ");
-    return new ContentStoreError(
-      "STORE_ARTIFACT_NOT_FOUND",
-      `Artifact not found for name: '${name}' in run ${runId}. ` +
-        (names ? `Artifacts in this run: ${names}.` : "This run has no artifacts (or they have expired)."),
-    );
+/** download-artifact v4: one named artifact, or merge-multiple, extracts into path itself; otherwise path/<name>/. */
+export function downloadTargetOf(options: DownloadArtifactOptions, name: string): string {
+  const destination = path.resolve(options.destination);
+  const isFlat = options.name !== undefined || options.mergeMultiple === true;
+  return isFlat ? destination : path.join(destination, name);
+}
+
+/** The artifacts a download takes from those available (sorted by name): wherever the store is. */
+export function chooseArtifacts<T extends { name: string }>(
+  available: readonly T[],
+  selection: ArtifactSelection,
+): T[] {
+  if (selection.name !== undefined) {
+    const found = available.find((artifact) => artifact.name === selection.name);
+    if (!found) throw artifactNotFound(selection.runId, selection.name, available);
+    return [found];
   }
+  const { pattern } = selection;
+  return pattern === undefined
+    ? [...available]
+    : available.filter((artifact) => minimatch(artifact.name, pattern));
+}
+
+export function artifactExists(runId: string, name: string): ContentStoreError {
+  return new ContentStoreError(
+    "STORE_ARTIFACT_EXISTS",
+    `An artifact named '${name}' already exists in run ${runId}. Artifacts are immutable: choose another name or set overwrite: true.`,
+  );
+}
+
+function artifactNotFound(
+  runId: string,
+  name: string,
+  available: readonly { name: string }[],
+): ContentStoreError {
+  const names = available.map((artifact) => `'${artifact.name}'`).join(", ");
+  return new ContentStoreError(
+    "STORE_ARTIFACT_NOT_FOUND",
+    `Artifact not found for name: '${name}' in run ${runId}. ` +
+      (names ? `Artifacts in this run: ${names}.` : "This run has no artifacts (or they have expired)."),
+  );
 }

@@ -27,6 +27,13 @@ export interface BlobFile {
  */
 const cloneMinBytes = 1024 * 1024;
 
+function tooLarge(maxBytes: number): ContentStoreError {
+  return new ContentStoreError(
+    "STORE_BLOB_TOO_LARGE",
+    `A file is larger than the store accepts (${maxBytes} bytes); archive or split it before uploading.`,
+  );
+}
+
 function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException).code === code;
 }
@@ -43,7 +50,27 @@ export class BlobStore {
     return this.put(Readable.from([data]));
   }
 
-  private async put(source: Readable): Promise<StoredBlob> {
+  /**
+   * Stores bytes that arrived from elsewhere (a runner's upload, the server's download) under the digest they
+   * were sent as: a body that hashes differently or grows past `maxBytes` is refused and nothing is kept.
+   */
+  putExpected(source: Readable, expected: { digest: string; maxBytes?: number }): Promise<StoredBlob> {
+    return this.put(source, expected);
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return access(this.layout.blobPath(digest)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Where the blob's bytes are, for streaming them out; callers check `has` or handle ENOENT. */
+  pathOf(digest: string): string {
+    return this.layout.blobPath(digest);
+  }
+
+  private async put(source: Readable, expected?: { digest: string; maxBytes?: number }): Promise<StoredBlob> {
     await mkdir(this.layout.tempDir, { recursive: true });
     const temp = this.layout.newTempPath();
     const hash = createHash("sha256");
@@ -55,12 +82,20 @@ export class BlobStore {
           for await (const chunk of chunks) {
             hash.update(chunk);
             size += chunk.length;
+            if (expected?.maxBytes !== undefined && size > expected.maxBytes)
+              throw tooLarge(expected.maxBytes);
             yield chunk;
           }
         },
         createWriteStream(temp, { flags: "wx", mode: 0o444 }),
       );
       const digest = hash.digest("hex");
+      if (expected && digest !== expected.digest) {
+        throw new ContentStoreError(
+          "STORE_BLOB_DIGEST_MISMATCH",
+          `Content sent as sha256:${expected.digest} hashes to sha256:${digest}; it was changed or cut off in transit.`,
+        );
+      }
       const target = this.layout.blobPath(digest);
       // Renaming over an existing blob is safe: same digest, same bytes; it also refreshes the
       // mtime that gc's grace period reads, so a blob being referenced right now is never swept.
@@ -97,13 +132,7 @@ export class BlobStore {
     try {
       await copyFile(blob, destination, size >= cloneMinBytes ? constants.COPYFILE_FICLONE : 0);
     } catch (error) {
-      if (
-        isErrno(error, "ENOENT") &&
-        !(await access(blob).then(
-          () => true,
-          () => false,
-        ))
-      ) {
+      if (isErrno(error, "ENOENT") && !(await this.has(digest))) {
         throw this.missing(digest, error);
       }
       throw error;

@@ -1,6 +1,6 @@
 // actions/cache restore and save over the blob store: immutable entries keyed by (key, version).
 import { createHash } from "node:crypto";
-import { mkdir, realpath } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { BlobStore } from "./blob-store.js";
@@ -19,6 +19,7 @@ import { pickCacheEntry } from "./pick-cache-entry.js";
 import { resolveTargetPath } from "./resolve-target-path.js";
 import type { StoreLayout } from "./store-layout.js";
 import { validateCacheKeys } from "./validate-inputs.js";
+import { writeFiles } from "./write-files.js";
 
 export interface RestoreCacheOptions {
   key: string;
@@ -28,6 +29,22 @@ export interface RestoreCacheOptions {
   workspace: string;
   /** actions/cache `lookup-only`: report the match without restoring files. */
   lookupOnly?: boolean;
+}
+
+/** Which entry a restore asks for; `scope` keeps one repository's caches from another's on a shared store. */
+export interface CacheLookup {
+  key: string;
+  restoreKeys: string[];
+  version: string;
+  scope?: string;
+}
+
+/** A cache entry as a store commits it: the bytes are already in the committing store's blobs. */
+export interface CacheCommit {
+  key: string;
+  version: string;
+  scope?: string;
+  entries: CacheFileEntry[];
 }
 
 export interface RestoreCacheResult {
@@ -64,8 +81,20 @@ export function computeCacheVersion(paths: string): string {
     .digest("hex");
 }
 
-function computeEntryId(key: string, version: string): string {
-  return createHash("sha256").update(`${version}\0${key}`).digest("hex");
+/** Unscoped ids are what local stores always used, so their existing entries keep matching. */
+export function computeCacheEntryId(entry: { key: string; version: string; scope?: string }): string {
+  const scope = entry.scope === undefined ? "" : `${entry.scope}\0`;
+  return createHash("sha256").update(`${scope}${entry.version}\0${entry.key}`).digest("hex");
+}
+
+/** actions/cache trims restore-keys and drops empty lines. */
+export function normalizeRestoreKeys(restoreKeys: readonly string[] | undefined): string[] {
+  return (restoreKeys ?? []).map((key) => key.trim()).filter((key) => key !== "");
+}
+
+/** Logged (as a warning) when the key already has an entry: caches are immutable, as on GitHub. */
+export function cacheReservedMessage(key: string): string {
+  return `Unable to reserve cache with key ${key}, another job may be creating this cache.`;
 }
 
 function splitPath(value: string): string {
@@ -85,44 +114,67 @@ export class CacheStore {
   ) {}
 
   async restore(options: RestoreCacheOptions): Promise<RestoreCacheResult> {
-    const restoreKeys = (options.restoreKeys ?? []).map((key) => key.trim()).filter((key) => key !== "");
+    const restoreKeys = normalizeRestoreKeys(options.restoreKeys);
     validateCacheKeys([options.key, ...restoreKeys]);
-    const version = computeCacheVersion(options.paths);
-    const manifestPath = this.layout.cacheManifestPath(computeEntryId(options.key, version));
-    // The exact key is one file read; only a miss pays for scanning every entry.
-    const entry =
-      (await readManifest<CacheManifest>(manifestPath)) ??
-      pickCacheEntry(
-        (await this.readAllRecords())
-          .map((record) => record.manifest)
-          .filter((manifest) => manifest.version === version),
-        options.key,
-        restoreKeys,
-      );
+    const entry = await this.lookup({
+      key: options.key,
+      restoreKeys,
+      version: computeCacheVersion(options.paths),
+    });
     if (!entry) return { hit: false };
     if (!options.lookupOnly) {
-      await this.extract(entry, options.workspace);
-      // lastUsedAt drives gc's age and size eviction (GitHub evicts caches not accessed for 7 days).
-      await replaceManifest(this.layout, this.layout.cacheManifestPath(computeEntryId(entry.key, version)), {
-        ...entry,
-        lastUsedAt: this.now().toISOString(),
-      });
+      await this.extract(await this.readEntries(entry), options.workspace);
+      await this.markUsed(entry);
     }
     return { hit: entry.key === options.key, matchedKey: entry.key };
+  }
+
+  /** The entry a restore uses, per GitHub's matching rules, among entries of the same version and scope. */
+  async lookup(lookup: CacheLookup): Promise<CacheManifest | undefined> {
+    // The exact key is one file read; only a miss pays for scanning every entry.
+    const exact = await this.read(computeCacheEntryId(lookup));
+    if (exact) return exact;
+    return pickCacheEntry(
+      (await this.readAllRecords())
+        .map((record) => record.manifest)
+        .filter((manifest) => manifest.version === lookup.version && manifest.scope === lookup.scope),
+      lookup.key,
+      lookup.restoreKeys,
+    );
+  }
+
+  /** The entry with this id (computeCacheEntryId), if it exists. */
+  read(entryId: string): Promise<CacheManifest | undefined> {
+    return readManifest<CacheManifest>(this.layout.cacheManifestPath(entryId));
+  }
+
+  /** lastUsedAt drives gc's age and size eviction (GitHub evicts caches not accessed for 7 days). */
+  async markUsed(entry: CacheManifest): Promise<void> {
+    await replaceManifest(this.layout, this.layout.cacheManifestPath(computeCacheEntryId(entry)), {
+      ...entry,
+      lastUsedAt: this.now().toISOString(),
+    });
   }
 
   async save(options: SaveCacheOptions): Promise<SaveCacheResult> {
     validateCacheKeys([options.key]);
     const version = computeCacheVersion(options.paths);
-    const manifestPath = this.layout.cacheManifestPath(computeEntryId(options.key, version));
-    const reserved = `Unable to reserve cache with key ${options.key}, another job may be creating this cache.`;
-    if (await readManifest<CacheManifest>(manifestPath)) return { saved: false, size: 0, message: reserved };
+    if (await this.read(computeCacheEntryId({ key: options.key, version }))) {
+      return { saved: false, size: 0, message: cacheReservedMessage(options.key) };
+    }
+    const collected = await this.collect(options);
+    if ("message" in collected) return { saved: false, size: 0, message: collected.message };
+    return this.commit({ key: options.key, version, entries: collected.entries });
+  }
 
+  /**
+   * Matches the path input and stores each file's bytes in this store's blobs: the first half of a save, which a
+   * runner does locally before sending the missing blobs and the entries to the server.
+   */
+  async collect(options: SaveCacheOptions): Promise<{ entries: CacheFileEntry[] } | { message: string }> {
     const match = await matchFiles(options.workspace, options.paths, { includeHiddenFiles: true });
     if (match.files.length === 0) {
       return {
-        saved: false,
-        size: 0,
         message:
           "Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.",
       };
@@ -148,14 +200,21 @@ export class CacheStore {
         };
       },
     );
-    entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { entries };
+  }
+
+  /** Creates the entry from files whose blobs this store holds; an existing key is left as it is. */
+  async commit(commit: CacheCommit): Promise<SaveCacheResult> {
+    validateCacheKeys([commit.key]);
+    const entries = [...commit.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const list = await this.blobs.putBuffer(Buffer.from(JSON.stringify(entries)));
     const createdAt = this.now().toISOString();
     const size = entries.reduce((sum, entry) => sum + entry.size, 0);
     const manifest: CacheManifest = {
       kind: "cache",
-      key: options.key,
-      version,
+      key: commit.key,
+      version: commit.version,
+      ...(commit.scope === undefined ? {} : { scope: commit.scope }),
       createdAt,
       lastUsedAt: createdAt,
       fileCount: entries.length,
@@ -163,8 +222,9 @@ export class CacheStore {
       filesDigest: list.digest,
     };
     // Two jobs saving one key: the first manifest wins and the loser's blobs become orphans for gc.
+    const manifestPath = this.layout.cacheManifestPath(computeCacheEntryId(commit));
     if (!(await createManifest(this.layout, manifestPath, manifest)))
-      return { saved: false, size: 0, message: reserved };
+      return { saved: false, size: 0, message: cacheReservedMessage(commit.key) };
     return { saved: true, size };
   }
 
@@ -172,19 +232,20 @@ export class CacheStore {
     return readManifestRecords<CacheManifest>(this.layout.cachesDir);
   }
 
-  private async extract(manifest: CacheManifest, workspace: string): Promise<void> {
-    const entries = await this.blobs.readJson<CacheFileEntry[]>(manifest.filesDigest);
+  readEntries(manifest: CacheManifest): Promise<CacheFileEntry[]> {
+    return this.blobs.readJson<CacheFileEntry[]>(manifest.filesDigest);
+  }
+
+  extract(entries: readonly CacheFileEntry[], workspace: string): Promise<void> {
     const bases = {
       workspace: path.resolve(workspace),
       home: os.homedir(),
       root: path.parse(process.cwd()).root,
     };
-    const targets = entries.map((entry) => resolveTargetPath(bases[entry.base], entry.path));
-    for (const directory of new Set(targets.map((file) => path.dirname(file)))) {
-      await mkdir(directory, { recursive: true });
-    }
-    await mapConcurrently(entries, fileConcurrency, (entry, index) =>
-      this.blobs.copyTo(entry.digest, targets[index]!, entry.mode, entry.size),
+    return writeFiles(
+      this.blobs,
+      entries,
+      entries.map((entry) => resolveTargetPath(bases[entry.base], entry.path)),
     );
   }
 }

@@ -15,6 +15,8 @@ export const contentStoreErrorCodes = {
   STORE_INVALID_RUN_ID: "the run id cannot name a directory",
   STORE_MANIFEST_INVALID: "a manifest names a path outside its destination",
   STORE_BLOB_MISSING: "a manifest references content the store no longer holds",
+  STORE_BLOB_DIGEST_MISMATCH: "content sent under a digest does not hash to it",
+  STORE_BLOB_TOO_LARGE: "one file is larger than the store accepts",
 } as const;
 
 export type ContentStoreErrorCode = keyof typeof contentStoreErrorCodes;

@@ -1,12 +1,20 @@
 // The content store's public surface (artifacts and caches); the runner's index re-exports it.
-export { ContentStore, type ContentStoreOptions, type StoreUsage } from "./content-store.js";
+export {
+  ContentStore,
+  type ArtifactsAndCaches,
+  type ContentStoreOptions,
+  type StoreUsage,
+} from "./content-store.js";
 export {
   ContentStoreError,
   contentStoreErrorCodes,
   type ContentStoreErrorCode,
 } from "./content-store-error.js";
+export { artifactExists, chooseArtifacts, downloadTargetOf, nothingUploaded } from "./artifact-store.js";
 export type {
+  ArtifactCommit,
   ArtifactInfo,
+  ArtifactSelection,
   DownloadArtifactOptions,
   DownloadedArtifact,
   DownloadResult,
@@ -14,13 +22,27 @@ export type {
   UploadArtifactOptions,
   UploadResult,
 } from "./artifact-store.js";
-export { computeCacheVersion } from "./cache-store.js";
+export {
+  cacheReservedMessage,
+  computeCacheEntryId,
+  computeCacheVersion,
+  normalizeRestoreKeys,
+} from "./cache-store.js";
 export type {
+  CacheCommit,
+  CacheLookup,
   RestoreCacheOptions,
   RestoreCacheResult,
   SaveCacheOptions,
   SaveCacheResult,
 } from "./cache-store.js";
 export { cacheLimits, unreferencedGraceMs, type GcOptions, type GcReport } from "./collect-garbage.js";
-export { retentionLimits, cacheKeyLimits } from "./validate-inputs.js";
+export type { ArtifactManifest, CacheFileEntry, CacheManifest, FileEntry } from "./manifest.js";
+export {
+  retentionLimits,
+  cacheKeyLimits,
+  resolveRetentionDays,
+  validateArtifactName,
+  validateCacheKeys,
+} from "./validate-inputs.js";
 export { defaultDataDir } from "../data-dir.js";

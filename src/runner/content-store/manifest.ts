@@ -39,6 +39,8 @@ export interface CacheManifest {
   kind: "cache";
   key: string;
   version: string;
+  /** Whose cache it is on a shared store (the server: one repository); absent in a local store. */
+  scope?: string;
   createdAt: string;
   lastUsedAt: string;
   fileCount: number;

@@ -4,5 +4,6 @@ export { runClaimedJob, type ClaimedJobOptions, type ClaimedJobOutcome } from ".
 export { RunnerClient, RunnerProtocolError, registerWithServer } from "./runner-client.js";
 export { JobOutbox, type OutboxOptions, type OutboxTransport } from "./job-outbox.js";
 export { encodeLogLine, decodeLogText } from "./log-line-codec.js";
+export { missingBlobsBatch } from "./server-content.js";
 export { defaultRetryBounds, type RetryBounds } from "./retry-delay.js";
 export type * from "./protocol-messages.js";

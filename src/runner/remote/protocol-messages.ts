@@ -1,4 +1,5 @@
 // Contract: the runner protocol's request and response bodies, shared by the server plugin and the remote runner.
+import type { ArtifactInfo, CacheFileEntry, FileEntry, SaveCacheResult } from "../content-store/index.js";
 import type { JobConclusion, JobEvents, StopReason } from "../job-events.js";
 import type { JobRequest } from "../job-request.js";
 
@@ -73,3 +74,55 @@ export interface ErrorBody {
   code: string;
   message: string;
 }
+
+/**
+ * Artifacts and caches of a claimed job live on the server: the runner sends file contents as blobs named by
+ * their sha256 (only those the server lacks), then the file list. Artifacts are the job's run's; caches its
+ * repository's.
+ */
+export interface MissingBlobsBody {
+  digests: string[];
+}
+
+export interface MissingBlobsResponse {
+  /** The digests the server does not hold: send each with PUT /api/jobs/:id/blobs/:digest. */
+  missing: string[];
+}
+
+export interface CommitArtifactBody {
+  name: string;
+  files: FileEntry[];
+  /** upload-artifact `retention-days`; 0 or absent for the default. */
+  retentionDays?: number;
+  overwrite?: boolean;
+}
+
+export interface ArtifactListResponse {
+  artifacts: ArtifactInfo[];
+}
+
+export interface ArtifactFilesResponse {
+  files: FileEntry[];
+}
+
+export interface CacheLookupBody {
+  key: string;
+  restoreKeys: string[];
+  /** computeCacheVersion of the path input. */
+  version: string;
+  /** actions/cache `lookup-only`: the entry is not marked as used. */
+  lookupOnly?: boolean;
+}
+
+export interface CacheLookupResponse {
+  /** Null on a miss. `id` names the entry for GET /api/jobs/:id/caches/:entryId/blobs/:digest. */
+  entry: { id: string; key: string; files: CacheFileEntry[] } | null;
+}
+
+export interface CommitCacheBody {
+  key: string;
+  version: string;
+  files: CacheFileEntry[];
+}
+
+export type CommitCacheResponse = SaveCacheResult;

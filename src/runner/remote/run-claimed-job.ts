@@ -1,11 +1,14 @@
 // Runs one claimed job: heartbeats, streams its logs and step events, obeys cancel, then reports completion last.
+import { ContentStore } from "../content-store/index.js";
 import type { EmitJobEvent, JobEvents } from "../job-events.js";
 import { runJobRequest, type RunnerHost } from "../job-request.js";
 import type { JobInstanceResult } from "../run-job.js";
+import { ContentClient } from "./content-client.js";
 import { JobOutbox } from "./job-outbox.js";
 import type { ClaimResponse, CompleteBody } from "./protocol-messages.js";
 import { RunnerProtocolError, type RunnerClient } from "./runner-client.js";
 import { defaultRetryBounds, waitBeforeRetry, type RetryBounds } from "./retry-delay.js";
+import { ServerContent } from "./server-content.js";
 
 export interface ClaimedJobOptions {
   client: RunnerClient;
@@ -66,11 +69,20 @@ export async function runClaimedJob(options: ClaimedJobOptions): Promise<Claimed
   };
   let result: JobInstanceResult;
   try {
-    result = await runJobRequest(claim.request, options.host, {
-      signal: cancel.signal,
-      forceSignal: force.signal,
-      emit,
-    });
+    // Every job claimed from a server keeps its artifacts and caches there, whichever runner runs the next job.
+    const content = new ServerContent(
+      new ContentClient(client.url, client.runnerToken, claim.jobId),
+      new ContentStore({ dataDir: options.host.dataDir }),
+    );
+    result = await runJobRequest(
+      claim.request,
+      { ...options.host, content },
+      {
+        signal: cancel.signal,
+        forceSignal: force.signal,
+        emit,
+      },
+    );
   } catch (error) {
     result = { conclusion: "failure", outputs: {}, reason: "executor_error", message: String(error) };
   } finally {

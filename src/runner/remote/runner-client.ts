@@ -34,8 +34,8 @@ export async function registerWithServer(url: string, body: RegisterBody): Promi
 
 export class RunnerClient {
   constructor(
-    private readonly url: string,
-    private readonly runnerToken: string,
+    readonly url: string,
+    readonly runnerToken: string,
   ) {}
 
   /** Long-polls for a job; undefined when none came within the server's wait. */
@@ -91,15 +91,18 @@ async function postJson(
   });
   if (response.status === 204) return undefined;
   const text = await response.text();
-  if (!response.ok) {
-    const error = parseErrorBody(text);
-    throw new RunnerProtocolError(
-      response.status,
-      error?.code ?? "RUNNER_HTTP_ERROR",
-      error?.message ?? `${route} answered ${response.status}`,
-    );
-  }
+  if (!response.ok) throw toProtocolError(route, response.status, text);
   return JSON.parse(text) as unknown;
+}
+
+/** The error for an error status, from the server's `{statusCode, code, message}` body when it sent one. */
+export function toProtocolError(route: string, statusCode: number, text: string): RunnerProtocolError {
+  const error = parseErrorBody(text);
+  return new RunnerProtocolError(
+    statusCode,
+    error?.code ?? "RUNNER_HTTP_ERROR",
+    error?.message ?? `${route} answered ${statusCode}`,
+  );
 }
 
 function parseErrorBody(text: string): ErrorBody | undefined {

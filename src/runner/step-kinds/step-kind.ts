@@ -1,6 +1,7 @@
 // The contract every step kind (run script, JavaScript action, composite, built-in action) implements.
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { Contexts, ExpressionValue, StepModel } from "../../workflow/index.js";
+import type { ArtifactsAndCaches } from "../content-store/index.js";
 import type { Masker } from "../masker.js";
 import type { Executor, JobDirectories, LogLine, StepResult } from "../types.js";
 import type { StepConclusion, StepRef } from "../job-events.js";
@@ -15,6 +16,8 @@ export interface JobRuntime {
   stepDebug: boolean;
   /** Hangar's data directory: action store, artifacts, caches. */
   dataDir: string;
+  /** Where the built-in artifact and cache actions keep their content. */
+  content: ArtifactsAndCaches;
   runId: string;
   /** GitHub's "require actions to be pinned to a full-length commit SHA" policy. */
   requirePinnedSha: boolean;

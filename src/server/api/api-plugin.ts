@@ -1,77 +1,34 @@
-// The JSON API for people and tools: runs, their jobs and logs, cancellation. Access control arrives with issue 5.
+// The JSON API for people and tools: runs, jobs, steps, logs (live too), runners, repositories, deliveries,
+// dispatch, re-run and cancel, and the health routes. Access control arrives with issue 5.
 import type { FastifyPluginAsync } from "fastify";
-import { getJobLogs, getRun, listRuns, type Store } from "../../store/index.js";
+import type { Store } from "../../store/index.js";
+import type { JobActivity } from "../runner-protocol/index.js";
+import { registerHealthRoutes } from "./health-routes.js";
+import { registerLogStream, type LogStreamOptions } from "./log-stream.js";
+import { registerReadRoutes } from "./read-routes.js";
+import { errorResponses, idParams } from "./schemas.js";
 
 export interface ApiPluginOptions {
   store: Store;
-  cancelRun(runId: number): boolean;
+  /** Records a cancel on the run and cancels it wherever it runs; throws a 404/409 error for unknown/completed runs. */
+  cancelRun(runId: number): Promise<void>;
   /** Starts the next attempt of a completed run; `failedOnly` keeps the jobs that succeeded. */
   rerunRun(runId: number, failedOnly: boolean): Promise<{ id: number; attempt: number }>;
   /** Starts a workflow_dispatch event as if GitHub had delivered it; the result lists the runs created. */
   dispatch(event: { name: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
+  /** Wakes live log streams when a runner served by this process stores logs or completes a job. */
+  activity?: JobActivity;
+  /** Poll and heartbeat intervals of live log streams (tests shorten them). */
+  logStream?: Omit<LogStreamOptions, "activity">;
 }
-
-const idParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
 
 export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
   app,
-  { store, cancelRun, rerunRun, dispatch },
+  { store, cancelRun, rerunRun, dispatch, activity, logStream },
 ) => {
-  app.get("/api/health", async () => ({ ok: true }));
-
-  app.get<{ Querystring: { status?: string; event?: string; limit?: number; cursor?: number } }>(
-    "/api/runs",
-    {
-      schema: {
-        querystring: {
-          type: "object",
-          properties: {
-            status: { type: "string", enum: ["queued", "waiting", "in_progress", "completed"] },
-            event: { type: "string" },
-            limit: { type: "integer", minimum: 1, maximum: 100 },
-            cursor: { type: "integer", minimum: 1 },
-          },
-          additionalProperties: false,
-        },
-      },
-    },
-    async (request) => {
-      const { status, event, limit, cursor } = request.query;
-      return listRuns(store, {
-        status: status as "queued" | "waiting" | "in_progress" | "completed" | undefined,
-        event,
-        limit,
-        cursor,
-      });
-    },
-  );
-
-  app.get<{ Params: { id: number } }>(
-    "/api/runs/:id",
-    { schema: { params: idParams } },
-    async (request, reply) => {
-      const found = await getRun(store, request.params.id);
-      if (!found) return reply.code(404).send(notFound(`run ${request.params.id}`));
-      return found;
-    },
-  );
-
-  app.get<{ Params: { id: number }; Querystring: { after?: number } }>(
-    "/api/jobs/:id/logs",
-    {
-      schema: {
-        params: idParams,
-        querystring: { type: "object", properties: { after: { type: "integer", minimum: 0 } } },
-      },
-    },
-    async (request) => ({
-      chunks: await getJobLogs(store, request.params.id, { afterSeq: request.query.after }),
-    }),
-  );
+  registerHealthRoutes(app, store);
+  registerReadRoutes(app, store);
+  registerLogStream(app, store, { ...logStream, activity });
 
   // Shaped like GitHub's "Create a workflow dispatch event": the workflow file, a ref, string inputs.
   app.post<{ Body: { repository: string; workflow: string; ref: string; inputs?: Record<string, string> } }>(
@@ -88,6 +45,35 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
           },
           required: ["repository", "workflow", "ref"],
           additionalProperties: false,
+        },
+        response: {
+          202: {
+            type: "object",
+            properties: {
+              runs: { type: "array", items: { type: "integer" } },
+              skipped: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: { file: { type: "string" }, reason: { type: "string" } },
+                  required: ["file", "reason"],
+                },
+              },
+              invalid: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    file: { type: "string" },
+                    problems: { type: "array", items: { type: "string" } },
+                  },
+                  required: ["file", "problems"],
+                },
+              },
+            },
+            required: ["runs"],
+          },
+          ...errorResponses,
         },
       },
     },
@@ -119,7 +105,19 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
     {
       schema: {
         params: idParams,
-        querystring: { type: "object", properties: { failed: { type: "boolean" } } },
+        querystring: {
+          type: "object",
+          properties: { failed: { type: "boolean" } },
+          additionalProperties: false,
+        },
+        response: {
+          202: {
+            type: "object",
+            properties: { runId: { type: "integer" }, attempt: { type: "integer" } },
+            required: ["runId", "attempt"],
+          },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -132,18 +130,8 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
     "/api/runs/:id/cancel",
     { schema: { params: idParams } },
     async (request, reply) => {
-      if (!cancelRun(request.params.id)) {
-        return reply.code(409).send({
-          statusCode: 409,
-          code: "RUN_NOT_ACTIVE",
-          message: `run ${request.params.id} is not running here`,
-        });
-      }
+      await cancelRun(request.params.id);
       return reply.code(202).send({ cancelling: true });
     },
   );
 };
-
-function notFound(what: string) {
-  return { statusCode: 404, code: "NOT_FOUND", message: `${what} does not exist` };
-}

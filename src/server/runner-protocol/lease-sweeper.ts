@@ -5,13 +5,20 @@ import type { JobActivity } from "./job-activity.js";
 export interface LeaseSweeperOptions {
   /** Mean time between sweeps (default 5 s); each wait is jittered between half and one and a half times it. */
   intervalMs?: number;
-  /** Claims a job may use up before it fails as runner_lost (default 3). */
+  /** Claims a job may use up before it fails as runner_lost (default 3); with the `fail` policy it is 1. */
   maxAttempts?: number;
+  /**
+   * What a lost runner's job does: `requeue` goes back to the queue until it used up maxAttempts claims (default), `fail`
+   * fails it as runner_lost at once (for jobs that must not run twice, e.g. deployments).
+   */
+  runnerLostPolicy?: RunnerLostPolicy;
   /** Told about every job the sweep moved, so the queue dispatch following it wakes. */
   activity?: JobActivity;
   onSweep?: (result: SweepResult) => void;
   onError?: (error: unknown) => void;
 }
+
+export type RunnerLostPolicy = "requeue" | "fail";
 
 export interface LeaseSweeper {
   /** Stops the timer and waits for a sweep in progress. */
@@ -29,7 +36,8 @@ export function startLeaseSweeper(store: Store, options: LeaseSweeperOptions = {
     timer = setTimeout(tick, intervalMs * (0.5 + Math.random()));
   };
   const tick = () => {
-    sweeping = requeueExpiredLeases(store, { maxAttempts: options.maxAttempts })
+    const maxAttempts = options.runnerLostPolicy === "fail" ? 1 : options.maxAttempts;
+    sweeping = requeueExpiredLeases(store, { maxAttempts })
       .then((result) => {
         const moved = [...result.requeued, ...result.lost];
         for (const job of moved) options.activity?.notify(job.id);

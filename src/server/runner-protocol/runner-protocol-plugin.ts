@@ -17,6 +17,7 @@ import {
   type RunnerRecord,
   type Store,
 } from "../../store/index.js";
+import { contentTransferPlugin } from "./content-transfer-plugin.js";
 import type { JobActivity } from "./job-activity.js";
 import { RunnerProtocolFault, toErrorBody } from "./runner-protocol-error.js";
 import { createWakeBoard, type ArmedWake } from "./wake-board.js";
@@ -33,6 +34,8 @@ export interface RunnerProtocolOptions {
   activity?: JobActivity;
   /** Called each time a claim finds no job and starts waiting (metrics; tests wait on it instead of sleeping). */
   onClaimWaiting?: (runnerId: string) => void;
+  /** The server's data directory, whose content store holds runs' artifacts and caches; unset, runners get none. */
+  dataDir?: string;
 }
 
 const errorSchema = {
@@ -143,6 +146,14 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
       }
       return job;
     };
+    if (options.dataDir) {
+      await runnerScope.register(contentTransferPlugin, {
+        store,
+        dataDir: options.dataDir,
+        runnerOf,
+        loadOwnJob,
+      });
+    }
 
     runnerScope.post(
       "/api/runners/claim",

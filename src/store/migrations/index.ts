@@ -4,6 +4,9 @@ import type { Dialect } from "../store.js";
 import { createTables } from "./0001-create-tables.js";
 import { createViews } from "./0002-create-views.js";
 import { addQueueRequests } from "./0003-queue-requests.js";
+import { addRunOrchestration } from "./0004-run-orchestration.js";
+import { createJobWaits } from "./0005-job-waits.js";
+import { addArtifactFileCounts } from "./0006-artifact-file-counts.js";
 
 export interface Migration {
   version: number;
@@ -17,4 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "create-tables", up: createTables },
   { version: 2, name: "create-views", up: createViews },
   { version: 3, name: "queue-requests", up: addQueueRequests },
+  { version: 4, name: "run-orchestration", up: addRunOrchestration },
+  { version: 5, name: "job-waits", up: createJobWaits },
+  { version: 6, name: "artifact-file-counts", up: addArtifactFileCounts },
 ];

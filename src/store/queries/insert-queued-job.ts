@@ -1,4 +1,5 @@
-// Adds one claimable job row to an existing run, carrying the JobRequest a runner will execute.
+// Adds one claimable job row to an existing run, carrying the JobRequest a runner will execute, or adopts the row an
+// earlier orchestrator of the same run attempt already added for that job key.
 import { normalizeLabels } from "../labels.js";
 import { wakeOnCommit } from "../notify.js";
 import type { Store } from "../store.js";
@@ -24,12 +25,13 @@ export interface QueuedJobInput {
 }
 
 /**
- * Safe under concurrency: one insert (unique run/attempt/key rejects a second one) and its job:queued event in one
- * transaction; waiting claimers are woken only after it commits.
+ * Safe under concurrency: one insert that does nothing when the run attempt already has a row for the key (unique
+ * jobs_key_unique), so two orchestrators of one run (a resumed run, a stale owner) share one row and the job runs once.
+ * Only a new row records job:queued and wakes waiting claimers, after it commits. Returns the new or existing row.
  */
 export async function insertQueuedJob(store: Store, input: QueuedJobInput): Promise<QueuedJob> {
   return runInTransaction(store, async (trx) => {
-    const row = await trx
+    const inserted = await trx
       .insertInto("jobs")
       .values({
         run_id: input.runId,
@@ -43,9 +45,20 @@ export async function insertQueuedJob(store: Store, input: QueuedJobInput): Prom
         status: "queued",
         request: JSON.stringify(input.request),
       })
+      .onConflict((conflict) => conflict.columns(["run_id", "attempt", "job_key"]).doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
-    const job = toQueuedJob(row);
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await trx
+        .selectFrom("jobs")
+        .selectAll()
+        .where("run_id", "=", input.runId)
+        .where("attempt", "=", input.attempt)
+        .where("job_key", "=", input.key)
+        .executeTakeFirstOrThrow();
+      return toQueuedJob(existing);
+    }
+    const job = toQueuedJob(inserted);
     await recordEvent(trx, {
       action: JOB_STATUS_EVENTS.queued,
       resourceType: "job",

@@ -34,7 +34,15 @@ export async function transitionRun(store: Store, runId: number, change: RunChan
       change.to === "in_progress"
         ? { started_at: sql<string>`coalesce(started_at, ${now})` }
         : change.to === "completed"
-          ? { conclusion: change.conclusion!, finished_at: now }
+          ? // A completed run has no orchestrator and nothing to cancel; a re-run's attempt starts clean.
+            {
+              conclusion: change.conclusion!,
+              finished_at: now,
+              orchestrator: null,
+              orchestrator_lease_expires_at: null,
+              reused_jobs: null,
+              cancel_requested_at: null,
+            }
           : {};
     const row = await trx
       .updateTable("runs")

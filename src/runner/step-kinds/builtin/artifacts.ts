@@ -1,6 +1,6 @@
-// Built-in actions/upload-artifact and actions/download-artifact (v4 inputs and outputs) on hangar's content store.
+// Built-in actions/upload-artifact and actions/download-artifact (v4 inputs and outputs) on the job's content store.
 import path from "node:path";
-import { ContentStore, type IfNoFilesFound } from "../../content-store/index.js";
+import type { IfNoFilesFound } from "../../content-store/index.js";
 import { emptyStepResult, failedStepResult } from "../../step-result.js";
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
@@ -22,7 +22,7 @@ export async function runUploadArtifact(run: StepRun): Promise<StepResult> {
   if (!inputs["path"])
     return failedStepResult("actions/upload-artifact: Input required and not supplied: path");
   try {
-    const result = await new ContentStore({ dataDir: job.dataDir }).uploadArtifact({
+    const result = await job.content.uploadArtifact({
       runId: job.runId,
       name: inputs["name"] || "artifact",
       paths: inputs["path"],
@@ -53,7 +53,7 @@ export async function runDownloadArtifact(run: StepRun): Promise<StepResult> {
   const { inputs, job } = run;
   const destination = path.resolve(job.dirs.workspace, inputs["path"] || ".");
   try {
-    const result = await new ContentStore({ dataDir: job.dataDir }).downloadArtifact({
+    const result = await job.content.downloadArtifact({
       runId: job.runId,
       name: inputs["name"] || undefined,
       pattern: inputs["pattern"] || undefined,

@@ -1,5 +1,4 @@
 // Built-in actions/cache (restore now, save in a post step), actions/cache/restore and actions/cache/save.
-import { ContentStore } from "../../content-store/index.js";
 import { emptyStepResult, failedStepResult } from "../../step-result.js";
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
@@ -21,7 +20,7 @@ async function restore(run: StepRun, action: string): Promise<StepResult & { exa
     };
   }
   try {
-    const result = await new ContentStore({ dataDir: job.dataDir }).restoreCache({
+    const result = await job.content.restoreCache({
       key,
       restoreKeys: restoreKeysOf(inputs["restore-keys"]),
       paths: inputs["path"],
@@ -54,7 +53,7 @@ async function save(
   onLine: StepRun["onLine"],
 ): Promise<StepResult> {
   try {
-    const result = await new ContentStore({ dataDir: run.job.dataDir }).saveCache({
+    const result = await run.job.content.saveCache({
       key,
       paths,
       workspace: run.job.dirs.workspace,

@@ -1,0 +1,257 @@
+// Server benchmark (npm run bench:serve, JSON on stdout), per dialect: signed webhook → trivial job finished
+// (sequential), sustained runs/s with 4 `hangar runner` processes, and live log latency over SSE.
+import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServer, type RunningServer } from "../src/server/index.js";
+import { getRun, insertRepository, mintRegistrationToken, openStore } from "../src/store/index.js";
+import { sendWebhook } from "../test/support/fake-github.js";
+import { makeGitRepo } from "../test/support/git-repo.js";
+import { startPostgres } from "../test/support/postgres.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const LATENCY_RUNS = Number(process.env["BENCH_LATENCY_RUNS"] ?? 500);
+const THROUGHPUT_RUNS = Number(process.env["BENCH_THROUGHPUT_RUNS"] ?? 400);
+const RUNNERS = 4;
+const SSE_LINES = 100;
+const secret = "bench-secret";
+const repositoryName = "bench/serve";
+
+interface Summary {
+  samples: number;
+  p50Ms: number;
+  p95Ms: number;
+  minMs: number;
+  maxMs: number;
+}
+
+function summarize(samples: number[]): Summary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return {
+    samples: samples.length,
+    p50Ms: round(at(0.5)),
+    p95Ms: round(at(0.95)),
+    minMs: round(sorted[0]!),
+    maxMs: round(sorted.at(-1)!),
+  };
+}
+
+const trivialWorkflow = `on: push
+jobs:
+  build:
+    runs-on: [self-hosted, linux]
+    steps:
+      - run: "true"
+`;
+
+// Each line carries the wall-clock time the step printed it, so the SSE client measures print → receive.
+const chattyWorkflow = `on: push
+jobs:
+  build:
+    runs-on: [self-hosted, linux]
+    steps:
+      - run: |
+          for i in $(seq 1 ${SSE_LINES}); do echo "emitted-at $(date +%s%N)"; sleep 0.02; done
+`;
+
+async function pushRun(server: RunningServer, sha: string): Promise<number> {
+  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+    event: "push",
+    secret,
+    payload: {
+      ref: "refs/heads/main",
+      before: "0".repeat(40),
+      after: sha,
+      repository: { full_name: repositoryName },
+      sender: { login: "bench" },
+    },
+  });
+  const runId = (delivered.body["runs"] as number[] | undefined)?.[0];
+  if (delivered.status !== 202 || runId === undefined)
+    throw new Error(`webhook answered ${delivered.status}: ${JSON.stringify(delivered.body)}`);
+  return runId;
+}
+
+/** A fresh database per measurement: PostgreSQL clones its template, undefined is a new SQLite file. */
+type FreshDatabase = () => Promise<string | undefined>;
+
+async function withServer<T>(
+  freshDatabase: FreshDatabase,
+  workflow: string,
+  embeddedRunnerLabels: string[],
+  body: (server: RunningServer, sha: string, dataDir: string) => Promise<T>,
+): Promise<T> {
+  const repo = await makeGitRepo({ ".github/workflows/bench.yml": workflow });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "hangar-bench-serve-"));
+  const server = await startServer({
+    dataDir,
+    databaseUrl: await freshDatabase(),
+    host: "127.0.0.1",
+    port: 0,
+    embeddedRunnerLabels,
+  });
+  try {
+    await insertRepository(server.store, { name: repositoryName, gitUrl: repo, webhookSecret: secret });
+    const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
+    return await body(server, sha, dataDir);
+  } finally {
+    await server.close();
+    await Promise.all([repo, dataDir].map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+/** Webhook → run completed, one at a time, on the embedded runner. */
+async function webhookToFinished(freshDatabase: FreshDatabase): Promise<Summary> {
+  return withServer(freshDatabase, trivialWorkflow, ["self-hosted", "linux"], async (server, sha) => {
+    const samples: number[] = [];
+    for (let i = 0; i < LATENCY_RUNS + 10; i++) {
+      const start = performance.now();
+      const runId = await pushRun(server, sha);
+      await server.launcher.idle();
+      const elapsed = performance.now() - start;
+      const found = await getRun(server.store, runId);
+      if (found?.run.conclusion !== "success") throw new Error(`run ${runId}: ${JSON.stringify(found?.run)}`);
+      if (i >= 10) samples.push(elapsed); // the first runs warm the mirror and the JIT
+    }
+    return summarize(samples);
+  });
+}
+
+function cli(args: string[]): ChildProcess {
+  return spawn(
+    process.execPath,
+    ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts"), ...args],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+  );
+}
+
+async function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+/** Many pushes at once, jobs taken by 4 runner processes; runs/s from the first webhook to the last completion. */
+async function throughput(freshDatabase: FreshDatabase): Promise<Record<string, number>> {
+  return withServer(freshDatabase, trivialWorkflow, [], async (server, sha, dataDir) => {
+    const runners: ChildProcess[] = [];
+    try {
+      for (let i = 0; i < RUNNERS; i++) {
+        const runnerDir = path.join(dataDir, `runner-${i}`);
+        const { token } = await mintRegistrationToken(server.store);
+        const register = cli([
+          "runner",
+          "register",
+          "--url",
+          server.url,
+          "--token",
+          token,
+          "--labels",
+          "self-hosted,linux",
+          "--name",
+          `bench-${i}`,
+          "--data-dir",
+          runnerDir,
+        ]);
+        if ((await exited(register)) !== 0) throw new Error(`runner ${i} did not register`);
+        runners.push(cli(["runner", "run", "--data-dir", runnerDir]));
+      }
+      await pushRun(server, sha); // warm-up: mirror fetched, runners polling
+      await server.launcher.idle();
+      const start = performance.now();
+      const runIds: number[] = [];
+      let sent = 0;
+      // Eight deliveries in flight, like a busy organisation's webhooks.
+      const senders = Array.from({ length: 8 }, async () => {
+        while (sent < THROUGHPUT_RUNS) {
+          sent++;
+          runIds.push(await pushRun(server, sha));
+        }
+      });
+      await Promise.all(senders);
+      await server.launcher.idle();
+      const seconds = (performance.now() - start) / 1000;
+      for (const runId of runIds) {
+        const found = await getRun(server.store, runId);
+        if (found?.run.conclusion !== "success") throw new Error(`run ${runId} did not succeed`);
+      }
+      return {
+        runs: runIds.length,
+        runners: RUNNERS,
+        seconds: Math.round(seconds * 100) / 100,
+        runsPerSecond: Math.round((runIds.length / seconds) * 10) / 10,
+      };
+    } finally {
+      for (const runner of runners) runner.kill("SIGTERM");
+      await Promise.all(runners.map(exited));
+    }
+  });
+}
+
+/** Print → SSE receive, per line, for a job that prints a line every 20 ms. */
+async function sseLatency(freshDatabase: FreshDatabase): Promise<Summary> {
+  return withServer(freshDatabase, chattyWorkflow, ["self-hosted", "linux"], async (server, sha) => {
+    const samples: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const runId = await pushRun(server, sha);
+      const jobId = await firstJobId(server, runId);
+      const response = await fetch(`${server.url}/api/jobs/${jobId}/logs/stream`);
+      if (!response.ok || !response.body) throw new Error(`log stream answered ${response.status}`);
+      const decoder = new TextDecoder();
+      let pending = "";
+      let isEnded = false;
+      for await (const bytes of response.body as AsyncIterable<Uint8Array>) {
+        const receivedMs = Date.now();
+        pending += decoder.decode(bytes, { stream: true });
+        // SSE events end with a blank line; only complete events are read.
+        const events = pending.split("\n\n");
+        pending = events.pop() ?? "";
+        for (const event of events) {
+          if (/^event: end$/m.test(event)) isEnded = true;
+          for (const match of event.matchAll(/emitted-at (\d{19})/g)) {
+            samples.push(receivedMs - Number(BigInt(match[1]!) / 1_000_000n));
+          }
+        }
+        if (isEnded) break;
+      }
+      if (!isEnded) throw new Error(`the log stream of job ${jobId} closed before its end event`);
+      await server.launcher.idle();
+    }
+    return summarize(samples);
+  });
+}
+
+async function firstJobId(server: RunningServer, runId: number): Promise<number> {
+  for (;;) {
+    const job = (await getRun(server.store, runId))?.jobs[0];
+    if (job) return job.id;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+async function benchDialect(freshDatabase: FreshDatabase) {
+  return {
+    webhookToJobFinished: await webhookToFinished(freshDatabase),
+    throughputWith4Runners: await throughput(freshDatabase),
+    sseLogLatency: await sseLatency(freshDatabase),
+  };
+}
+
+const sqlite = await benchDialect(async () => undefined);
+const postgres = await startPostgres(async (url) => {
+  const store = await openStore({ url, dataDir: os.tmpdir() });
+  await store.close();
+});
+let pg: Awaited<ReturnType<typeof benchDialect>>;
+try {
+  pg = await benchDialect(() => postgres.cloneTemplate());
+} finally {
+  postgres.stop();
+}
+process.stdout.write(
+  `${JSON.stringify({ machine: { cpus: os.availableParallelism(), node: process.version }, sqlite, postgres: pg }, null, 2)}\n`,
+);

@@ -1,0 +1,165 @@
+// Long-lived `hangar serve` and `hangar runner run` processes from source, for tests that kill them (kill -9) and
+// start them again: the test owns each child and kills what is still running after it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { after } from "node:test";
+import { sendWebhook } from "./fake-github.js";
+import { runHangar } from "./hangar-cli.js";
+
+export { freePort } from "./postgres.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const children = new Set<ChildProcess>();
+
+after(async () => {
+  await Promise.all([...children].map((child) => killProcess(child, "SIGKILL")));
+});
+
+export interface HangarProcess {
+  child: ChildProcess;
+  readonly pid: number;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stderr, failing if the process exits first or after `ms`. */
+  waitForStderr(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnHangar(args: string[], env: Record<string, string> = {}): HangarProcess {
+  const child = spawn(
+    process.execPath,
+    ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts"), ...args],
+    { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  let stderr = "";
+  const watchers = new Set<() => void>();
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const watch of [...watchers]) watch();
+  });
+  child.on("exit", () => {
+    for (const watch of [...watchers]) watch();
+  });
+  return {
+    child,
+    pid: child.pid!,
+    stderr: () => stderr,
+    waitForStderr(pattern, ms = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => finish(new Error(`no ${pattern} after ${ms} ms in:\n${stderr}`)), ms);
+        const finish = (error?: Error, match?: RegExpMatchArray) => {
+          clearTimeout(timer);
+          watchers.delete(watch);
+          if (error) reject(error);
+          else resolve(match!);
+        };
+        const watch = () => {
+          const match = stderr.match(pattern);
+          if (match) finish(undefined, match);
+          else if (child.exitCode !== null || child.signalCode !== null)
+            finish(new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${stderr}`));
+        };
+        watchers.add(watch);
+        watch();
+      });
+    },
+    kill: (signal) => killProcess(child, signal),
+  };
+}
+
+async function killProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill(signal);
+  await exited;
+}
+
+/** Polls (the processes under test share only the store and HTTP with the test) until `read` returns a value. */
+export async function waitFor<T>(what: string, read: () => Promise<T | undefined>, ms = 110_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** A signed push webhook of `sha` to `branch`; returns the ids of the runs it made. */
+export async function pushWebhook(
+  serverUrl: string,
+  push: { secret: string; repository: string; sha: string; branch: string },
+): Promise<number[]> {
+  const delivered = await sendWebhook(`${serverUrl}/webhooks/github`, {
+    event: "push",
+    secret: push.secret,
+    payload: {
+      ref: `refs/heads/${push.branch}`,
+      before: "0000000000000000000000000000000000000000",
+      after: push.sha,
+      repository: { full_name: push.repository },
+      sender: { login: "octocat" },
+    },
+  });
+  if (delivered.status !== 202)
+    throw new Error(`push answered ${delivered.status}: ${JSON.stringify(delivered.body)}`);
+  return delivered.body["runs"] as number[];
+}
+
+export interface ServeOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  port: number;
+  args?: string[];
+}
+
+/** `hangar serve` with no embedded runner; resolves once it listens. */
+export async function startServe(options: ServeOptions): Promise<HangarProcess & { url: string }> {
+  const args = [
+    "serve",
+    "--port",
+    String(options.port),
+    "--data-dir",
+    options.dataDir,
+    "--runner-labels",
+    "none",
+  ];
+  if (options.databaseUrl) args.push("--database-url", options.databaseUrl);
+  const server = spawnHangar([...args, ...(options.args ?? [])]);
+  const match = await server.waitForStderr(/listening on (http:\/\/\S+)/);
+  return Object.assign(server, { url: match[1]! });
+}
+
+/** Registers a runner (its config in `dataDir`) and starts `hangar runner run`; `env` reaches the jobs it runs. */
+export async function startRunner(options: {
+  url: string;
+  registrationToken: string;
+  dataDir: string;
+  name: string;
+  labels: string[];
+  env?: Record<string, string>;
+}): Promise<HangarProcess> {
+  const registered = await runHangar([
+    "runner",
+    "register",
+    "--url",
+    options.url,
+    "--token",
+    options.registrationToken,
+    "--labels",
+    options.labels.join(","),
+    "--name",
+    options.name,
+    "--data-dir",
+    options.dataDir,
+  ]);
+  if (registered.code !== 0) throw new Error(`runner register failed: ${registered.stderr}`);
+  const runner = spawnHangar(["runner", "run", "--data-dir", options.dataDir], options.env);
+  await runner.waitForStderr(/waiting for jobs/);
+  return runner;
+}
