@@ -11,9 +11,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A CLI run that takes longer than this is killed, so a test that would wait forever fails instead. */
+const defaultTimeoutMs = 180_000;
+
 export function runHangar(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -29,7 +32,14 @@ export function runHangar(
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\n[test] hangar ${args.join(" ")} was killed after ${options.timeoutMs ?? defaultTimeoutMs} ms\n`;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? defaultTimeoutMs);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
