@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `hangar serve` in one command, offline: makes a git repository with a workflow, starts the server on a free port
-// with a fresh data directory, registers the repository, sends it a push webhook signed like GitHub's, waits for the
-// run through the JSON API, prints its jobs and logs, and stops the server. Exits 0 when the run succeeded.
+// with a fresh data directory, registers the repository and creates a viewer API token, sends it a push webhook
+// signed like GitHub's, waits for the run through the JSON API, prints its jobs and logs, and stops the server.
+// Exits 0 when the run succeeded.
 import { spawn, spawnSync } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -59,17 +60,30 @@ async function main() {
     runHangar(["repo", "add", repositoryName, "--git", repo, "--secret", secret, "--data-dir", dataDir]);
     say(`2. registered it as ${repositoryName} with a webhook secret`);
 
+    // The API answers only API tokens; the demo only reads, so a viewer token is enough.
+    const token = runHangar([
+      "token",
+      "create",
+      "--user",
+      "demo",
+      "--role",
+      "viewer",
+      "--data-dir",
+      dataDir,
+    ]).trim();
+    say("   created a viewer API token for reading the run back");
+
     server = await startServer(dataDir);
     say(`3. hangar serve is listening on ${server.url}; webhooks go to ${server.url}/webhooks/github`);
 
     const runId = await sendPush(server.url, secret, sha);
     say(`4. sent a signed push webhook: it started run ${runId}`);
 
-    const { run, jobs } = await waitForRun(server.url, runId);
+    const { run, jobs } = await waitForRun(server.url, runId, token);
     say(`5. run ${runId} ${run.status}: ${run.conclusion}\n`);
     for (const job of jobs) {
       say(`--- job ${job.key}: ${job.conclusion}`);
-      const { chunks } = await getJson(`${server.url}/api/jobs/${job.id}/logs`);
+      const { chunks } = await getJson(`${server.url}/api/jobs/${job.id}/logs`, token);
       process.stdout.write(chunks.map((chunk) => chunk.text).join(""));
     }
     say("");
@@ -166,18 +180,18 @@ async function sendPush(url, secret, sha) {
   return answer.runs[0];
 }
 
-async function waitForRun(url, runId) {
+async function waitForRun(url, runId, token) {
   const deadline = Date.now() + runTimeoutMs;
   for (;;) {
-    const found = await getJson(`${url}/api/runs/${runId}`);
+    const found = await getJson(`${url}/api/runs/${runId}`, token);
     if (found.run.status === "completed") return found;
     if (Date.now() > deadline) throw new Error(`run ${runId} did not finish within ${runTimeoutMs / 1000}s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-async function getJson(url) {
-  const response = await fetch(url);
+async function getJson(url, token) {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
   return response.json();
 }

@@ -1,10 +1,17 @@
 // The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
 import { actionsCommand } from "./commands/actions.js";
+import { auditCommand } from "./commands/audit.js";
 import { gcCommand } from "./commands/gc.js";
+import { approveCommand } from "./commands/approve.js";
+import { deploymentsCommand } from "./commands/deployments.js";
+import { envCommand, groupCommand } from "./commands/env.js";
 import { repoCommand } from "./commands/repo.js";
 import { runnerCommand } from "./commands/runner.js";
 import { serveCommand } from "./commands/serve.js";
 import { runCommand, runUsage } from "./commands/run.js";
+import { secretCommand } from "./commands/secret.js";
+import { varCommand } from "./commands/var.js";
+import { tokenCommand } from "./commands/token.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
 const usage = `Usage: hangar <command> [options]
@@ -15,6 +22,13 @@ Commands:
   serve     run the server: GitHub webhooks in, runs, a JSON API
   repo      register a repository with the server (hangar repo add)
   runner    register this machine with a server and run its jobs (hangar runner register|run)
+  secret    encrypted secrets of a repository or environment (hangar secret set|ls|rm|rotate-key)
+  var       variables of a repository or environment (hangar var set|ls|rm)
+  token     API tokens with roles, on the server host (hangar token create|ls|revoke)
+  audit     verify, query, export and checkpoint the audit trail (hangar audit verify|query|export|checkpoint)
+  env       environments' protection rules (hangar env add|set|ls|protect); reviewer groups: hangar group add|ls
+  approve   approve or reject a run's jobs waiting for an environment, through the API (hangar approve RUN)
+  deployments  the jobs that ran in an environment (hangar deployments OWNER/NAME [ENV])
   gc        delete expired artifacts, old caches and unreferenced content
 
 Run 'hangar <command> --help' for a command's options.
@@ -24,9 +38,17 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   actions: actionsCommand,
   gc: gcCommand,
+  env: envCommand,
+  group: groupCommand,
+  approve: approveCommand,
+  deployments: deploymentsCommand,
+  audit: auditCommand,
   serve: serveCommand,
   repo: repoCommand,
   runner: runnerCommand,
+  secret: secretCommand,
+  var: varCommand,
+  token: tokenCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,21 @@
 // The engine's public surface: run a workflow model and observe it through typed events.
 export { runWorkflow, newRunId, type RunHandle, type RunOptions } from "./run-workflow.js";
 export type { RunResult, JobSummary, StepSummary } from "./run-result.js";
-export { ConcurrencyGroups, type Admission, type Holder } from "./concurrency-groups.js";
+export {
+  ConcurrencyGroups,
+  type Admission,
+  type ConcurrencyControl,
+  type ConcurrencyRequest,
+} from "./concurrency-groups.js";
 export type { RunEvents, RunEventName, RunEventListener, WaitingJobRef } from "./events.js";
+export type {
+  DeployedJob,
+  GateControl,
+  GateDecision,
+  GateJob,
+  GateRequest,
+  GateWaitingFor,
+} from "./environment-gate.js";
 export type {
   JobRef,
   StepRef,

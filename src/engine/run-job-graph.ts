@@ -28,6 +28,7 @@ import type { RunEventName, RunEvents, WaitingJobRef } from "./events.js";
 import type { RunOptions } from "./run-options.js";
 import { Semaphore } from "./semaphore.js";
 import { admitToConcurrencyGroup } from "./admit-concurrency.js";
+import { passEnvironmentGate, type GatePassage } from "./environment-gate.js";
 
 /** What every level of one run shares. */
 export interface RunShared {
@@ -190,8 +191,12 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
           job.concurrency,
           instanceContexts,
           shared.options,
-          () => jobCancel.abort(),
-          (group) => emit("job:waiting", { job: ref, reason: "concurrency", detail: group }),
+          {
+            jobKey: ref.key,
+            cancel: () => jobCancel.abort(),
+            onWait: (group) => emit("job:waiting", { job: ref, reason: "concurrency", detail: group }),
+            signal: jobSignal,
+          },
         );
       } catch (error) {
         if (!(error instanceof EvaluationFailure)) throw error;
@@ -215,18 +220,40 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         return { conclusion: "cancelled", outputs: {}, reason: "cancelled", continuedOnError: false };
       }
       try {
+        // The gate comes after admission and before a job slot: a job waiting for approval holds no runner either.
+        const passage = await passGate(ref, instanceContexts, jobSignal);
+        if (!passage.allowed) return refuseAtGate(ref, passage.reason, jobSignal);
         // Admission comes before a job slot: a job waiting in its group holds no runner, as on GitHub.
-        const run = () => runAdmitted(ref, instanceContexts, jobSignal);
+        const run = () => runAdmitted(ref, instanceContexts, jobSignal, passage);
         return await (job.uses ? run() : shared.jobSlots.use(run));
       } finally {
-        admission.release();
+        await admission.release();
       }
+    };
+
+    const passGate = (ref: JobRef, instanceContexts: Contexts, signal: AbortSignal) =>
+      passEnvironmentGate(workflow.file, job, ref, instanceContexts, shared.options.gateJob, {
+        signal,
+        onWaiting: (detail) => emit("job:waiting", { job: ref, reason: "approval", detail }),
+      }).catch((error: unknown): GatePassage => {
+        if (!(error instanceof EvaluationFailure)) throw error;
+        return { allowed: false, reason: error.message };
+      });
+
+    /** A job the gate refused fails without starting; a cancel while it waited cancels it. */
+    const refuseAtGate = (ref: JobRef, reason: string, signal: AbortSignal): InstanceResult => {
+      const conclusion: JobConclusion = signal.aborted ? "cancelled" : "failure";
+      const stop = signal.aborted ? { reason: "cancelled" as const } : { message: reason };
+      if (conclusion === "failure" && failFast) failFastController.abort();
+      emit("job:finished", { job: ref, conclusion, outputs: {}, durationMs: 0, ...stop });
+      return { conclusion, outputs: {}, ...stop, continuedOnError: false };
     };
 
     const runAdmitted = async (
       ref: JobRef,
       instanceContexts: Contexts,
       signal: AbortSignal,
+      passage: GatePassage & { allowed: true },
     ): Promise<InstanceResult> => {
       const started = Date.now();
       emit("job:started", { job: ref });
@@ -241,13 +268,18 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
           ? { conclusion: "failure", outputs: {}, reason: "executor_error", message: refusal }
           : job.uses
             ? await shared.callWorkflow({ graph, job, ref, contexts: instanceContexts, signal }, shared)
-            : await runSteps(job, ref, instanceContexts, signal);
+            : await runSteps(job, ref, instanceContexts, signal, passage.environment);
       } catch (error) {
         if (!(error instanceof EvaluationFailure)) throw error;
         instance = { conclusion: "failure", outputs: {}, message: error.message };
       }
       if (instance.conclusion === "failure" && failFast && !continueOnError) failFastController.abort();
       Object.assign(outputs, instance.outputs);
+      const url = instance.environmentUrl;
+      const environment = passage.environment && { ...passage.environment, ...(url ? { url } : {}) };
+      // Recorded before job:finished, so the deployment precedes the run's end.
+      if (passage.environment)
+        await passage.afterJob?.({ conclusion: instance.conclusion, ...(url ? { url } : {}) });
       emit("job:finished", {
         job: ref,
         conclusion: instance.conclusion,
@@ -256,6 +288,7 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         reason: instance.reason,
         message: instance.message,
         continuedOnError: continueOnError && instance.conclusion === "failure",
+        ...(environment ? { environment } : {}),
       });
       return { ...instance, continuedOnError: continueOnError };
     };
@@ -293,7 +326,13 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     );
   };
 
-  const runSteps = async (job: JobModel, ref: JobRef, contexts: Contexts, signal: AbortSignal) =>
+  const runSteps = async (
+    job: JobModel,
+    ref: JobRef,
+    contexts: Contexts,
+    signal: AbortSignal,
+    environment: { name: string } | undefined,
+  ) =>
     shared.dispatchJob(
       {
         workflow: { path: workflow.file, content: workflow.content },
@@ -306,6 +345,7 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         workflowEnv: graph.workflowEnv,
         requirePinnedSha: shared.options.requirePinnedActions ?? false,
         checkoutUrl: shared.options.checkoutUrl,
+        ...(environment ? { environment } : {}),
       },
       {
         signal,

@@ -1,6 +1,7 @@
 // What a caller (CLI, server) gives the engine for one run.
 import type { ExpressionValue, SourceFile } from "../workflow/index.js";
-import type { ConcurrencyGroups } from "./concurrency-groups.js";
+import type { GateJob } from "./environment-gate.js";
+import type { ConcurrencyControl } from "./concurrency-groups.js";
 import type {
   Executor,
   JobControl,
@@ -47,9 +48,14 @@ export interface RunSettings {
   runnerName?: string;
   stepDebug?: boolean;
   /** Shared by every run that must respect `concurrency:` across runs (a server's runs); absent, it is ignored. */
-  concurrencyGroups?: ConcurrencyGroups;
+  concurrencyGroups?: ConcurrencyControl;
   /** Jobs (by id) that succeeded in the previous attempt and keep their outputs instead of running again. */
   reuseJobs?: Record<string, { outputs: Record<string, string> }>;
+  /**
+   * The protection rules of jobs that name an `environment:` (the server's gates). Absent, as in `hangar run`, such
+   * jobs run at once and record no deployment.
+   */
+  gateJob?: GateJob;
   /** Reads a reusable workflow named by `jobs.<id>.uses`; throws an Error whose message says why it cannot. */
   readCalledWorkflow?: (uses: string) => Promise<SourceFile>;
 }

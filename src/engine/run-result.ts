@@ -22,6 +22,8 @@ export interface JobSummary {
   durationMs: number;
   reason?: StopReason;
   message?: string;
+  /** The environment the job ran in and its evaluated `environment.url`. */
+  environment?: { name: string; url?: string };
   steps: StepSummary[];
 }
 
@@ -34,16 +36,21 @@ export interface RunResult {
   jobs: JobSummary[];
 }
 
-type Recorded = "job:finished" | "step:finished";
+type Recorded = "job:finished" | "step:finished" | "job:requeued";
 
 /** `jobOrder` is the workflow's job ids as written: the result lists jobs in that order, then by matrix index. */
 export function collectRunResult(runId: string, workflow: string, jobOrder: string[]) {
   const started = Date.now();
   const jobs: JobSummary[] = [];
   const steps = new Map<string, StepSummary[]>();
-  const events: RunEventName[] = ["job:finished", "step:finished"] satisfies Recorded[];
+  const events: RunEventName[] = ["job:finished", "step:finished", "job:requeued"] satisfies Recorded[];
   const order = new Map<string, number>();
   const listener = (payload: RunEvents[Recorded]) => {
+    // Only job:requeued has no conclusion: the job's steps start over, the next runner's replacing the lost one's.
+    if (!("conclusion" in payload)) {
+      steps.delete(payload.job.key);
+      return;
+    }
     if ("step" in payload) {
       const list = steps.get(payload.step.job.key) ?? [];
       const { step, outcome, conclusion, durationMs, message } = payload;
@@ -58,7 +65,7 @@ export function collectRunResult(runId: string, workflow: string, jobOrder: stri
       steps.set(step.job.key, list);
       return;
     }
-    const { job, conclusion, outputs, durationMs, reason, message, continuedOnError } = payload;
+    const { job, conclusion, outputs, durationMs, reason, message, continuedOnError, environment } = payload;
     // Job ids have no spaces, so a key's first word is its top-level job (the caller, for called jobs).
     order.set(job.key, jobOrder.indexOf(job.key.split(" ")[0]!) * 1000 + job.index);
     jobs.push({
@@ -72,6 +79,7 @@ export function collectRunResult(runId: string, workflow: string, jobOrder: stri
       durationMs,
       ...(reason ? { reason } : {}),
       ...(message ? { message } : {}),
+      ...(environment ? { environment } : {}),
       steps: steps.get(job.key) ?? [],
     });
   };

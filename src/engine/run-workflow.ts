@@ -120,14 +120,11 @@ async function executeRun(
         });
       }
     };
-    admission = await admitToConcurrencyGroup(
-      workflow.file,
-      workflow.concurrency,
-      contexts,
-      options,
+    admission = await admitToConcurrencyGroup(workflow.file, workflow.concurrency, contexts, options, {
       cancel,
       onWait,
-    );
+      signal: cancelSignal,
+    });
   } catch (error) {
     if (!(error instanceof EvaluationFailure)) throw error;
     reportWorkflowFailure(error, masker, emit);
@@ -137,7 +134,7 @@ async function executeRun(
   try {
     return await runJobs(workflow, options, contexts, workflowEnv, masker, cancelSignal, forceSignal, emit);
   } finally {
-    admission.release();
+    await admission.release();
   }
 }
 

@@ -56,4 +56,6 @@ export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-
 export * from "./content-store/index.js";
 export { HangarError } from "./hangar-error.js";
 export { runJobRequest, type JobRequest, type RunnerHost, type JobControl } from "./job-request.js";
+export { newSecretPlaceholderTag, secretPlaceholder, type DeliveredSecrets } from "./job-secrets.js";
+export { evaluateEnvironmentName, evaluateEnvironmentUrl, type JobEnvironment } from "./job-environment.js";
 export * from "./remote/index.js";

@@ -43,6 +43,11 @@ export interface JobEvents {
     message?: string;
   };
   "log:line": { job: JobRef; step?: StepRef; line: LogLine };
+  /**
+   * The job starts over on another runner (a server's runner stopped renewing its lease): the steps reported so far
+   * are superseded by the ones that follow.
+   */
+  "job:requeued": { job: JobRef; message: string };
 }
 
 export type EmitJobEvent = <E extends keyof JobEvents>(event: E, payload: JobEvents[E]) => void;

@@ -3,6 +3,7 @@ import { formatDiagnostic, loadWorkflow, type Contexts, type SourceFile } from "
 import type { ArtifactsAndCaches } from "./content-store/index.js";
 import type { EmitJobEvent, JobRef } from "./job-events.js";
 import type { RunIdentity, TriggeringEvent } from "./github-context.js";
+import { exposeSecrets, maskingEmit, type DeliveredSecrets } from "./job-secrets.js";
 import { Masker } from "./masker.js";
 import { runJobInstance, type JobInstanceResult } from "./run-job.js";
 import type { Executor } from "./types.js";
@@ -22,6 +23,10 @@ export interface JobRequest {
   requirePinnedSha: boolean;
   /** Where actions/checkout fetches from when the runner has no local copy: the repository's git URL or path. */
   checkoutUrl?: string;
+  /** The environment the job deploys to, its gate passed; the runner evaluates its url after the steps. */
+  environment?: { name: string };
+  /** Set by a server: the tag of the secret placeholders in `contexts.secrets` and `workflowEnv` (job-secrets.ts). */
+  secretPlaceholderTag?: string;
 }
 
 /** What the machine that runs the job provides. */
@@ -49,6 +54,8 @@ export async function runJobRequest(
   request: JobRequest,
   host: RunnerHost,
   control: JobControl,
+  /** What a server's claim delivered; absent for a local run, whose contexts hold the values themselves. */
+  delivered?: DeliveredSecrets,
 ): Promise<JobInstanceResult> {
   const loaded = await loadWorkflow(request.workflow);
   const job = loaded.workflow?.jobs.find((j) => j.id === request.jobId);
@@ -61,24 +68,34 @@ export async function runJobRequest(
       message: `${request.workflow.path}: cannot run job '${request.jobId}'${problems ? `:\n${problems}` : ""}`,
     };
   }
-  // Each job masks the run's secrets plus what its own steps add with ::add-mask::, as on GitHub.
+  const { contexts, workflowEnv } = delivered
+    ? exposeSecrets(request.secretPlaceholderTag, request.contexts, request.workflowEnv, delivered)
+    : request;
+  // Each job masks the run's secrets plus what its own steps add with ::add-mask::, as on GitHub; on a server, every
+  // delivered secret, passed to this job's workflow or not.
   const masker = new Masker();
-  const secrets = request.contexts["secrets"];
+  const secrets = contexts["secrets"];
   if (secrets && typeof secrets === "object" && !Array.isArray(secrets)) {
     for (const value of Object.values(secrets)) if (typeof value === "string") masker.add(value);
   }
-  return runJobInstance({
+  for (const value of Object.values({ ...delivered?.repository, ...delivered?.environment }))
+    masker.add(value);
+  const emit = maskingEmit(control.emit, masker);
+  const result = await runJobInstance({
     workflow: loaded.workflow,
     job,
     ref: request.ref,
     identity: request.identity,
     event: request.event,
-    contexts: request.contexts,
-    workflowEnv: request.workflowEnv,
+    contexts,
+    workflowEnv,
     requirePinnedSha: request.requirePinnedSha,
+    ...(request.environment ? { environment: request.environment } : {}),
     masker,
     ...host,
     sourceRepository: host.sourceRepository ?? request.checkoutUrl,
     ...control,
+    emit,
   });
+  return result.message === undefined ? result : { ...result, message: masker.mask(result.message) };
 }

@@ -27,6 +27,7 @@ import { runStepList, stepsContext, type JobState, type StepListScope, type Step
 import type { JobRuntime, NestedSteps, NestedStepsResult, PostStep } from "./step-kinds/step-kind.js";
 import { runStepKind } from "./step-kinds/run-step-kind.js";
 import { runPreSteps } from "./pre-steps.js";
+import { evaluateEnvironmentUrl, type JobEnvironment } from "./job-environment.js";
 
 export interface JobInstanceSpec {
   workflow: WorkflowModel;
@@ -56,6 +57,8 @@ export interface JobInstanceSpec {
   runnerName: string;
   stepDebug: boolean;
   emit: EmitJobEvent;
+  /** The environment the engine let the job deploy to; its url is evaluated after the steps. */
+  environment?: JobEnvironment;
 }
 
 export interface JobInstanceResult {
@@ -63,6 +66,8 @@ export interface JobInstanceResult {
   outputs: Record<string, string>;
   reason?: StopReason;
   message?: string;
+  /** The job's `environment.url`, evaluated after its steps (only for a job given an environment). */
+  environmentUrl?: string;
 }
 
 const defaultJobTimeoutMinutes = 360;
@@ -174,13 +179,30 @@ async function runJobIn(spec: JobInstanceSpec, dirs: JobDirectories): Promise<Jo
     steps,
     finalStatus,
   );
+  const deployed = await environmentUrlOf(spec, { ...jobContexts, steps: stepsContext(steps) });
   // Like GitHub's runner, a job past its timeout-minutes ends cancelled, not failed.
   if (jobTimeout.aborted) {
     const message = `the job exceeded its timeout-minutes (${timeoutMinutes})`;
-    return { conclusion: "cancelled", outputs, reason: "timed_out", message };
+    return { conclusion: "cancelled", outputs, reason: "timed_out", message, ...deployed };
   }
-  if (spec.signal.aborted && !state.failed) return { conclusion: "cancelled", outputs, reason: "cancelled" };
-  return { conclusion: finalStatus, outputs, message: state.firstFailure };
+  if (spec.signal.aborted && !state.failed)
+    return { conclusion: "cancelled", outputs, reason: "cancelled", ...deployed };
+  return { conclusion: finalStatus, outputs, message: state.firstFailure, ...deployed };
+}
+
+/** A url that fails to evaluate is reported in the log and left out; the job's own result stands. */
+async function environmentUrlOf(
+  spec: JobInstanceSpec,
+  contexts: Contexts,
+): Promise<{ environmentUrl?: string }> {
+  if (!spec.environment) return {};
+  try {
+    const url = await evaluateEnvironmentUrl(spec.workflow.file, spec.job, contexts);
+    return url ? { environmentUrl: spec.masker.mask(url) } : {};
+  } catch (error) {
+    emitSystemLine(spec, undefined, spec.masker.mask(`environment url: ${(error as Error).message}`));
+    return {};
+  }
 }
 
 function makeRuntime(

@@ -100,16 +100,26 @@ async function followJob(
   }
 }
 
+/** A step event to replay, or where a requeued job starts over (placed after what the lost runner stored). */
+type PendingReplay = JobEventRecord | { requeueAfterSeq: number };
+
 /**
  * Replays what the runner stored, in the order it produced it: a step event with logSeq N goes after chunk N and
- * before chunk N+1, and each line belongs to the step started and not yet finished at that point.
+ * before chunk N+1, and each line belongs to the step started and not yet finished at that point. A job requeued
+ * after its runner was lost starts over once: a system line and `job:requeued` mark where, so the next runner's
+ * steps replace the lost one's in the engine's view (the stored log keeps both claims' lines).
  */
-class JobReplay {
+export class JobReplay {
   #lastChunkSeq = 0;
   #lastEventId = 0;
-  #pendingStepEvents: JobEventRecord[] = [];
+  #pendingStepEvents: PendingReplay[] = [];
+  /** The claim whose steps were replayed last (0: none yet). */
+  #shownClaim = 0;
+  /** A start-over was marked that no step of the next claim has followed yet. */
+  #isRestartMarked = false;
   #currentStep: StepRef | undefined;
   #finishMessage: string | undefined;
+  #environmentUrl: string | undefined;
   #isQueuedSeen = false;
 
   constructor(
@@ -125,9 +135,10 @@ class JobReplay {
     for (;;) {
       const chunks = await getJobLogs(store, jobRowId, { afterSeq: this.#lastChunkSeq });
       const events = await listJobEvents(store, jobRowId, { afterId: this.#lastEventId });
+      const chunkSeqRead = chunks.at(-1)?.seq ?? this.#lastChunkSeq;
       for (const event of events) {
         this.#lastEventId = event.id;
-        this.#takeEvent(event);
+        this.#takeEvent(event, chunkSeqRead);
       }
       for (const chunk of chunks) this.#replayChunk(chunk);
       this.#replayStepEvents(this.#lastChunkSeq);
@@ -146,21 +157,25 @@ class JobReplay {
       outputs: job.outputs ?? {},
       ...(reason ? { reason: reason as StopReason } : {}),
       ...(message ? { message } : {}),
+      ...(this.#environmentUrl ? { environmentUrl: this.#environmentUrl } : {}),
     };
   }
 
-  #takeEvent(event: JobEventRecord): void {
+  #takeEvent(event: JobEventRecord, chunkSeqRead: number): void {
     if (event.action === "step:started" || event.action === "step:finished") {
       this.#pendingStepEvents.push(event);
     } else if (event.action === "job:queued") {
-      // The first job:queued is the insert; a later one is the sweeper giving a lost runner's job back.
+      // The first job:queued is the insert; a later one is the sweeper giving a lost runner's job back. It goes
+      // after everything the lost runner stored that was read with it.
       if (this.#isQueuedSeen) {
-        this.#currentStep = undefined;
-        this.#emitSystemLine("the runner stopped renewing its lease; the job went back to the queue");
+        const last = this.#pendingStepEvents.at(-1);
+        this.#pendingStepEvents.push({ requeueAfterSeq: Math.max(chunkSeqRead, last ? logSeqOf(last) : 0) });
       }
       this.#isQueuedSeen = true;
-    } else if (event.action === "job:finished" && typeof event.payload["message"] === "string") {
-      this.#finishMessage = event.payload["message"];
+    } else if (event.action === "job:finished") {
+      const { message, environmentUrl } = event.payload;
+      if (typeof message === "string") this.#finishMessage = message;
+      if (typeof environmentUrl === "string") this.#environmentUrl = environmentUrl;
     }
   }
 
@@ -180,8 +195,19 @@ class JobReplay {
   #replayStepEvents(throughSeq: number): void {
     while (this.#pendingStepEvents.length > 0) {
       const event = this.#pendingStepEvents[0]!;
-      if (Number(event.payload["logSeq"]) > throughSeq) return;
+      if (logSeqOf(event) > throughSeq) return;
       this.#pendingStepEvents.shift();
+      if ("requeueAfterSeq" in event) {
+        this.#markRestart();
+        continue;
+      }
+      // Steps of a later claim whose requeue was not seen (read in one round with them) still start over.
+      const claim = Number(event.payload["claim"] ?? 0);
+      if (claim > this.#shownClaim) {
+        if (this.#shownClaim > 0 && !this.#isRestartMarked) this.#markRestart();
+        this.#shownClaim = claim;
+        this.#isRestartMarked = false;
+      }
       const step = { ...(event.payload["step"] as StepRef), job: this.ref };
       if (event.action === "step:started") {
         this.#currentStep = step;
@@ -205,9 +231,16 @@ class JobReplay {
     }
   }
 
-  #emitSystemLine(text: string): void {
-    this.emit("log:line", { job: this.ref, line: { stream: "system", text } });
+  #markRestart(): void {
+    if (this.#isRestartMarked) return;
+    this.#isRestartMarked = true;
+    this.#currentStep = undefined;
+    const message = "the runner stopped renewing its lease; the job went back to the queue and starts over";
+    this.emit("log:line", { job: this.ref, line: { stream: "system", text: message } });
+    this.emit("job:requeued", { job: this.ref, message });
   }
 }
 
-/** `runs-on` is a label, a list of labels, or `{ group, labels }` (GitHub docs "Choosing the runner for a job"). */
+function logSeqOf(event: PendingReplay): number {
+  return "requeueAfterSeq" in event ? event.requeueAfterSeq : Number(event.payload["logSeq"]);
+}

@@ -1,7 +1,7 @@
 // Starts the engine for each recorded run, keeps the run's row in step with it and lets observers follow it. Each run it
 // runs carries this server's instance id with a lease the launcher renews, so another server can resume it if this
 // one dies; cancel requests recorded on the run (from any server) reach the engine through the same renewal.
-import { ConcurrencyGroups, runWorkflow, type RunHandle } from "../engine/index.js";
+import { runWorkflow, type ConcurrencyControl, type GateJob, type RunHandle } from "../engine/index.js";
 import type { TriggeredWorkflow } from "../integrations/github/index.js";
 import {
   claimRunOrchestration,
@@ -13,6 +13,7 @@ import {
   type Store,
 } from "../store/index.js";
 import type { ResumeRun, StartRun } from "./intake.js";
+import { prepareRunExposure, type RunExposure } from "./secrets/index.js";
 import type { DispatchJob } from "./queue-dispatch.js";
 
 /** Something that follows a started run through its handle's events (GitHub reporting, wait reasons, …). */
@@ -31,6 +32,13 @@ export interface LauncherOptions {
   instanceId: string;
   /** The orchestration lease (default 30 s), renewed every third of it; once it lapses another server resumes the run. */
   orchestrationLeaseMs?: number;
+  /**
+   * The concurrency groups one run attempt sees: held in the store, per repository, shared by every replica, so a
+   * resumed run finds the place it held (store-concurrency.ts).
+   */
+  concurrencyFor: (run: Run) => ConcurrencyControl;
+  /** The protection rules of the run's jobs that name an environment (gates/environment-gates.ts). */
+  gateFor?: (run: Run, repository: Repository) => GateJob;
 }
 
 export interface RunLauncher {
@@ -56,10 +64,6 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
   const { store, instanceId } = options;
   const leaseMs = options.orchestrationLeaseMs ?? 30_000;
   const active = new Map<number, ActiveRun>();
-  // One set of groups for every run this server runs, so `concurrency:` holds across its runs. The groups live in this
-  // process only: they do not span replicas, and a resumed run enters the adopting server's groups afresh, as a run
-  // starting now would (it may wait behind, or be cancelled by, a run holding its group there).
-  const concurrencyGroups = new ConcurrencyGroups();
 
   const cancelOnce = (entry: ActiveRun) => {
     if (entry.isCancelled) return;
@@ -83,7 +87,8 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
         options.log("run is orchestrated by another server", { runId: run.id });
         return;
       }
-      const handle = startEngine(run, repository, triggered, reuseJobs);
+      const exposure = await prepareRunExposure(store, run);
+      const handle = startEngine(run, repository, triggered, reuseJobs, exposure);
       entry.handle = handle;
       if (claimed.isCancelRequested || entry.isCancelled) handle.cancel();
       const result = await handle.result;
@@ -99,6 +104,7 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
     repository: Repository,
     triggered: TriggeredWorkflow,
     reuseJobs: Record<string, { outputs: Record<string, string> }> | undefined,
+    exposure: RunExposure,
   ): RunHandle => {
     const [owner = "", name = ""] = repository.name.split("/");
     const handle = runWorkflow(triggered.workflow, {
@@ -116,9 +122,12 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
       },
       event: { name: run.event, payload: run.payload as Record<string, never> },
       inputs: triggered.inputs,
+      secrets: exposure.secrets,
+      vars: exposure.vars,
       baseEnv: { PATH: process.env["PATH"] ?? "" },
-      dispatchJob: options.dispatchJob,
-      concurrencyGroups,
+      dispatchJob: async (request, control) => options.dispatchJob(await exposure.prepare(request), control),
+      concurrencyGroups: options.concurrencyFor(run),
+      ...(options.gateFor ? { gateJob: options.gateFor(run, repository) } : {}),
       reuseJobs,
     });
     for (const observe of options.observers ?? []) observe({ run, repository, handle });

@@ -5,9 +5,10 @@ import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createGitHubClient, type GitHubConnection } from "../integrations/github/index.js";
-import { HostExecutor, registerWithServer, runnerLoop } from "../runner/index.js";
+import { HostExecutor, registerWithServer, runnerLoop, type JobRequest } from "../runner/index.js";
 import {
   getRepository,
+  getRun,
   markRunnerSeen,
   mintRegistrationToken,
   openStore,
@@ -18,9 +19,18 @@ import {
 } from "../store/index.js";
 import { apiPlugin } from "./api/api-plugin.js";
 import { artifactRoutes } from "./api/artifact-routes.js";
+import { approvalRoutes } from "./api/approval-routes.js";
+import { environmentRoutes } from "./api/environment-routes.js";
+import { createEnvironmentGates } from "./gates/index.js";
+import { auditRoutes } from "./api/audit-routes.js";
+import { startAuditCheckpointer } from "./audit-checkpointer.js";
+import { secretRoutes } from "./api/secret-routes.js";
+import { resolveJobSecrets, SecretKeyring } from "./secrets/index.js";
+import { accessControlPlugin } from "./auth/index.js";
 import { registerOpenApi } from "./api/openapi.js";
 import { cancelRun } from "./cancel-run.js";
 import { startClusterActivity } from "./cluster-activity.js";
+import { startStoreConcurrency } from "./store-concurrency.js";
 import { rerunRun, resumeAdoptedRun, takeEvent } from "./intake.js";
 import { startOrchestrationSweeper } from "./orchestration-sweeper.js";
 import { resolveResilience, type ResilienceConfig } from "./resilience-config.js";
@@ -49,6 +59,13 @@ export interface ServerConfig {
   logger?: boolean;
   /** Leases, sweeps and the runner-lost policy; see resilience-config.ts for the defaults. */
   resilience?: Partial<ResilienceConfig>;
+  /**
+   * Environments' gates: how often a waiting gate re-reads the store (default 5 s; decisions made on this server wake
+   * it at once) and how long a job may wait for approval (default 30 days, as on GitHub).
+   */
+  gates?: { pollMs?: number; timeoutMs?: number };
+  /** How often to sign an audit checkpoint into the data dir (when the chain grew); omitted or 0, never. */
+  auditCheckpointIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -63,6 +80,13 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true });
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
+  // Loaded (or its key file created) at start, so a wrong or unreadable key stops the server instead of a job.
+  const keyring = await SecretKeyring.load({ dataDir: config.dataDir, env: process.env }).catch(
+    async (error: unknown) => {
+      await store.close();
+      throw error;
+    },
+  );
   // forceCloseConnections: an idle runner's keep-alive socket must not hold close() up.
   const app = Fastify({ logger: config.logger ?? false, forceCloseConnections: true });
   const resilience = resolveResilience(config.resilience);
@@ -75,6 +99,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log: (message, details) => app.log.warn(details ?? {}, message),
   });
   const activity = cluster.activity;
+  const concurrency = await startStoreConcurrency({
+    store,
+    // Recorded in the store already: this wakes the run's orchestrator, here or on another server.
+    onRunCancelRequested: (runId) => {
+      if (!launcher.cancel(runId)) void cluster.announceRunCancel(runId);
+    },
+    onJobCancelled: (jobRowId) => activity.notify(jobRowId),
+    log: (message, details) => app.log.warn(details ?? {}, message),
+  });
   let url = "";
   const reporter = config.github
     ? createGitHubReporter({
@@ -85,6 +118,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         log: (message, details) => app.log.warn(details ?? {}, message),
       })
     : undefined;
+  const gates = createEnvironmentGates({
+    store,
+    ...(config.gates?.pollMs ? { pollMs: config.gates.pollMs } : {}),
+    ...(config.gates?.timeoutMs ? { timeoutMs: config.gates.timeoutMs } : {}),
+    log: (message, details) => app.log.warn(details ?? {}, message),
+  });
   const launcher = createRunLauncher({
     store,
     dataDir: config.dataDir,
@@ -99,6 +138,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log: (message, details) => app.log.warn(details ?? {}, message),
     instanceId,
     orchestrationLeaseMs: resilience.runLeaseMs,
+    concurrencyFor: (run) => concurrency.forRun(run),
+    gateFor: (run, repository) => gates.forRun(run, repository),
   });
 
   const take = (event: { name: string; payload: Record<string, unknown> }) =>
@@ -123,6 +164,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const message = statusCode >= 500 ? "internal error" : error.message;
     return reply.code(statusCode).send({ statusCode, code: error.code ?? "HTTP_ERROR", message });
   });
+  // Before every route: it refuses a route that declares no access, and guards those that declare a role.
+  await app.register(accessControlPlugin, { store });
   // Before every route: the description is built from the routes as they register.
   await registerOpenApi(app);
   // A runner's claims and heartbeats are its signs of life (GET /api/runners shows it online from them).
@@ -149,25 +192,41 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await app.register(apiPlugin, {
     store,
     activity,
-    cancelRun: (runId) =>
-      cancelRun({ store, launcher, cluster }, runId, "api").catch((error: unknown) => {
+    cancelRun: (runId, actor) =>
+      cancelRun({ store, launcher, cluster }, runId, actor).catch((error: unknown) => {
         throw toHttpError(error);
       }),
     dispatch: async (event) => ({ ...(await take(event)) }),
-    rerunRun: (runId, failedOnly) =>
-      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId, { failedOnly }).catch(
-        (error: unknown) => {
-          throw toHttpError(error);
-        },
-      ),
+    rerunRun: (runId, failedOnly, actor) =>
+      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId, {
+        failedOnly,
+        actor,
+      }).catch((error: unknown) => {
+        throw toHttpError(error);
+      }),
   });
 
   await app.register(artifactRoutes, { store, dataDir: config.dataDir });
+  await app.register(environmentRoutes, { store });
+  await app.register(approvalRoutes, { store, onDecided: (runId) => gates.wake(runId) });
+  await app.register(auditRoutes, { store });
+  await app.register(secretRoutes, { store, keyring });
   await app.register(runnerProtocolPlugin, {
     store,
     activity,
     leaseMs: resilience.runnerLeaseMs,
     dataDir: config.dataDir,
+    resolveSecrets: async (job) => {
+      const found = await getRun(store, job.runId);
+      if (!found) throw new Error(`run ${job.runId} does not exist`);
+      const request = job.request as JobRequest | null;
+      return resolveJobSecrets(store, keyring, {
+        repositoryId: found.run.repositoryId,
+        environment: request?.environment?.name,
+        event: found.run.event,
+        payload: found.run.payload,
+      });
+    },
   });
   const sweeper = startLeaseSweeper(store, {
     activity,
@@ -188,6 +247,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       resumeAdoptedRun({ store, dataDir: config.dataDir, resumeRun: launcher.resumeRun }, adopted),
     onError: (error, runId) => app.log.error({ runId, error: String(error) }, "resuming runs failed"),
   });
+  const checkpoints = config.auditCheckpointIntervalMs
+    ? startAuditCheckpointer({
+        store,
+        dataDir: config.dataDir,
+        intervalMs: config.auditCheckpointIntervalMs,
+        log,
+      })
+    : undefined;
   return {
     url,
     app,
@@ -197,12 +264,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     async close() {
       scheduler.stop();
       await orchestration.stop();
+      gates.stop();
       await launcher.idle();
       launcher.stop();
       await reporter?.idle();
       await embedded.stop();
       await app.close();
       await sweeper.stop();
+      await checkpoints?.stop();
+      await concurrency.close();
       await cluster.close();
       await store.close();
     },

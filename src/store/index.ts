@@ -11,6 +11,8 @@ export type { Job, LogChunk, Run } from "./records.js";
 export {
   listenForJobs,
   listenForActivity,
+  listenForConcurrency,
+  CONCURRENCY_CHANNEL,
   notifyActivity,
   ACTIVITY_CHANNEL,
   JOBS_CHANNEL,
@@ -57,6 +59,33 @@ export {
   type StepEventInput,
 } from "./queries/record-step-events.js";
 export { listJobEvents, type JobEventRecord } from "./queries/list-job-events.js";
+export {
+  recordEvent,
+  EVENT_RESOURCE_TYPES,
+  type EventResourceType,
+  type NewEvent,
+} from "./queries/record-event.js";
+export { appendEvent } from "./queries/append-event.js";
+export { listAuditEvents, type AuditEventFilter, type AuditEventPage } from "./queries/list-audit-events.js";
+export { canonicalJson, hashEvent, GENESIS_HASH, type AuditEvent } from "./audit/event-hash.js";
+export { streamAuditEvents } from "./audit/stream-audit-events.js";
+export { toEventRow } from "./audit/event-row.js";
+export {
+  readChainHead,
+  verifyAuditChain,
+  type ChainBreak,
+  type ChainBreakKind,
+  type ChainHead,
+  type ChainVerification,
+} from "./audit/verify-chain.js";
+export {
+  auditDir,
+  readCheckpointPublicKey,
+  readSignedCheckpoint,
+  writeAuditCheckpoint,
+  PUBLIC_KEY_FILE,
+  type AuditCheckpoint,
+} from "./audit/checkpoint.js";
 export { getLogTail } from "./queries/get-log-tail.js";
 export { listJobSteps, type Step } from "./queries/list-job-steps.js";
 export {
@@ -72,12 +101,71 @@ export { getSchemaVersion } from "./queries/get-schema-version.js";
 export {
   recordJobWait,
   JOB_WAIT_REASONS,
+  type ApprovalWaitDetail,
+  type JobWaitDetail,
   type JobWaitInput,
   type JobWaitReason,
 } from "./queries/record-job-wait.js";
 export { clearJobWaits } from "./queries/clear-job-waits.js";
 export { listJobWaits, type JobWait } from "./queries/list-job-waits.js";
+export {
+  CONCURRENCY_EVENTS,
+  isSameHolder,
+  type ConcurrencyHolder,
+  type ConcurrencySlot,
+} from "./concurrency-slot.js";
+export {
+  acquireConcurrencySlot,
+  type SlotAcquisition,
+  type SlotRequest,
+} from "./queries/acquire-concurrency-slot.js";
+export { releaseConcurrencySlot } from "./queries/release-concurrency-slot.js";
+export { listConcurrencySlots } from "./queries/list-concurrency-slots.js";
 export type { ArtifactRecord } from "./artifact-record.js";
 export { recordArtifact, type NewArtifact, type RecordArtifactResult } from "./queries/record-artifact.js";
 export { listArtifacts } from "./queries/list-artifacts.js";
 export { getArtifact } from "./queries/get-artifact.js";
+export {
+  APPROVAL_DECISIONS,
+  BRANCH_POLICIES,
+  DEFAULT_RULES,
+  DEPLOYMENT_STATUSES,
+  MAX_REVIEWERS,
+  MAX_WAIT_TIMER_MINUTES,
+  formatReviewer,
+  parseReviewer,
+  type Approval,
+  type ApprovalDecision,
+  type BranchPolicy,
+  type Deployment,
+  type DeploymentStatus,
+  type Environment,
+  type EnvironmentRules,
+  type Reviewer,
+} from "./environment-record.js";
+export { saveEnvironment, type SaveEnvironmentInput } from "./queries/save-environment.js";
+export { listEnvironments } from "./queries/list-environments.js";
+export { getEnvironment } from "./queries/get-environment.js";
+export { saveReviewerGroup, type ReviewerGroup } from "./queries/save-reviewer-group.js";
+export { listReviewerGroups } from "./queries/list-reviewer-groups.js";
+export { setProtectedBranches } from "./queries/set-protected-branches.js";
+export { getProtectedBranches } from "./queries/get-protected-branches.js";
+export { recordApprovals, APPROVAL_EVENTS, type ApprovalInput } from "./queries/record-approvals.js";
+export { listApprovals } from "./queries/list-approvals.js";
+export { recordGateEvent, type GateEventInput } from "./queries/record-gate-event.js";
+export { getGateProgress, type GateProgress } from "./queries/get-gate-progress.js";
+export { recordDeployment, type DeploymentInput } from "./queries/record-deployment.js";
+export { listDeployments } from "./queries/list-deployments.js";
+export { API_TOKEN_ROLES, type ApiTokenRecord, type ApiTokenRole } from "./api-token-record.js";
+export { createApiToken, type NewApiTokenInput } from "./queries/create-api-token.js";
+export { listApiTokens } from "./queries/list-api-tokens.js";
+export { revokeApiToken } from "./queries/revoke-api-token.js";
+export { authenticateApiToken } from "./queries/authenticate-api-token.js";
+export type { SealedSecret, SealedValue, SecretEntry, ValueScope, VariableEntry } from "./secret-record.js";
+export { putSecret, type PutSecretInput } from "./queries/put-secret.js";
+export { putVariable, type PutVariableInput } from "./queries/put-variable.js";
+export { deleteScopedValue, type DeleteScopedValueInput } from "./queries/delete-scoped-value.js";
+export { listSecrets } from "./queries/list-secrets.js";
+export { listVariables } from "./queries/list-variables.js";
+export { readSealedSecrets } from "./queries/read-sealed-secrets.js";
+export { resealSecrets, type ResealSecretsInput } from "./queries/reseal-secrets.js";

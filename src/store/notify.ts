@@ -1,5 +1,5 @@
-// Wake-ups: PostgreSQL LISTEN/NOTIFY on `hangar_jobs` (claimable jobs) and `hangar_activity` (a job's logs, events or
-// result; a run's cancel request), SQLite an in-process EventEmitter. They only wake sleepers; the tables are the
+// Wake-ups: PostgreSQL LISTEN/NOTIFY on `hangar_jobs` (claimable jobs), `hangar_activity` (a job's logs, events or
+// result; a run's cancel request) and `hangar_concurrency` (a group's holders), SQLite an in-process EventEmitter. They only wake sleepers; the tables are the
 // truth, so callers keep a slow safety-net poll.
 import { sql, type Kysely } from "kysely";
 import pg from "pg";
@@ -10,7 +10,10 @@ import type { Store } from "./store.js";
 export const JOBS_CHANNEL = "hangar_jobs";
 /** Contract: the PostgreSQL channel for activity on one job or run; the payload is an `Activity` as JSON. */
 export const ACTIVITY_CHANNEL = "hangar_activity";
+/** Contract: the PostgreSQL channel notified when a concurrency group's holders change. */
+export const CONCURRENCY_CHANNEL = "hangar_concurrency";
 const WAKE_EVENT = "wake";
+const CONCURRENCY_EVENT = "concurrency";
 
 export interface JobListener {
   close(): Promise<void>;
@@ -27,6 +30,7 @@ export interface ListenOptions {
 }
 
 const pendingSqliteWakes = new WeakSet<object>();
+const pendingConcurrencyWakes = new WeakSet<object>();
 
 /** Wakes job listeners once `trx` commits: NOTIFY is delivered by PostgreSQL on commit and dropped on rollback. */
 export async function wakeOnCommit(store: Store, trx: Kysely<Database>): Promise<void> {
@@ -34,28 +38,52 @@ export async function wakeOnCommit(store: Store, trx: Kysely<Database>): Promise
   else pendingSqliteWakes.add(trx);
 }
 
-/** Called by runInTransaction after a SQLite commit. */
-export function emitPendingWakes(store: Store, trx: Kysely<Database>): void {
-  if (!pendingSqliteWakes.delete(trx)) return;
-  store.jobWakes.emit(WAKE_EVENT);
+/** Wakes concurrency group waiters (listenForConcurrency) once `trx` commits. */
+export async function wakeConcurrencyOnCommit(store: Store, trx: Kysely<Database>): Promise<void> {
+  if (store.dialect === "postgres") await sql`select pg_notify(${CONCURRENCY_CHANNEL}, '')`.execute(trx);
+  else pendingConcurrencyWakes.add(trx);
 }
 
-export async function listenForJobs(
+/** Called by runInTransaction after a SQLite commit. */
+export function emitPendingWakes(store: Store, trx: Kysely<Database>): void {
+  if (pendingSqliteWakes.delete(trx)) store.jobWakes.emit(WAKE_EVENT);
+  if (pendingConcurrencyWakes.delete(trx)) store.jobWakes.emit(CONCURRENCY_EVENT);
+}
+
+export function listenForJobs(
   store: Store,
   onWake: () => void,
   options: ListenOptions = {},
 ): Promise<JobListener> {
+  return listenForWakes(store, { channel: JOBS_CHANNEL, event: WAKE_EVENT }, onWake, options);
+}
+
+/** Wakes on every committed change to a concurrency group, in any server on this database. */
+export function listenForConcurrency(
+  store: Store,
+  onWake: () => void,
+  options: ListenOptions = {},
+): Promise<JobListener> {
+  return listenForWakes(store, { channel: CONCURRENCY_CHANNEL, event: CONCURRENCY_EVENT }, onWake, options);
+}
+
+async function listenForWakes(
+  store: Store,
+  target: { channel: string; event: string },
+  onWake: () => void,
+  options: ListenOptions,
+): Promise<JobListener> {
   const poll = setInterval(onWake, options.safetyPollMs ?? 30_000);
   if (store.dialect === "sqlite") {
-    store.jobWakes.on(WAKE_EVENT, onWake);
+    store.jobWakes.on(target.event, onWake);
     return {
       close: async () => {
         clearInterval(poll);
-        store.jobWakes.off(WAKE_EVENT, onWake);
+        store.jobWakes.off(target.event, onWake);
       },
     };
   }
-  const listener = new PostgresListener(store.url!, JOBS_CHANNEL, onWake, onWake, options);
+  const listener = new PostgresListener(store.url!, target.channel, onWake, onWake, options);
   const close = async () => {
     clearInterval(poll);
     await listener.close();

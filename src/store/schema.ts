@@ -16,6 +16,8 @@ export interface RepositoriesTable {
   webhook_secret: string | null;
   default_branch: Generated<string>;
   created_at: CreatedAt;
+  /** Migration 9: JSON array of branch patterns protected besides the default branch. */
+  protected_branches: Generated<Json>;
 }
 
 export interface RunCountersTable {
@@ -139,13 +141,29 @@ export interface WebhookDeliveriesTable {
 
 export interface EventsTable {
   id: Generated<number>;
-  at: CreatedAt;
+  /** Set by recordEvent from the database's clock read under the chain lock, so the hash covers the stored value. */
+  at: ColumnType<string, string | undefined, never>;
   actor: string | null;
   action: string;
   resource_type: string;
   resource_id: string;
   trace_id: string | null;
   payload: Json;
+  /** Migration 7: the audit envelope and hash chain (src/store/audit/event-hash.ts); null only on rows that bypassed it. */
+  event_id: string | null;
+  seq: number | null;
+  status: string | null;
+  latency_ms: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** Migration 7: the one-row head of the audit chain; appends lock it, so the chain stays linear across processes. */
+export interface EventsChainHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+  at: ColumnType<string, string | undefined, string>;
 }
 
 /** Migration 5: a job the engine holds back before queueing it, and why. */
@@ -155,9 +173,120 @@ export interface JobWaitsTable {
   job_key: string;
   job_id: string;
   name: string;
-  reason: "needs" | "concurrency";
+  reason: "needs" | "concurrency" | "approval";
   detail: Json;
-  since: CreatedAt;
+  /** Set on insert; recordJobWait restarts it when the reason changes. */
+  since: ColumnType<string, never, string>;
+}
+
+/** Migration 8: a secret's AES-256-GCM ciphertext (base64 fields); `environment` is '' at repository scope. */
+export interface SecretsTable {
+  repository_id: number;
+  environment: string;
+  name: string;
+  /** Which key sealed it (a fingerprint, never the key). */
+  key_id: string;
+  nonce: string;
+  ciphertext: string;
+  auth_tag: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<string, never, string>;
+}
+
+/** Migration 8: a configuration variable (not secret: shown by the API); `environment` is '' at repository scope. */
+export interface VariablesTable {
+  repository_id: number;
+  environment: string;
+  name: string;
+  value: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<string, never, string>;
+}
+
+/** Migration 10: an API token with its role; only the token's SHA-256 is kept. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_name: string;
+  role: "viewer" | "operator" | "approver" | "admin";
+  /** JSON array of environment names an approver may approve (`*` for all); empty for other roles. */
+  environments: Json;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: string | null;
+  revoked_at: Timestamp;
+  last_used_at: Timestamp;
+}
+
+/** Migration 11: one concurrency group of one repository: its running holder and at most one pending holder. */
+export interface ConcurrencySlotsTable {
+  repository_id: number;
+  /** The group's name lower-cased: GitHub compares group names case-insensitively. */
+  group_key: string;
+  group_name: string;
+  running_run_id: number;
+  running_attempt: number;
+  /** Null when the holder is the whole run (the workflow's group). */
+  running_job_key: string | null;
+  running_cancel_requested_at: Timestamp;
+  pending_run_id: number | null;
+  pending_attempt: number | null;
+  pending_job_key: string | null;
+}
+
+/** Migration 9: a named list of users an environment can name as one reviewer. */
+export interface ReviewerGroupsTable {
+  id: Generated<number>;
+  name: string;
+  users: Json;
+  created_at: CreatedAt;
+  updated_at: ColumnType<string, never, string>;
+}
+
+/** Migration 9: a deployment environment and its protection rules (GitHub's names and limits). */
+export interface EnvironmentsTable {
+  id: Generated<number>;
+  repository_id: number;
+  name: string;
+  /** JSON array of `{ type: "user" | "group", name }`. */
+  reviewers: Generated<Json>;
+  required_approvals: Generated<number>;
+  prevent_self_review: Generated<number>;
+  /** Minutes. */
+  wait_timer: Generated<number>;
+  branch_policy: Generated<"all" | "protected" | "custom">;
+  branch_patterns: Generated<Json>;
+  can_admins_bypass: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<string, never, string>;
+}
+
+/** Migration 9: one decision on one job waiting at an environment's gate. */
+export interface ApprovalsTable {
+  id: Generated<number>;
+  run_id: number;
+  attempt: number;
+  job_key: string;
+  environment: string;
+  decision: "approved" | "rejected" | "bypassed";
+  actor: string;
+  comment: Generated<string>;
+  created_at: CreatedAt;
+}
+
+/** Migration 9: a job that ran in an environment. */
+export interface DeploymentsTable {
+  id: Generated<number>;
+  repository_id: number;
+  environment: string;
+  ref: string;
+  sha: string;
+  run_id: number;
+  attempt: number;
+  job_key: string;
+  status: "success" | "failure" | "cancelled";
+  url: string | null;
+  created_at: CreatedAt;
+  updated_at: ColumnType<string, never, string>;
 }
 
 export interface MigrationsTable {
@@ -178,7 +307,16 @@ export interface Database {
   runner_registration_tokens: RunnerRegistrationTokensTable;
   webhook_deliveries: WebhookDeliveriesTable;
   events: EventsTable;
+  events_chain_head: EventsChainHeadTable;
   job_waits: JobWaitsTable;
+  concurrency_slots: ConcurrencySlotsTable;
+  secrets: SecretsTable;
+  variables: VariablesTable;
+  api_tokens: ApiTokensTable;
+  reviewer_groups: ReviewerGroupsTable;
+  environments: EnvironmentsTable;
+  approvals: ApprovalsTable;
+  deployments: DeploymentsTable;
   hangar_migrations: MigrationsTable;
 }
 

@@ -38,3 +38,51 @@ test("overlapping and nested secrets leave no fragment visible", () => {
   assert.equal(masker.mask("0abcdefghi1"), "0***1");
   assert.equal(masker.mask("cdef abcdef"), "*** ***");
 });
+
+test("base64 of a secret is masked at each of the three byte offsets it can start at", () => {
+  const secret = "s3cr3t-Value-42!";
+  const masker = new Masker();
+  masker.add(secret);
+  for (const prefix of ["", "x", "xy", "xyz", "user:"]) {
+    for (const suffix of ["", "a", "ab", "@host"]) {
+      const encoded = Buffer.from(`${prefix}${secret}${suffix}`).toString("base64");
+      const masked = masker.mask(`auth ${encoded} end`);
+      assert.match(masked, /\*\*\*/, `prefix '${prefix}' suffix '${suffix}'`);
+      // What stays visible is at most the characters that mix in the neighbouring bytes.
+      const visible = masked.replace("auth ", "").replace(" end", "").replace("***", "");
+      const neighbours = Math.ceil(((prefix.length + suffix.length) * 8) / 6) + 4 + 2;
+      assert.ok(visible.length <= neighbours, `${visible} (prefix '${prefix}' suffix '${suffix}')`);
+      assert.ok(!Buffer.from(visible, "base64").toString("latin1").includes(secret.slice(2, 8)));
+    }
+  }
+});
+
+test("URL-safe base64 and every alignment of a long secret are covered", () => {
+  const secret = "a?b>c~d/e+f=g&h";
+  const masker = new Masker();
+  masker.add(secret);
+  for (const prefix of ["", "1", "12"]) {
+    const urlSafe = Buffer.from(prefix + secret).toString("base64url");
+    assert.doesNotMatch(masker.mask(urlSafe), /YT9iPmN|P2I-Y35k|hP2I|Yj5jfmQv/);
+    assert.match(masker.mask(urlSafe), /\*\*\*/);
+  }
+});
+
+test("URL-encoded (percent and form style) and JSON-escaped forms are masked", () => {
+  const secret = 'p@ss word/"quoted"&more';
+  const masker = new Masker();
+  masker.add(secret);
+  assert.equal(masker.mask(`q=${encodeURIComponent(secret)}&x=1`), "q=***&x=1");
+  assert.equal(masker.mask(`q=${encodeURIComponent(secret).replace(/%20/g, "+")}`), "q=***");
+  assert.equal(masker.mask(JSON.stringify({ token: secret })), '{"token":"***"}');
+  assert.equal(masker.count, 1);
+});
+
+test("a multi-line secret's encodings are masked too, and its lines one by one", () => {
+  const secret = "-----BEGIN KEY-----\nMIIBOgIBAAJBAK\n-----END KEY-----";
+  const masker = new Masker();
+  masker.add(secret);
+  assert.equal(masker.mask(Buffer.from(secret).toString("base64")), "***");
+  assert.equal(masker.mask(JSON.stringify(secret)), '"***"');
+  for (const line of secret.split("\n")) assert.equal(masker.mask(`> ${line}`), "> ***");
+});

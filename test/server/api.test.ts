@@ -10,6 +10,7 @@ import { insertRepository } from "../../src/store/index.js";
 import { createTestDatabase, DIALECTS } from "../store/test-stores.js";
 import { sendWebhook } from "../support/fake-github.js";
 import { makeGitRepo } from "../support/git-repo.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { registerHttpRunner } from "../support/http-runner.js";
 
 const secret = "webhook-secret-api-7f3a";
@@ -53,8 +54,11 @@ interface ApiRun {
   waitingJobs: { key: string; waiting: { reason: string; needs?: string[] } }[];
 }
 
+/** Each server's admin API token (the API refuses requests without one). */
+const apiTokens = new WeakMap<RunningServer, string>();
+
 async function getJson(server: RunningServer, path: string, status = 200): Promise<Json> {
-  const response = await fetch(`${server.url}${path}`);
+  const response = await fetch(`${server.url}${path}`, { headers: authHeaders(apiTokens.get(server)!) });
   const body = (await response.json()) as Json;
   assert.equal(response.status, status, `${path}: ${JSON.stringify(body)}`);
   return body;
@@ -125,6 +129,7 @@ for (const dialect of DIALECTS) {
         await server.close();
         await rm(repo, { recursive: true, force: true });
       });
+      apiTokens.set(server, await createApiToken(server.store));
       await insertRepository(server.store, { name: "octo-org/app", gitUrl: repo, webhookSecret: secret });
       const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
         event: "push",

@@ -10,6 +10,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
 import { sendWebhook } from "../support/fake-github.js";
@@ -66,6 +67,8 @@ interface Setup {
   server: RunningServer;
   repo: string;
   base: string;
+  /** A viewer API token for the artifact API. */
+  viewer: string;
 }
 
 async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Setup> {
@@ -82,7 +85,7 @@ async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Setup
     await Promise.all([repo, base].map((dir) => rm(dir, { recursive: true, force: true })));
   });
   await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
-  return { server, repo, base };
+  return { server, repo, base, viewer: await createApiToken(server.store, { role: "viewer" }) };
 }
 
 /** Registers a runner whose config and data live in `dataDir`; returns its runner token. */
@@ -167,7 +170,7 @@ function readZip(file: string): Record<string, { text: string; mode: number }> {
 
 test("an artifact and a cache made on one runner are used exactly on another", async (t) => {
   const setup = await setUp(t);
-  const { server, base } = setup;
+  const { server, base, viewer } = setup;
   const { runId, jobs, alpha, beta } = await runOnTwoRunners(setup);
   assert.match(alpha.stderr, /Cache saved with key: deps-v1/);
   assert.match(beta.stderr, /Cache restored from key: deps-v1/);
@@ -175,7 +178,7 @@ test("an artifact and a cache made on one runner are used exactly on another", a
   const use = jobs.find((job) => job.jobId === "use")!;
   assert.notEqual(make.runnerId, use.runnerId);
 
-  const listed = await getJson(`${server.url}/api/runs/${runId}/artifacts`);
+  const listed = await getJson(`${server.url}/api/runs/${runId}/artifacts`, viewer);
   assert.equal(listed.status, 200);
   const artifacts = listed.body["artifacts"] as Array<Record<string, unknown>>;
   assert.equal(artifacts.length, 1);
@@ -186,7 +189,9 @@ test("an artifact and a cache made on one runner are used exactly on another", a
   // The step's artifact-id output is the API's id.
   assert.equal(String(artifacts[0]!["id"]), make.outputs?.["artifact-id"]);
 
-  const zip = await fetch(`${server.url}/api/artifacts/${String(artifacts[0]!["id"])}/zip`);
+  const zip = await fetch(`${server.url}/api/artifacts/${String(artifacts[0]!["id"])}/zip`, {
+    headers: authHeaders(viewer),
+  });
   assert.equal(zip.status, 200);
   assert.equal(zip.headers.get("content-type"), "application/zip");
   assert.match(zip.headers.get("content-disposition") ?? "", /attachment; filename="build-output\.zip"/);
@@ -197,19 +202,21 @@ test("an artifact and a cache made on one runner are used exactly on another", a
     "sub/b.sh": { text: "two\n", mode: 0o755 },
   });
 
-  const missing = await getJson(`${server.url}/api/artifacts/999999/zip`);
+  const missing = await getJson(`${server.url}/api/artifacts/999999/zip`, viewer);
   assert.equal(missing.status, 404);
   assert.equal(missing.body["code"], "NOT_FOUND");
-  assert.equal((await getJson(`${server.url}/api/runs/999999/artifacts`)).status, 404);
+  assert.equal((await getJson(`${server.url}/api/runs/999999/artifacts`, viewer)).status, 404);
 });
 
 test("a runner reaches the artifacts of its own job's run only, and oversized or altered blobs are refused", async (t) => {
   const setup = await setUp(t);
-  const { server, base } = setup;
+  const { server, base, viewer } = setup;
   const { runId: firstRun, jobs } = await runOnTwoRunners(setup);
   const firstJob = jobs.find((job) => job.jobId === "make")!;
   const artifactId = (
-    (await getJson(`${server.url}/api/runs/${firstRun}/artifacts`)).body["artifacts"] as Array<{ id: number }>
+    (await getJson(`${server.url}/api/runs/${firstRun}/artifacts`, viewer)).body["artifacts"] as Array<{
+      id: number;
+    }>
   )[0]!.id;
 
   // A third runner holds the first job of a second run (claimed over HTTP, never run).

@@ -8,6 +8,7 @@ import { test, type TestContext } from "node:test";
 import { startServer, type ServerConfig } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import {
   generateAppKey,
@@ -195,7 +196,10 @@ test("a pull request run gets one summary comment, updated in place when the run
   // Statuses go to the test merge commit the run checked out.
   assert.ok(github.statuses.length > 0 && github.statuses.every((s) => s.sha === pr.mergeSha));
 
-  const rerun = await fetch(`${server.url}/api/runs/${runId}/rerun`, { method: "POST" });
+  const rerun = await fetch(`${server.url}/api/runs/${runId}/rerun`, {
+    method: "POST",
+    headers: authHeaders(await createApiToken(server.store, { role: "operator" })),
+  });
   assert.equal(rerun.status, 202);
   await server.launcher.idle();
   await stop();
@@ -218,7 +222,8 @@ test("reports GitHub refuses are logged and the run still completes", async (t) 
   }));
   const runId = await push();
   await server.launcher.idle();
-  const { run } = (await (await fetch(`${server.url}/api/runs/${runId}`)).json()) as {
+  const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
+  const { run } = (await (await fetch(`${server.url}/api/runs/${runId}`, { headers: viewer })).json()) as {
     run: { status: string; conclusion: string };
   };
   await stop();

@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { insertQueuedJob, insertRepository, type Dialect } from "../../src/store/index.js";
 import { createTestDatabase, DIALECTS, insertTestRun } from "../store/test-stores.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { registerHttpRunner } from "../support/http-runner.js";
 
 interface ServerEvent {
@@ -100,6 +101,8 @@ async function startWithClaimedJob(dialect: Dialect) {
   return {
     server,
     jobId,
+    /** Headers with a viewer API token. */
+    viewer: authHeaders(await createApiToken(server.store, { role: "viewer" })),
     appendLogs: (seqs: number[]) => runner.appendLogs(jobId, seqs),
     complete: () => runner.complete(jobId),
   };
@@ -115,7 +118,7 @@ for (const dialect of DIALECTS) {
 
       // 1. a client that saw chunk 1 reconnects: chunks 2 and 3 and nothing before.
       const first = await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream`, {
-        headers: { "last-event-id": "1" },
+        headers: { ...runner.viewer, "last-event-id": "1" },
       });
       assert.equal(first.status, 200);
       assert.match(first.headers.get("content-type") ?? "", /^text\/event-stream/);
@@ -136,24 +139,28 @@ for (const dialect of DIALECTS) {
 
       // `?after=` resumes too; Last-Event-ID wins over it, as a browser's EventSource reconnect carries both.
       const byQuery = new EventReader(
-        (await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream?after=4`)).body!,
+        (
+          await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream?after=4`, {
+            headers: runner.viewer,
+          })
+        ).body!,
       );
       assert.deepEqual(await byQuery.nextLogs(2), [5, 6]);
       assert.equal((await byQuery.next())?.event, "end");
       const both = new EventReader(
         (
           await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream?after=1`, {
-            headers: { "last-event-id": "5" },
+            headers: { ...runner.viewer, "last-event-id": "5" },
           })
         ).body!,
       );
       assert.deepEqual(await both.nextLogs(1), [6]);
 
-      const missing = await fetch(`${server.url}/api/jobs/99999/logs/stream`);
+      const missing = await fetch(`${server.url}/api/jobs/99999/logs/stream`, { headers: runner.viewer });
       assert.equal(missing.status, 404);
       assert.equal(((await missing.json()) as { code: string }).code, "NOT_FOUND");
       const bad = await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream`, {
-        headers: { "last-event-id": "seven" },
+        headers: { ...runner.viewer, "last-event-id": "seven" },
       });
       assert.equal(bad.status, 400);
     });
@@ -163,7 +170,7 @@ for (const dialect of DIALECTS) {
       const server = runner.server;
       await runner.appendLogs([1]);
       const reader = new EventReader(
-        (await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream`)).body!,
+        (await fetch(`${server.url}/api/jobs/${runner.jobId}/logs/stream`, { headers: runner.viewer })).body!,
       );
       assert.deepEqual(await reader.nextLogs(1), [1]);
       await server.close();

@@ -16,6 +16,7 @@ import {
   type Store,
 } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import {
   freePort,
@@ -113,7 +114,12 @@ test("two replicas on one PostgreSQL run 1,000 jobs, each exactly once", async (
   const owner = replicas.findIndex((replica) => orchestrator.split(":")[1] === String(replica.pid));
   assert.ok(owner >= 0, `orchestrator ${orchestrator} is one of the replicas`);
   const other = replicas[1 - owner]!;
-  const cancelled = await fetch(`${other.url}/api/runs/${hangRun}/cancel`, { method: "POST" });
+  // Any replica accepts a token: they share the store.
+  const operator = authHeaders(await createApiToken(store, { role: "operator" }));
+  const cancelled = await fetch(`${other.url}/api/runs/${hangRun}/cancel`, {
+    method: "POST",
+    headers: operator,
+  });
   assert.equal(cancelled.status, 202, await cancelled.text());
   const stopped = await waitFor("the cancelled run to complete", async () => {
     const found = await getRun(store, hangRun!);

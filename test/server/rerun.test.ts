@@ -6,6 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { sendWebhook } from "../support/fake-github.js";
 
@@ -44,6 +45,7 @@ jobs:
     await Promise.all([state, repo, dataDir].map((dir) => rm(dir, { recursive: true, force: true })));
   });
   await insertRepository(server.store, { name: "octo-org/flaky", gitUrl: repo, webhookSecret: "s" });
+  const operator = authHeaders(await createApiToken(server.store, { role: "operator" }));
   const sha = (await import("node:child_process"))
     .execFileSync("git", ["-C", repo, "rev-parse", "HEAD"])
     .toString()
@@ -56,14 +58,17 @@ jobs:
   const runId = (delivered.body["runs"] as number[])[0]!;
   await server.launcher.idle();
   const readRun = async () =>
-    (await (await fetch(`${server.url}/api/runs/${runId}`)).json()) as {
+    (await (await fetch(`${server.url}/api/runs/${runId}`, { headers: operator })).json()) as {
       run: { attempt: number; conclusion: string };
       jobs: { attempt: number; key: string; conclusion: string }[];
     };
   assert.equal((await readRun()).run.conclusion, "failure");
 
   // 1. only flaky runs again, 2. it sees build's outputs from attempt 1, 3. build ran exactly once.
-  const rerun = await fetch(`${server.url}/api/runs/${runId}/rerun?failed=true`, { method: "POST" });
+  const rerun = await fetch(`${server.url}/api/runs/${runId}/rerun?failed=true`, {
+    method: "POST",
+    headers: operator,
+  });
   assert.equal(rerun.status, 202);
   await server.launcher.idle();
   const after = await readRun();

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { insertRepository, listRuns } from "../../src/store/index.js";
 import { DIALECTS, createTestDatabase } from "../store/test-stores.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { sendWebhook, startFakeGitHub } from "../support/fake-github.js";
 
@@ -62,6 +63,7 @@ for (const dialect of DIALECTS) {
         gitUrl: repo,
         webhookSecret: secret,
       });
+      const operator = authHeaders(await createApiToken(server.store, { role: "operator" }));
       // A later commit changes the workflow; the run must use the pushed commit's version.
       execFileSync("git", ["-C", repo, "rm", "-q", ".github/workflows/ci.yml"]);
       execFileSync("git", ["-C", repo, "commit", "-q", "-m", "drop the workflow"]);
@@ -83,7 +85,7 @@ for (const dialect of DIALECTS) {
       assert.equal(runIds.length, 1);
       await server.launcher.idle();
 
-      const response = await fetch(`${server.url}/api/runs/${runIds[0]}`);
+      const response = await fetch(`${server.url}/api/runs/${runIds[0]}`, { headers: operator });
       assert.equal(response.status, 200);
       const { run, jobs } = (await response.json()) as {
         run: { status: string; conclusion: string; sha: string; actor: string };
@@ -99,7 +101,9 @@ for (const dialect of DIALECTS) {
         ["test", "success"],
       ]);
       const build = jobs.find((j) => j.key === "build")!;
-      const logs = (await (await fetch(`${server.url}/api/jobs/${build.id}/logs`)).json()) as {
+      const logs = (await (
+        await fetch(`${server.url}/api/jobs/${build.id}/logs`, { headers: operator })
+      ).json()) as {
         chunks: unknown[];
       };
       assert.ok(logs.chunks.length > 0);
@@ -121,11 +125,16 @@ for (const dialect of DIALECTS) {
       assert.equal(again.status, 200);
       assert.equal(again.body["duplicate"], true);
       // A re-run is the same run's next attempt, from the workflow at the run's commit.
-      const rerun = await fetch(`${server.url}/api/runs/${runIds[0]}/rerun`, { method: "POST" });
+      const rerun = await fetch(`${server.url}/api/runs/${runIds[0]}/rerun`, {
+        method: "POST",
+        headers: operator,
+      });
       assert.equal(rerun.status, 202);
       assert.deepEqual(await rerun.json(), { runId: runIds[0], attempt: 2 });
       await server.launcher.idle();
-      const second = (await (await fetch(`${server.url}/api/runs/${runIds[0]}`)).json()) as {
+      const second = (await (
+        await fetch(`${server.url}/api/runs/${runIds[0]}`, { headers: operator })
+      ).json()) as {
         run: { attempt: number; conclusion: string };
         jobs: { attempt: number; conclusion: string }[];
       };
@@ -134,7 +143,10 @@ for (const dialect of DIALECTS) {
         second.jobs.filter((j) => j.attempt === 2).map((j) => j.conclusion),
         ["success", "success"],
       );
-      const running = await fetch(`${server.url}/api/runs/999999/rerun`, { method: "POST" });
+      const running = await fetch(`${server.url}/api/runs/999999/rerun`, {
+        method: "POST",
+        headers: operator,
+      });
       assert.equal(running.status, 404);
 
       const forged = await sendWebhook(`${server.url}/webhooks/github`, {
@@ -179,10 +191,11 @@ jobs:
         await rm(repo, { recursive: true, force: true });
       });
       await insertRepository(server.store, { name: "octo-org/deploys", gitUrl: repo, webhookSecret: secret });
+      const operator = authHeaders(await createApiToken(server.store, { user: "dana", role: "operator" }));
       const dispatch = (inputs: Record<string, string>) =>
         fetch(`${server.url}/api/dispatches`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { ...operator, "content-type": "application/json" },
           body: JSON.stringify({
             repository: "octo-org/deploys",
             workflow: "deploy.yml",
@@ -197,10 +210,13 @@ jobs:
       assert.equal(good.status, 202);
       const { runs } = (await good.json()) as { runs: number[] };
       await server.launcher.idle();
-      const { run } = (await (await fetch(`${server.url}/api/runs/${runs[0]}`)).json()) as {
-        run: { conclusion: string; event: string };
+      const { run } = (await (
+        await fetch(`${server.url}/api/runs/${runs[0]}`, { headers: operator })
+      ).json()) as {
+        run: { conclusion: string; event: string; actor: string };
       };
-      assert.deepEqual([run.event, run.conclusion], ["workflow_dispatch", "success"]);
+      // The run's actor is the token's user.
+      assert.deepEqual([run.event, run.conclusion, run.actor], ["workflow_dispatch", "success", "dana"]);
     });
   });
 }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
 import { sendWebhook } from "../support/fake-github.js";
@@ -74,7 +75,8 @@ jobs:
   const found = await getRun(server.store, runId);
   assert.equal(found?.run.conclusion, "success", JSON.stringify(found));
   const job = found!.jobs.find((j) => j.jobId === "build")!;
-  const logs = (await (await fetch(`${server.url}/api/jobs/${job.id}/logs`)).json()) as {
+  const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
+  const logs = (await (await fetch(`${server.url}/api/jobs/${job.id}/logs`, { headers: viewer })).json()) as {
     chunks: { text: string }[];
   };
   assert.match(logs.chunks.map((c) => c.text).join(""), /runner says hi/);

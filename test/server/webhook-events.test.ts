@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { sendWebhook } from "../support/fake-github.js";
 import { makePullRequest, type PullRequest } from "../support/pull-request.js";
@@ -73,6 +74,7 @@ let server: RunningServer;
 let taggedSha: string;
 let mainSha: string;
 let pr: PullRequest;
+let viewer: string;
 
 before(async () => {
   repo = await makeGitRepo({ ...workflows, "README.md": "events\n" });
@@ -102,6 +104,7 @@ before(async () => {
     embeddedRunnerLabels: ["ubuntu-latest"],
   });
   await insertRepository(server.store, { name: fullName, gitUrl: repo, webhookSecret: secret });
+  viewer = await createApiToken(server.store, { role: "viewer" });
 });
 
 after(async () => {
@@ -116,7 +119,8 @@ async function deliver(event: string, payload: Record<string, unknown>): Promise
   await server.launcher.idle();
   const ran: RanWorkflow[] = [];
   for (const runId of delivered.body["runs"] as number[]) {
-    const { run, jobs } = (await (await fetch(`${server.url}/api/runs/${runId}`)).json()) as {
+    const response = await fetch(`${server.url}/api/runs/${runId}`, { headers: authHeaders(viewer) });
+    const { run, jobs } = (await response.json()) as {
       run: { workflowFile: string; ref: string; sha: string; conclusion: string };
       jobs: { outputs: Record<string, string> | null }[];
     };

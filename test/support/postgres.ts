@@ -20,7 +20,7 @@ export interface PostgresServer {
 const TEMPLATE = "hangar_template";
 const USER = "hangar";
 
-function findBinDir(): string {
+export function findBinDir(): string {
   const onPath = spawnSync("sh", ["-c", "command -v initdb"], { encoding: "utf8" }).stdout.trim();
   if (onPath) return path.dirname(realpathSync(onPath));
   const root = "/usr/lib/postgresql";

@@ -1,6 +1,7 @@
 // `hangar serve`: the self-hosted service (webhooks in, runs, JSON API) on the embedded store or PostgreSQL.
 import { parseArgs } from "node:util";
 import { startServer } from "../../server/index.js";
+import { listApiTokens } from "../../store/index.js";
 import { dataDirOption, databaseUrlOption } from "../data-location.js";
 import {
   gitHubReportingOptions,
@@ -38,6 +39,9 @@ Options:
   --database-url URL   PostgreSQL instead of the embedded SQLite (default: $DATABASE_URL)
   --runner-labels L    labels of the server's embedded runner (default: ${defaultEmbeddedLabels.join(",")});
                        "none" starts no embedded runner: only registered \`hangar runner\`s run jobs
+  --audit-checkpoint-interval S
+                       seconds between signed audit checkpoints in DATA_DIR/audit/checkpoints, taken when the
+                       trail grew (default: 3600; 0: none)
 ${gitHubReportingUsage}${resilienceUsage}`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -51,6 +55,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ...gitHubReportingOptions,
       ...resilienceOptions,
       "runner-labels": { type: "string" },
+      "audit-checkpoint-interval": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -61,6 +66,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = Number(values.port ?? "8080");
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, got ${values.port}`);
+  const checkpointSeconds = Number(values["audit-checkpoint-interval"] ?? "3600");
+  if (!Number.isInteger(checkpointSeconds) || checkpointSeconds < 0)
+    throw new UsageError(
+      `--audit-checkpoint-interval must be a whole number of seconds, got '${values["audit-checkpoint-interval"]}'`,
+    );
   const github = await readGitHubReporting(values, process.env);
   const server = await startServer({
     dataDir: dataDirOption(values["data-dir"]),
@@ -71,10 +81,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
     logger: true,
     embeddedRunnerLabels: parseLabels(values["runner-labels"]),
     resilience: readResilience(values),
+    auditCheckpointIntervalMs: checkpointSeconds * 1000,
   });
   process.stderr.write(
     `hangar serve: listening on ${server.url} (webhooks at ${server.url}/webhooks/github)\n`,
   );
+  if (!(await listApiTokens(server.store)).some((token) => token.revokedAt === null)) {
+    const dataDir = values["data-dir"] ? ` --data-dir ${values["data-dir"]}` : "";
+    process.stderr.write(
+      "hangar serve: no API tokens yet, so the API refuses every request; create the first admin token on this " +
+        `host with:\n  hangar token create --user admin --role admin${dataDir}` +
+        `${values["database-url"] ? " --database-url URL" : ""}\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -43,6 +43,8 @@ export interface UploadArtifactOptions {
   retentionDays?: number;
   includeHiddenFiles?: boolean;
   overwrite?: boolean;
+  /** Applied to each file's path before it is stored: the job's secret masking (a file may be named after one). */
+  maskPath?: (path: string) => string;
 }
 
 export interface UploadResult {
@@ -167,9 +169,10 @@ export class ArtifactStore {
     );
     const relativePaths = match.files.map((file) => path.relative(root, file.path).split(path.sep).join("/"));
     relativePaths.forEach(validateArtifactFilePath);
+    const storedPaths = options.maskPath ? relativePaths.map(options.maskPath) : relativePaths;
     const entries = await mapConcurrently(match.files, fileConcurrency, async (file, index) => {
       const blob = await this.blobs.putFile(file.path);
-      return { path: relativePaths[index]!, mode: file.mode, size: blob.size, digest: blob.digest };
+      return { path: storedPaths[index]!, mode: file.mode, size: blob.size, digest: blob.digest };
     });
     return { entries, warnings };
   }

@@ -2,6 +2,7 @@
 import type { ArtifactInfo, CacheFileEntry, FileEntry, SaveCacheResult } from "../content-store/index.js";
 import type { JobConclusion, JobEvents, StopReason } from "../job-events.js";
 import type { JobRequest } from "../job-request.js";
+import type { DeliveredSecrets } from "../job-secrets.js";
 
 export interface RegisterBody {
   /** The registration token minted by the server's operator. */
@@ -22,6 +23,8 @@ export interface ClaimResponse {
   /** Heartbeat well within this (every leaseMs/3) or the sweeper gives the job to another runner. */
   leaseMs: number;
   request: JobRequest;
+  /** The job's secrets, resolved at claim time and never stored with the job; absent from servers before issue 5. */
+  secrets?: DeliveredSecrets;
   /** Where the job's stored log ends (a requeued job keeps its earlier chunks): continue after it. */
   logSeq: number;
   logOffset: number;
@@ -67,6 +70,8 @@ export interface CompleteBody {
   outputs: Record<string, string>;
   reason?: StopReason;
   message?: string;
+  /** The job's evaluated `environment.url`, when it ran in an environment. */
+  environmentUrl?: string;
 }
 
 export interface ErrorBody {

@@ -82,6 +82,7 @@ export async function runClaimedJob(options: ClaimedJobOptions): Promise<Claimed
         forceSignal: force.signal,
         emit,
       },
+      claim.secrets ?? { repository: {}, environment: {} },
     );
   } catch (error) {
     result = { conclusion: "failure", outputs: {}, reason: "executor_error", message: String(error) };
@@ -98,6 +99,7 @@ export async function runClaimedJob(options: ClaimedJobOptions): Promise<Claimed
       outputs: result.outputs,
       ...(result.reason ? { reason: result.reason } : {}),
       ...(result.message ? { message: result.message } : {}),
+      ...(result.environmentUrl ? { environmentUrl: result.environmentUrl } : {}),
     };
     return { result, isReported: await completeWithRetry(client, claim.jobId, body, retry) };
   } finally {

@@ -1,6 +1,6 @@
 // The JSON API for people and tools: runs, jobs, steps, logs (live too), runners, repositories, deliveries,
-// dispatch, re-run and cancel, and the health routes. Access control arrives with issue 5.
-import type { FastifyPluginAsync } from "fastify";
+// dispatch, re-run and cancel, and the health routes. Each route's `config.role` is enforced by ../auth.
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Store } from "../../store/index.js";
 import type { JobActivity } from "../runner-protocol/index.js";
 import { registerHealthRoutes } from "./health-routes.js";
@@ -11,9 +11,9 @@ import { errorResponses, idParams } from "./schemas.js";
 export interface ApiPluginOptions {
   store: Store;
   /** Records a cancel on the run and cancels it wherever it runs; throws a 404/409 error for unknown/completed runs. */
-  cancelRun(runId: number): Promise<void>;
+  cancelRun(runId: number, actor: string): Promise<void>;
   /** Starts the next attempt of a completed run; `failedOnly` keeps the jobs that succeeded. */
-  rerunRun(runId: number, failedOnly: boolean): Promise<{ id: number; attempt: number }>;
+  rerunRun(runId: number, failedOnly: boolean, actor: string): Promise<{ id: number; attempt: number }>;
   /** Starts a workflow_dispatch event as if GitHub had delivered it; the result lists the runs created. */
   dispatch(event: { name: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
   /** Wakes live log streams when a runner served by this process stores logs or completes a job. */
@@ -34,6 +34,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
   app.post<{ Body: { repository: string; workflow: string; ref: string; inputs?: Record<string, string> } }>(
     "/api/dispatches",
     {
+      config: { role: "operator" },
       schema: {
         body: {
           type: "object",
@@ -87,7 +88,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
           workflow: file,
           inputs: inputs ?? {},
           repository: { full_name: repository },
-          sender: { login: "api" },
+          sender: { login: actorOf(request) },
         },
       });
       const invalid = (result["invalid"] as { problems: string[] }[] | undefined) ?? [];
@@ -103,6 +104,7 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
   app.post<{ Params: { id: number }; Querystring: { failed?: boolean } }>(
     "/api/runs/:id/rerun",
     {
+      config: { role: "operator" },
       schema: {
         params: idParams,
         querystring: {
@@ -121,17 +123,22 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
       },
     },
     async (request, reply) => {
-      const run = await rerunRun(request.params.id, request.query.failed ?? false);
+      const run = await rerunRun(request.params.id, request.query.failed ?? false, actorOf(request));
       return reply.code(202).send({ runId: run.id, attempt: run.attempt });
     },
   );
 
   app.post<{ Params: { id: number } }>(
     "/api/runs/:id/cancel",
-    { schema: { params: idParams } },
+    { config: { role: "operator" }, schema: { params: idParams } },
     async (request, reply) => {
-      await cancelRun(request.params.id);
+      await cancelRun(request.params.id, actorOf(request));
       return reply.code(202).send({ cancelling: true });
     },
   );
 };
+
+/** The token's user: every route here declares a role, so the access-control hook has set the principal. */
+function actorOf(request: FastifyRequest): string {
+  return request.principal?.user ?? "api";
+}

@@ -42,6 +42,7 @@ export const artifactRoutes: FastifyPluginAsync<ArtifactRoutesOptions> = async (
   app.get<{ Params: { id: number } }>(
     "/api/runs/:id/artifacts",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "List a run's artifacts",
         params: idParams,
@@ -66,6 +67,7 @@ export const artifactRoutes: FastifyPluginAsync<ArtifactRoutesOptions> = async (
   app.get<{ Params: { id: number } }>(
     "/api/artifacts/:id/zip",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Download an artifact as a zip",
         params: idParams,

@@ -15,13 +15,14 @@ export function registerHealthRoutes(app: FastifyInstance, store: Store): void {
 
   app.get(
     "/healthz",
-    { schema: { summary: "The process is alive", response: { 200: okSchema } } },
+    { config: { auth: "public" }, schema: { summary: "The process is alive", response: { 200: okSchema } } },
     async () => ({ status: "ok" }),
   );
 
   app.get(
     "/readyz",
     {
+      config: { auth: "public" },
       schema: {
         summary: "The store answers and its schema is at this code's latest migration; 503 with why, else",
         response: {

@@ -1,6 +1,6 @@
-// Why a job has not started yet, in the API's words: the engine's recorded waits (needs, concurrency) for jobs it
-// has not queued, and for queued jobs a reading of the runners at request time (none with the labels, all busy).
-import type { Job, JobWait, RunnerStatus } from "../../store/index.js";
+// Why a job has not started yet, in the API's words: the engine's recorded waits (needs, concurrency, approval) for
+// jobs it has not queued, and for queued jobs a reading of the runners at request time (none with the labels, all busy).
+import type { ApprovalWaitDetail, Job, JobWait, RunnerStatus } from "../../store/index.js";
 import type { WaitingReason } from "./schemas.js";
 
 export interface Waiting {
@@ -10,12 +10,27 @@ export interface Waiting {
   group?: string;
   labels?: string[];
   runners?: string[];
+  environment?: string;
+  waitingFor?: ApprovalWaitDetail["waitingFor"];
   since?: string;
 }
 
 export function describeJobWait(wait: JobWait): Waiting {
+  if (wait.reason === "approval") {
+    const { environment, waitingFor } = wait.detail as ApprovalWaitDetail;
+    const missing = waitingFor.map((rule) =>
+      rule === "reviewers" ? "a reviewer's approval" : "its wait timer",
+    );
+    return {
+      reason: "approval",
+      message: `waiting for environment '${environment}': ${missing.join(" and ")}`,
+      environment,
+      waitingFor,
+      since: wait.since,
+    };
+  }
   if (wait.reason === "needs") {
-    const needs = [wait.detail].flat();
+    const needs = [wait.detail as string[] | string].flat();
     return {
       reason: "needs",
       message: `waiting for ${needs.join(", ")} to finish`,

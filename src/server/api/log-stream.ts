@@ -30,6 +30,7 @@ export function registerLogStream(app: FastifyInstance, store: Store, options: L
   app.get<{ Params: { id: number }; Querystring: { after?: number } }>(
     "/api/jobs/:id/logs/stream",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "A job's log as Server-Sent Events: `log` events (id = chunk seq), then one `end` event",
         description:

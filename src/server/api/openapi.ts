@@ -16,6 +16,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   app.get(
     "/api/openapi.json",
     {
+      config: { auth: "public" },
       schema: {
         summary: "This description",
         response: { 200: { type: "object", additionalProperties: true } },

@@ -37,6 +37,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Querystring: Page & { status?: RunStatus; event?: string } }>(
     "/api/runs",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Runs, newest first",
         querystring: {
@@ -57,6 +58,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Params: { id: number } }>(
     "/api/runs/:id",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "A run with its jobs (every attempt), their steps, and why jobs not started yet wait",
         params: idParams,
@@ -89,6 +91,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Params: { id: number } }>(
     "/api/jobs/:id",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "A job with its steps and, while it has not started, why it waits",
         params: idParams,
@@ -109,6 +112,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Params: { id: number }; Querystring: { after?: number } }>(
     "/api/jobs/:id/logs",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "A job's stored log chunks after a seq (up to 1000)",
         params: idParams,
@@ -135,6 +139,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Querystring: Page & { status?: "online" | "offline" } }>(
     "/api/runners",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Registered runners, newest first: online or offline, and the job each one runs",
         querystring: {
@@ -164,6 +169,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Querystring: Page }>(
     "/api/repositories",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Registered repositories, newest first (webhook secrets are never shown)",
         querystring: { type: "object", properties: pageQuery, additionalProperties: false },
@@ -176,6 +182,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
   app.get<{ Querystring: Page & { event?: string } }>(
     "/api/deliveries",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Received webhook deliveries, newest first, with the runs each created",
         querystring: {

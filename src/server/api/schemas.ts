@@ -62,10 +62,11 @@ export const runSchema = {
 } as const;
 
 /**
- * Why a job has not started: its `needs` (names in `needs`), a concurrency group (`group`), no online runner with
+ * Why a job has not started: its `needs` (names in `needs`), a concurrency group (`group`), an environment's
+ * protection rules (`environment`, `waitingFor`: reviewers, the wait timer), no online runner with
  * every one of its labels (`labels`), or every such runner busy (`runners`). Contract: the reasons.
  */
-export const WAITING_REASONS = ["needs", "concurrency", "no_runner", "runners_busy"] as const;
+export const WAITING_REASONS = ["needs", "concurrency", "approval", "no_runner", "runners_busy"] as const;
 export type WaitingReason = (typeof WAITING_REASONS)[number];
 export const waitingSchema = {
   type: "object",
@@ -76,6 +77,8 @@ export const waitingSchema = {
     group: string,
     labels: { type: "array", items: string },
     runners: { type: "array", items: string },
+    environment: string,
+    waitingFor: { type: "array", items: { type: "string", enum: ["reviewers", "wait_timer"] } },
     since: timestamp,
   },
   required: ["reason", "message"],

@@ -150,6 +150,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.post<{ Params: { id: number }; Body: MissingBlobsBody }>(
     "/api/jobs/:id/content/blobs/missing",
     {
+      config: { auth: "runner" },
       schema: {
         params: jobParams,
         body: {
@@ -178,6 +179,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.put<{ Params: { id: number; digest: string }; Body: Readable }>(
     "/api/jobs/:id/content/blobs/:digest",
     {
+      config: { auth: "runner" },
       schema: {
         params: { type: "object", properties: { id: jobId, digest: sha256 }, required: ["id", "digest"] },
         response: {
@@ -202,6 +204,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.post<{ Params: { id: number }; Body: CommitArtifactBody }>(
     "/api/jobs/:id/content/artifacts",
     {
+      config: { auth: "runner" },
       bodyLimit: contentLimits.fileListBytes,
       schema: {
         params: jobParams,
@@ -259,6 +262,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.get<{ Params: { id: number } }>(
     "/api/jobs/:id/content/artifacts",
     {
+      config: { auth: "runner" },
       schema: {
         params: jobParams,
         response: {
@@ -297,6 +301,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.get<{ Params: { id: number; artifactId: number } }>(
     "/api/jobs/:id/content/artifacts/:artifactId/files",
     {
+      config: { auth: "runner" },
       schema: {
         params: artifactParams,
         response: {
@@ -315,6 +320,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.get<{ Params: { id: number; artifactId: number; digest: string } }>(
     "/api/jobs/:id/content/artifacts/:artifactId/blobs/:digest",
     {
+      config: { auth: "runner" },
       schema: {
         params: {
           ...artifactParams,
@@ -334,6 +340,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.post<{ Params: { id: number }; Body: CacheLookupBody }>(
     "/api/jobs/:id/content/caches/lookup",
     {
+      config: { auth: "runner" },
       schema: {
         params: jobParams,
         body: {
@@ -389,6 +396,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.post<{ Params: { id: number }; Body: CommitCacheBody }>(
     "/api/jobs/:id/content/caches",
     {
+      config: { auth: "runner" },
       bodyLimit: contentLimits.fileListBytes,
       schema: {
         params: jobParams,
@@ -428,6 +436,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   app.get<{ Params: { id: number; entryId: string; digest: string } }>(
     "/api/jobs/:id/content/caches/:entryId/blobs/:digest",
     {
+      config: { auth: "runner" },
       schema: {
         params: {
           type: "object",

@@ -1,7 +1,14 @@
 // The runner protocol surface (/api/runners/*, /api/jobs/:id/* for runners): registration, long-poll claims,
 // heartbeats, logs, step events and completion. Its runner-token hook and error handler stay inside this scope.
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { ClaimResponse, CompleteBody, EventsBody, LogsBody, RegisterBody } from "../../runner/index.js";
+import type {
+  ClaimResponse,
+  CompleteBody,
+  DeliveredSecrets,
+  EventsBody,
+  LogsBody,
+  RegisterBody,
+} from "../../runner/index.js";
 import {
   appendLogChunks,
   claimJob,
@@ -36,6 +43,11 @@ export interface RunnerProtocolOptions {
   onClaimWaiting?: (runnerId: string) => void;
   /** The server's data directory, whose content store holds runs' artifacts and caches; unset, runners get none. */
   dataDir?: string;
+  /**
+   * The secrets of a job a runner just claimed, sent in the claim response only (never stored with the job);
+   * unset, jobs get none. A failure fails the job with the error's message, which names no value.
+   */
+  resolveSecrets?: (job: QueuedJob) => Promise<DeliveredSecrets>;
 }
 
 const errorSchema = {
@@ -49,6 +61,7 @@ const jobParams = {
   properties: { id: { type: "integer", minimum: 1 } },
   required: ["id"],
 } as const;
+const secretMap = { type: "object", additionalProperties: { type: "string" } } as const;
 const ackResponse = { type: "object", properties: { ack: { type: "integer" } }, required: ["ack"] } as const;
 const conclusions = ["success", "failure", "cancelled", "skipped"];
 const stopReasons = ["cancelled", "timed_out", "dependency_failed", "fail_fast", "executor_error"];
@@ -89,6 +102,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
   app.post<{ Body: RegisterBody }>(
     "/api/runners/register",
     {
+      config: { auth: "runner" },
       schema: {
         body: {
           type: "object",
@@ -158,6 +172,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
     runnerScope.post(
       "/api/runners/claim",
       {
+        config: { auth: "runner" },
         schema: {
           response: {
             200: {
@@ -166,6 +181,11 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
                 jobId: { type: "integer" },
                 leaseMs: { type: "integer" },
                 request: { type: "object", additionalProperties: true },
+                secrets: {
+                  type: "object",
+                  properties: { repository: secretMap, environment: secretMap },
+                  required: ["repository", "environment"],
+                },
                 logSeq: { type: "integer" },
                 logOffset: { type: "integer" },
               },
@@ -186,6 +206,28 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
         }
       },
     );
+
+    /** Undefined when they cannot be read: the job then fails at once instead of running without them. */
+    const secretsOrFailure = async (
+      job: QueuedJob,
+      runner: RunnerRecord,
+    ): Promise<DeliveredSecrets | undefined> => {
+      try {
+        return (await options.resolveSecrets?.(job)) ?? { repository: {}, environment: {} };
+      } catch (error) {
+        app.log.error({ jobId: job.id, error: String(error) }, "cannot resolve a job's secrets");
+        await completeJob(store, {
+          jobId: job.id,
+          runnerId: runner.id,
+          conclusion: "failure",
+          outputs: {},
+          stopReason: "executor_error",
+          message: `hangar cannot give this job its secrets: ${(error as Error).message}`,
+        });
+        options.activity?.notify(job.id);
+        return undefined;
+      }
+    };
 
     const waitForClaim = async (request: FastifyRequest, reply: FastifyReply) => {
       const runner = runnerOf(request);
@@ -208,12 +250,15 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
           if (job) {
             wake.disarm();
             const claimed = await getJob(store, job.id);
+            const secrets = await secretsOrFailure(claimed!, runner);
+            if (!secrets) continue;
             const tail = await getLogTail(store, job.id);
             options.activity?.notify(job.id);
             const body: ClaimResponse = {
               jobId: job.id,
               leaseMs,
               request: claimed!.request as ClaimResponse["request"],
+              secrets,
               logSeq: tail.seq,
               logOffset: tail.nextOffset,
             };
@@ -236,6 +281,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
     runnerScope.post<{ Params: { id: number } }>(
       "/api/jobs/:id/heartbeat",
       {
+        config: { auth: "runner" },
         schema: {
           params: jobParams,
           response: {
@@ -255,6 +301,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
     runnerScope.post<{ Params: { id: number }; Body: LogsBody }>(
       "/api/jobs/:id/logs",
       {
+        config: { auth: "runner" },
         bodyLimit: logsBodyLimit,
         schema: {
           params: jobParams,
@@ -300,6 +347,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
     runnerScope.post<{ Params: { id: number }; Body: EventsBody }>(
       "/api/jobs/:id/events",
       {
+        config: { auth: "runner" },
         schema: {
           params: jobParams,
           body: {
@@ -345,6 +393,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
     runnerScope.post<{ Params: { id: number }; Body: CompleteBody }>(
       "/api/jobs/:id/complete",
       {
+        config: { auth: "runner" },
         schema: {
           params: jobParams,
           body: {
@@ -354,6 +403,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
               outputs: { type: "object", additionalProperties: { type: "string" } },
               reason: { enum: stopReasons },
               message: { type: "string", maxLength: 65_536 },
+              environmentUrl: { type: "string", maxLength: 8_192 },
             },
             required: ["conclusion", "outputs"],
           },
@@ -373,6 +423,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
           outputs: request.body.outputs,
           stopReason: request.body.reason,
           message: request.body.message,
+          environmentUrl: request.body.environmentUrl,
         });
         options.activity?.notify(job.id);
         return { status: completed.status };

@@ -76,7 +76,11 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (ap
 
   app.post(
     "/webhooks/github",
-    { bodyLimit: options.bodyLimit ?? defaultWebhookBodyLimit, schema: routeSchema },
+    {
+      config: { auth: "webhook" },
+      bodyLimit: options.bodyLimit ?? defaultWebhookBodyLimit,
+      schema: routeSchema,
+    },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const event = readHeader(request, "x-github-event");
       const deliveryId = readHeader(request, "x-github-delivery");

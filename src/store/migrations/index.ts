@@ -7,6 +7,11 @@ import { addQueueRequests } from "./0003-queue-requests.js";
 import { addRunOrchestration } from "./0004-run-orchestration.js";
 import { createJobWaits } from "./0005-job-waits.js";
 import { addArtifactFileCounts } from "./0006-artifact-file-counts.js";
+import { addAuditChain } from "./0007-audit-chain.js";
+import { createSecretsAndVariables } from "./0008-secrets-variables.js";
+import { createEnvironments } from "./0009-environments.js";
+import { createApiTokens } from "./0010-api-tokens.js";
+import { createConcurrencySlots } from "./0011-concurrency-slots.js";
 
 export interface Migration {
   version: number;
@@ -23,4 +28,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "run-orchestration", up: addRunOrchestration },
   { version: 5, name: "job-waits", up: createJobWaits },
   { version: 6, name: "artifact-file-counts", up: addArtifactFileCounts },
+  { version: 7, name: "audit-chain", up: addAuditChain },
+  { version: 8, name: "secrets-variables", up: createSecretsAndVariables },
+  { version: 9, name: "environments", up: createEnvironments },
+  { version: 10, name: "api-tokens", up: createApiTokens },
+  { version: 11, name: "concurrency-slots", up: createConcurrencySlots },
 ];

@@ -11,6 +11,8 @@ export interface CompleteJobRequest {
   outputs?: Record<string, string>;
   stopReason?: StopReason;
   message?: string;
+  /** The job's evaluated `environment.url`, kept in its job:finished event for the deployment. */
+  environmentUrl?: string;
 }
 
 /**
@@ -27,7 +29,13 @@ export async function completeJob(store: Store, request: CompleteJobRequest): Pr
       outputs: request.outputs,
       stopReason: request.stopReason,
       actor: request.runnerId,
-      details: request.message ? { message: request.message } : undefined,
+      details:
+        request.message || request.environmentUrl
+          ? {
+              ...(request.message ? { message: request.message } : {}),
+              ...(request.environmentUrl ? { environmentUrl: request.environmentUrl } : {}),
+            }
+          : undefined,
     },
     { leaseOwner: request.runnerId },
   );

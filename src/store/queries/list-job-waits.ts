@@ -1,6 +1,6 @@
 // Reads the jobs of a run that the engine holds back before queueing them, and why.
 import type { Store } from "../store.js";
-import type { JobWaitReason } from "./record-job-wait.js";
+import type { JobWaitDetail, JobWaitReason } from "./record-job-wait.js";
 
 export interface JobWait {
   runId: number;
@@ -9,7 +9,7 @@ export interface JobWait {
   jobId: string;
   name: string;
   reason: JobWaitReason;
-  detail: string[] | string;
+  detail: JobWaitDetail;
   since: string;
 }
 
@@ -30,7 +30,7 @@ export async function listJobWaits(store: Store, runId: number): Promise<JobWait
     jobId: row.job_id,
     name: row.name,
     reason: row.reason,
-    detail: JSON.parse(row.detail) as string[] | string,
+    detail: JSON.parse(row.detail) as JobWaitDetail,
     since: row.since,
   }));
 }

@@ -1,9 +1,18 @@
 // Records why a job the engine has not queued yet waits; a newer reason for the same job replaces the older one.
+import { sql } from "kysely";
+import { sqlNow } from "../clock.js";
 import type { Store } from "../store.js";
 
 /** Contract: why a job not yet queued waits (the engine's `job:waiting` reasons). Adding one is an API change. */
-export const JOB_WAIT_REASONS = ["needs", "concurrency"] as const;
+export const JOB_WAIT_REASONS = ["needs", "concurrency", "approval"] as const;
 export type JobWaitReason = (typeof JOB_WAIT_REASONS)[number];
+
+/** What an `approval` wait waits for: the environment and which of its rules have not passed yet. */
+export interface ApprovalWaitDetail {
+  environment: string;
+  waitingFor: ("reviewers" | "wait_timer")[];
+}
+export type JobWaitDetail = string[] | string | ApprovalWaitDetail;
 
 export interface JobWaitInput {
   runId: number;
@@ -13,8 +22,8 @@ export interface JobWaitInput {
   jobId: string;
   name: string;
   reason: JobWaitReason;
-  /** `needs`: the job ids not finished yet; `concurrency`: the group name. */
-  detail: string[] | string;
+  /** `needs`: the job ids not finished yet; `concurrency`: the group name; `approval`: the environment's gate. */
+  detail: JobWaitDetail;
 }
 
 /** Safe under concurrency: an upsert on the (run, attempt, key) primary key; only the run's launcher writes it. */
@@ -37,6 +46,9 @@ export async function recordJobWait(store: Store, input: JobWaitInput): Promise<
         name: values.name,
         reason: values.reason,
         detail: values.detail,
+        // A new reason starts a new wait (an approval's wait timer counts from it); the same one keeps its start.
+        since: sql<string>`case when job_waits.reason = ${values.reason}
+          then job_waits.since else ${sqlNow(store.dialect)} end`,
       }),
     )
     .execute();

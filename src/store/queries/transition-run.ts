@@ -10,6 +10,7 @@ import { StoreError } from "../store-error.js";
 import { runInTransaction } from "../transaction.js";
 import { checkTransition, listSourcesOf, RUN_STATUS_EVENTS, RUN_TRANSITIONS } from "../transitions.js";
 import { recordEvent } from "./record-event.js";
+import { releaseRunSlotsInTransaction } from "./release-concurrency-slot.js";
 
 export interface RunChange {
   to: RunStatus;
@@ -29,6 +30,8 @@ export async function transitionRun(store: Store, runId: number, change: RunChan
     throw new StoreError("STORE_INVALID_ARGUMENT", "a completed run needs a conclusion");
   }
   return runInTransaction(store, async (trx) => {
+    // A completed run holds no concurrency group. Slots first: the lock order acquireConcurrencySlot takes.
+    if (change.to === "completed") await releaseRunSlotsInTransaction(store, trx, runId);
     const now = sqlNow(store.dialect);
     const fields =
       change.to === "in_progress"

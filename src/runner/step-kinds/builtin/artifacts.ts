@@ -5,6 +5,8 @@ import { emptyStepResult, failedStepResult } from "../../step-result.js";
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
 
+/** Replaces a secret in an artifact's name or file paths, where `***` is refused (`*` is not a valid character). */
+const maskedPathMark = "_masked_";
 const ifNoFilesFoundValues: IfNoFilesFound[] = ["warn", "error", "ignore"];
 
 function isTrue(value: string | undefined): boolean {
@@ -24,7 +26,9 @@ export async function runUploadArtifact(run: StepRun): Promise<StepResult> {
   try {
     const result = await job.content.uploadArtifact({
       runId: job.runId,
-      name: inputs["name"] || "artifact",
+      // Names and paths are stored metadata: a secret in them is masked, with a mark upload-artifact accepts.
+      name: job.masker.mask(inputs["name"] || "artifact", maskedPathMark),
+      maskPath: (file) => job.masker.mask(file, maskedPathMark),
       paths: inputs["path"],
       workspace: job.dirs.workspace,
       ifNoFilesFound,
