@@ -42,7 +42,10 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     // One fire per repository, workflow, cron and minute, whichever process gets there first.
     const minute = new Date(Math.floor(scheduledAt.getTime() / 60_000) * 60_000).toISOString();
     const deliveryId = `schedule:${repository.id}:${file}:${cron}:${minute}`;
-    if (!(await recordDelivery(deps.store, { deliveryId, event: "schedule" })).isNew) return false;
+    if (
+      !(await recordDelivery(deps.store, { deliveryId, event: "schedule", actor: "hangar:schedule" })).isNew
+    )
+      return false;
     await deps.take({
       name: "schedule",
       payload: { schedule: cron, repository: { full_name: repository.name }, sender: { login: "hangar" } },

@@ -173,6 +173,14 @@ export async function runEvents(server: RunningServer, runId: number): Promise<E
     .select(["id", "action", "actor", "resource_type", "resource_id", "payload"])
     .orderBy("id")
     .execute();
+  // The delivery that started the run opens its story.
+  const deliveries = await server.store.db
+    .selectFrom("webhook_deliveries")
+    .select(["delivery_id", "run_ids"])
+    .execute();
+  const deliveryId = deliveries.find((delivery) =>
+    (JSON.parse(String(delivery.run_ids)) as number[]).includes(runId),
+  )?.delivery_id;
   return rows
     .map((row) => ({
       ...row,
@@ -185,6 +193,7 @@ export async function runEvents(server: RunningServer, runId: number): Promise<E
     .filter(
       (row) =>
         (row.resource_type === "run" && row.resource_id === String(runId)) ||
+        (deliveryId !== undefined && row.payload["deliveryId"] === deliveryId) ||
         row.payload["runId"] === runId ||
         (Array.isArray(row.payload["runs"]) && (row.payload["runs"] as unknown[]).includes(runId)),
     );

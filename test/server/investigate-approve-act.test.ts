@@ -154,7 +154,9 @@ for (const dialect of DIALECTS) {
       t.diagnostic(`the story of run ${runId}:`);
       for (const line of story) t.diagnostic(`  ${line}`);
       const milestones: [string, (event: EventRow) => boolean][] = [
+        ["alice's push delivered", (e) => e.action === "delivery:received" && e.actor === "github"],
         ["run queued", (e) => e.action === "run:queued"],
+        ["the delivery started the run", (e) => e.action === "delivery:handled"],
         ["investigate started", (e) => e.action === "job:started" && jobKey(e) === "investigate"],
         ["investigate finished", (e) => e.action === "job:finished" && jobKey(e) === "investigate"],
         ["act waiting for approval", (e) => e.action === "approval:requested" && jobKey(e) === "act"],
@@ -175,9 +177,14 @@ for (const dialect of DIALECTS) {
         assert.ok(found > at, `the story lacks "${name}" after event ${at}:\n${story.join("\n")}`);
         at = found;
       }
-      // TODO(issue 5, helper A): the webhook delivery is not an event yet; once it is, it opens the story.
-      const delivery = events.find((event) => event.resource_type === "delivery");
-      if (delivery) assert.equal(events.indexOf(delivery), 0, "the push delivery opens the story");
+      assert.equal(events[0]?.action, "delivery:received", "the push delivery opens the story");
+
+      // 4. The whole trail, this story included, verifies as one unbroken chain.
+      const verified = await api("/api/audit/verify", {
+        headers: await fixture.token({ user: "auditor", role: "admin" }),
+      });
+      assert.equal(verified.status, 200, JSON.stringify(verified.body));
+      assert.equal(verified.body["isIntact"], true, JSON.stringify(verified.body));
     });
   });
 }

@@ -12,7 +12,7 @@ const { options, actor, count } = JSON.parse(process.argv[2]!) as {
 const store = await openStore(options);
 process.stderr.write("ready\n");
 await once(process.stdin, "data");
-for (let index = 0; index < count; index++)
+for (let index = 0; index < count; index++) {
   await appendEvent(store, {
     action: "test:appended",
     resourceType: "audit",
@@ -20,4 +20,8 @@ for (let index = 0; index < count; index++)
     actor,
     payload: { index },
   });
+  // A pause between transactions: SQLite's write lock could otherwise go back to the same writer every time, and
+  // the test would not see the writers overlap.
+  await new Promise((resolve) => setTimeout(resolve, 2));
+}
 await store.close();

@@ -1,15 +1,25 @@
-// Records which runs a webhook delivery created, once it has been taken (recordDelivery stores it before that).
+// Notes the runs a delivery created, so a delivery can be traced to what it started.
 import type { Store } from "../store.js";
+import { runInTransaction } from "../transaction.js";
+import { recordEvent } from "./record-event.js";
 
-/** Safe under concurrency: one update of the delivery's own row, written only by the request that recorded it. */
 export async function recordDeliveryRuns(
   store: Store,
   deliveryId: string,
   runIds: readonly number[],
 ): Promise<void> {
-  await store.db
-    .updateTable("webhook_deliveries")
-    .set({ run_ids: JSON.stringify(runIds) })
-    .where("delivery_id", "=", deliveryId)
-    .execute();
+  await runInTransaction(store, async (trx) => {
+    await trx
+      .updateTable("webhook_deliveries")
+      .set({ run_ids: JSON.stringify(runIds) })
+      .where("delivery_id", "=", deliveryId)
+      .execute();
+    await recordEvent(trx, {
+      action: "delivery:handled",
+      resourceType: "delivery",
+      resourceId: deliveryId,
+      actor: "hangar",
+      payload: { deliveryId, runs: [...runIds] },
+    });
+  });
 }
