@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from "../src/server/index.js";
 import { getRun, insertRepository, mintRegistrationToken, openStore } from "../src/store/index.js";
 import { sendWebhook } from "../test/support/fake-github.js";
 import { makeGitRepo } from "../test/support/git-repo.js";
+import { authHeaders, createApiToken } from "../test/support/api-token.js";
 import { startPostgres } from "../test/support/postgres.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -199,7 +200,9 @@ async function sseLatency(freshDatabase: FreshDatabase): Promise<Summary> {
     for (let round = 0; round < 5; round++) {
       const runId = await pushRun(server, sha);
       const jobId = await firstJobId(server, runId);
-      const response = await fetch(`${server.url}/api/jobs/${jobId}/logs/stream`);
+      const response = await fetch(`${server.url}/api/jobs/${jobId}/logs/stream`, {
+        headers: authHeaders(await createApiToken(server.store, { role: "viewer" })),
+      });
       if (!response.ok || !response.body) throw new Error(`log stream answered ${response.status}`);
       const decoder = new TextDecoder();
       let pending = "";
