@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { mintRegistrationToken, openStore } from "../../store/index.js";
 import { dataDirOption, databaseUrlOption } from "../data-location.js";
+import { localActor } from "../local-actor.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const runnerTokenUsage = `Usage: hangar runner token [--ttl-minutes N] [--data-dir DIR] [--database-url URL]
@@ -31,7 +32,10 @@ export async function runnerTokenCommand(argv: string[]): Promise<number> {
     dataDir: dataDirOption(values["data-dir"]),
   });
   try {
-    const { token, expiresAt } = await mintRegistrationToken(store, { ttlMs: ttlMinutes * 60_000 });
+    const { token, expiresAt } = await mintRegistrationToken(store, {
+      ttlMs: ttlMinutes * 60_000,
+      actor: localActor(),
+    });
     process.stdout.write(`${token}\n`);
     process.stderr.write(`hangar runner token: valid until ${expiresAt}, for one runner\n`);
     return ExitCode.Success;
