@@ -4,6 +4,7 @@ import archiver from "archiver";
 import type { FastifyPluginAsync } from "fastify";
 import { ContentStore } from "../../runner/index.js";
 import { getArtifact, getRun, listArtifacts, type Store } from "../../store/index.js";
+import { errorSchema, idParams } from "../route-schemas.js";
 
 export interface ArtifactRoutesOptions {
   store: Store;
@@ -11,16 +12,6 @@ export interface ArtifactRoutesOptions {
   dataDir: string;
 }
 
-const errorSchema = {
-  type: "object",
-  properties: { statusCode: { type: "integer" }, code: { type: "string" }, message: { type: "string" } },
-  required: ["statusCode", "code", "message"],
-} as const;
-const idParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
 const artifactSchema = {
   type: "object",
   properties: {

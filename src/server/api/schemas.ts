@@ -9,18 +9,7 @@ const timestamp = { type: "string", description: "ISO-8601 UTC" } as const;
 const nullableTimestamp = { type: ["string", "null"], description: "ISO-8601 UTC" } as const;
 const conclusion = { type: ["string", "null"], enum: [...CONCLUSIONS, null] } as const;
 
-export const errorSchema = {
-  type: "object",
-  properties: { statusCode: integer, code: string, message: string },
-  required: ["statusCode", "code", "message"],
-} as const;
-export const errorResponses = { "4xx": errorSchema, "5xx": errorSchema } as const;
-
-export const idParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
+export { errorResponses, errorSchema, idParams } from "../route-schemas.js";
 
 /** `?cursor=&limit=` as every list takes them: pass the previous page's `nextCursor` for the next page. */
 export const pageQuery = {

@@ -19,6 +19,7 @@ import {
   type MissingBlobsBody,
 } from "../../runner/index.js";
 import { getRun, recordArtifact, type QueuedJob, type RunnerRecord, type Store } from "../../store/index.js";
+import { errorResponses, idParams } from "../route-schemas.js";
 import { ContentTransferFault, contentErrorBody } from "./content-transfer-error.js";
 
 export interface ContentTransferOptions {
@@ -39,14 +40,7 @@ export const contentLimits = {
 } as const;
 
 const sha256 = { type: "string", pattern: "^[0-9a-f]{64}$" } as const;
-const errorSchema = {
-  type: "object",
-  properties: { statusCode: { type: "integer" }, code: { type: "string" }, message: { type: "string" } },
-  required: ["statusCode", "code", "message"],
-} as const;
-const errorResponses = { "4xx": errorSchema, "5xx": errorSchema } as const;
-const jobId = { type: "integer", minimum: 1 } as const;
-const jobParams = { type: "object", properties: { id: jobId }, required: ["id"] } as const;
+const jobId = idParams.properties.id;
 const fileEntryProperties = {
   path: { type: "string", minLength: 1, maxLength: 4096 },
   mode: { type: "integer", minimum: 0, maximum: 0o7777 },
@@ -152,7 +146,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
     {
       config: { auth: "runner" },
       schema: {
-        params: jobParams,
+        params: idParams,
         body: {
           type: "object",
           properties: { digests: { type: "array", items: sha256, maxItems: missingBlobsBatch } },
@@ -207,7 +201,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
       config: { auth: "runner" },
       bodyLimit: contentLimits.fileListBytes,
       schema: {
-        params: jobParams,
+        params: idParams,
         body: {
           type: "object",
           properties: {
@@ -264,7 +258,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
     {
       config: { auth: "runner" },
       schema: {
-        params: jobParams,
+        params: idParams,
         response: {
           200: {
             type: "object",
@@ -342,7 +336,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
     {
       config: { auth: "runner" },
       schema: {
-        params: jobParams,
+        params: idParams,
         body: {
           type: "object",
           properties: {
@@ -399,7 +393,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
       config: { auth: "runner" },
       bodyLimit: contentLimits.fileListBytes,
       schema: {
-        params: jobParams,
+        params: idParams,
         body: {
           type: "object",
           properties: {

@@ -24,6 +24,7 @@ import {
   type RunnerRecord,
   type Store,
 } from "../../store/index.js";
+import { errorResponses, idParams } from "../route-schemas.js";
 import { contentTransferPlugin } from "./content-transfer-plugin.js";
 import type { JobActivity } from "./job-activity.js";
 import { RunnerProtocolFault, toErrorBody } from "./runner-protocol-error.js";
@@ -50,17 +51,6 @@ export interface RunnerProtocolOptions {
   resolveSecrets?: (job: QueuedJob) => Promise<DeliveredSecrets>;
 }
 
-const errorSchema = {
-  type: "object",
-  properties: { statusCode: { type: "integer" }, code: { type: "string" }, message: { type: "string" } },
-  required: ["statusCode", "code", "message"],
-} as const;
-const errorResponses = { "4xx": errorSchema, "5xx": errorSchema } as const;
-const jobParams = {
-  type: "object",
-  properties: { id: { type: "integer", minimum: 1 } },
-  required: ["id"],
-} as const;
 const secretMap = { type: "object", additionalProperties: { type: "string" } } as const;
 const ackResponse = { type: "object", properties: { ack: { type: "integer" } }, required: ["ack"] } as const;
 const conclusions = ["success", "failure", "cancelled", "skipped"];
@@ -283,7 +273,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
       {
         config: { auth: "runner" },
         schema: {
-          params: jobParams,
+          params: idParams,
           response: {
             200: { type: "object", properties: { cancel: { type: "boolean" } }, required: ["cancel"] },
             ...errorResponses,
@@ -304,7 +294,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
         config: { auth: "runner" },
         bodyLimit: logsBodyLimit,
         schema: {
-          params: jobParams,
+          params: idParams,
           body: {
             type: "object",
             properties: {
@@ -349,7 +339,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
       {
         config: { auth: "runner" },
         schema: {
-          params: jobParams,
+          params: idParams,
           body: {
             type: "object",
             properties: {
@@ -395,7 +385,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
       {
         config: { auth: "runner" },
         schema: {
-          params: jobParams,
+          params: idParams,
           body: {
             type: "object",
             properties: {
