@@ -55,7 +55,22 @@ export {
 export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-kinds/node-action.js";
 export * from "./content-store/index.js";
 export { HangarError } from "./hangar-error.js";
-export { runJobRequest, type JobRequest, type RunnerHost, type JobControl } from "./job-request.js";
+export {
+  runJobRequest,
+  type JobRequest,
+  type RunnerHost,
+  type RunnerPlacement,
+  type JobControl,
+} from "./job-request.js";
 export { newSecretPlaceholderTag, secretPlaceholder, type DeliveredSecrets } from "./job-secrets.js";
 export { evaluateEnvironmentName, evaluateEnvironmentUrl, type JobEnvironment } from "./job-environment.js";
 export * from "./remote/index.js";
+export { isForkPullRequestRun, isFromFork } from "./pull-request-origin.js";
+export {
+  executorKinds,
+  parseExecutorKind,
+  parseLabelRoutes,
+  routeFor,
+  type ExecutorKind,
+  type LabelRoute,
+} from "./executors/executor-routing.js";

@@ -6,7 +6,8 @@ import type { RunIdentity, TriggeringEvent } from "./github-context.js";
 import { exposeSecrets, maskingEmit, type DeliveredSecrets } from "./job-secrets.js";
 import { Masker } from "./masker.js";
 import { runJobInstance, type JobInstanceResult } from "./run-job.js";
-import type { Executor } from "./types.js";
+import { isForkPullRequestRun } from "./pull-request-origin.js";
+import type { Executor, JobNetwork } from "./types.js";
 
 export interface JobRequest {
   /** The workflow file the job is defined in (a called workflow's own file for its jobs). */
@@ -31,7 +32,14 @@ export interface JobRequest {
 
 /** What the machine that runs the job provides. */
 export interface RunnerHost {
+  /** Runs every job that `executorsByLabel` does not send elsewhere. */
   executor: Executor;
+  /** `--label-map gpu=host`: keys are lower-case labels; the first of the job's runs-on labels found here wins. */
+  executorsByLabel?: ReadonlyMap<string, Executor>;
+  /** The network of trusted jobs on an isolating executor (default "host"); a fork's pull request always gets none. */
+  network?: JobNetwork;
+  /** Told loudly when a job runs unisolated code it should not trust (a fork's pull request on the host executor). */
+  warn?: (message: string) => void;
   dataDir: string;
   baseEnv: Record<string, string>;
   runnerName: string;
@@ -43,6 +51,9 @@ export interface RunnerHost {
   /** Artifacts and caches; default: the content store in `dataDir`. */
   content?: ArtifactsAndCaches;
 }
+
+/** Which executor runs each job and what network it gets; chosen per runner (`--executor`, `--label-map`). */
+export type RunnerPlacement = Pick<RunnerHost, "executor" | "executorsByLabel" | "network" | "warn">;
 
 export interface JobControl {
   signal: AbortSignal;
@@ -81,6 +92,8 @@ export async function runJobRequest(
   for (const value of Object.values({ ...delivered?.repository, ...delivered?.environment }))
     masker.add(value);
   const emit = maskingEmit(control.emit, masker);
+  const { executor, network, notices } = placeJob(host, request);
+  for (const notice of notices) host.warn?.(notice);
   const result = await runJobInstance({
     workflow: loaded.workflow,
     job,
@@ -93,9 +106,29 @@ export async function runJobRequest(
     ...(request.environment ? { environment: request.environment } : {}),
     masker,
     ...host,
+    executor,
+    network,
+    notices,
     sourceRepository: host.sourceRepository ?? request.checkoutUrl,
     ...control,
     emit,
   });
   return result.message === undefined ? result : { ...result, message: masker.mask(result.message) };
+}
+
+/** The executor a job's labels route it to, and the network it gets: none for a fork's code wherever it can be cut. */
+function placeJob(
+  host: RunnerHost,
+  request: JobRequest,
+): { executor: Executor; network: JobNetwork; notices: string[] } {
+  const label = request.runsOn.find((name) => host.executorsByLabel?.has(name.toLowerCase()));
+  const executor = (label && host.executorsByLabel?.get(label.toLowerCase())) || host.executor;
+  if (!isForkPullRequestRun(request.event.name, request.event.payload)) {
+    return { executor, network: host.network ?? "host", notices: [] };
+  }
+  if (executor.name !== "host") return { executor, network: "none", notices: [] };
+  const notice =
+    `WARNING: job '${request.ref.key}' runs code from a fork's pull request on the host executor, as the runner's ` +
+    `own user with the runner's files and network in reach. Run untrusted jobs with --executor sandbox or microvm.`;
+  return { executor, network: "host", notices: [notice] };
 }

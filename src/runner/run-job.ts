@@ -13,7 +13,7 @@ import {
 import { ContentStore, type ArtifactsAndCaches } from "./content-store/index.js";
 import { hashFiles } from "./hash-files.js";
 import type { Masker } from "./masker.js";
-import type { Executor, JobDirectories, LogLine } from "./types.js";
+import type { Executor, JobDirectories, JobNetwork, LogLine } from "./types.js";
 import type { EmitJobEvent, JobConclusion, JobRef, StepRef, StopReason } from "./job-events.js";
 import {
   buildDefaultVariables,
@@ -39,6 +39,10 @@ export interface JobInstanceSpec {
   contexts: Contexts;
   workflowEnv: Record<string, string>;
   executor: Executor;
+  /** What the job's processes may reach (default "host"). */
+  network?: JobNetwork;
+  /** Warnings shown at the top of the job's log, e.g. untrusted code on the host executor. */
+  notices?: string[];
   /** Use this directory as the workspace (local runs on a checkout). */
   workspace?: string;
   /** The git repository actions/checkout reads from. */
@@ -79,8 +83,15 @@ export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstance
     runId: spec.identity.runId,
     jobKey: spec.ref.key,
     workspace: spec.workspace,
+    network: spec.network,
   });
   try {
+    for (const notice of spec.notices ?? []) {
+      spec.emit("log:line", {
+        job: spec.ref,
+        line: { stream: "system", text: notice, annotation: { level: "warning", message: notice } },
+      });
+    }
     return await runJobIn(spec, dirs);
   } catch (error) {
     const isEvaluation = error instanceof EvaluationFailure;

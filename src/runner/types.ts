@@ -49,6 +49,8 @@ export interface JobDirectories {
   /** Per-job scratch for env files and scripts; never the user's workspace. */
   fileCommands: string;
   toolCache: string;
+  /** Copies of the store's actions this job uses: an isolated job sees these, never the store. */
+  actions: string;
 }
 
 export interface PrepareJobSpec {
@@ -56,7 +58,14 @@ export interface PrepareJobSpec {
   jobKey: string;
   /** Use this directory as the workspace instead of a fresh one (`hangar run` on a checkout). */
   workspace?: string;
+  /**
+   * What the job's processes may reach: the host's network, or none at all (loopback of their own only). Default
+   * "host". An executor that cannot take the network away refuses "none" rather than ignore it.
+   */
+  network?: JobNetwork;
 }
+
+export type JobNetwork = "host" | "none";
 
 /** Where and how processes run: host, sandbox or microVM. The engine never knows which. */
 export interface Executor {

@@ -5,7 +5,13 @@ import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
 import { createGitHubClient, type GitHubConnection } from "../integrations/github/index.js";
-import { HostExecutor, registerWithServer, runnerLoop, type JobRequest } from "../runner/index.js";
+import {
+  HostExecutor,
+  registerWithServer,
+  runnerLoop,
+  type JobRequest,
+  type RunnerPlacement,
+} from "../runner/index.js";
 import {
   getRepository,
   getRun,
@@ -54,6 +60,8 @@ export interface ServerConfig {
    * an empty list starts none (then only registered `hangar runner`s run jobs).
    */
   embeddedRunnerLabels: string[];
+  /** Where the embedded runner runs jobs (`hangar serve --executor`); default: the host executor under the data dir. */
+  embeddedRunnerPlacement?: RunnerPlacement;
   /** Reporting back to GitHub (default: commit statuses, no pull request comment); omitted, nothing is sent. */
   github?: GitHubConnection & { report?: GitHubReportMode; prComment?: boolean };
   logger?: boolean;
@@ -300,6 +308,7 @@ async function startEmbeddedRunner(
     stopSignal: stop.signal,
     host: {
       executor: new HostExecutor({ baseDir: path.join(config.dataDir, "jobs") }),
+      ...config.embeddedRunnerPlacement,
       dataDir: config.dataDir,
       baseEnv: { PATH: process.env["PATH"] ?? "" },
       runnerName: "hangar-embedded",

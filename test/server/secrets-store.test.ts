@@ -7,8 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { sql } from "kysely";
+import { isFromFork } from "../../src/runner/index.js";
 import {
-  isFromFork,
   resolveJobSecrets,
   resolveVariables,
   rotateSecretKey,

@@ -65,6 +65,30 @@ export async function resolveAction(
 }
 
 /**
+ * Resolves like resolveAction, then copies the action's whole repository into the job's own actions directory and
+ * answers that copy: a sandboxed or microVM job is given its own directories only, never the store, which holds
+ * other repositories' private actions.
+ */
+export async function stageActionForJob(
+  dataDir: string,
+  reference: ActionReference,
+  policy: ActionPolicy,
+  jobActionsDir: string,
+): Promise<ResolvedAction> {
+  const resolved = await resolveAction(dataDir, reference, policy);
+  const refDir = path.join(repoDir(dataDir, reference.owner, reference.repo), refKey(reference.ref));
+  const jobRefDir = path.join(
+    jobActionsDir,
+    reference.owner.toLowerCase(),
+    reference.repo.toLowerCase(),
+    refKey(reference.ref),
+  );
+  if (!(await isDirectory(jobRefDir)))
+    await cp(refDir, jobRefDir, { recursive: true, verbatimSymlinks: true });
+  return { ...resolved, dir: path.join(jobRefDir, path.relative(refDir, resolved.dir)) };
+}
+
+/**
  * Adds `owner/repo@ref` from a directory or git repository (see fetchActionSource) and, when the
  * ref resolved to a commit, also as `owner/repo@<sha>`. Returns the ref's manifest.
  */

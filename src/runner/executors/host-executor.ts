@@ -30,6 +30,12 @@ export class HostExecutor implements Executor {
   }
 
   async prepare(spec: PrepareJobSpec): Promise<JobDirectories> {
+    if (spec.network === "none") {
+      throw new RunnerError(
+        "RUNNER_ISOLATION_UNAVAILABLE",
+        "the host executor cannot take a job's network away; run this job with --executor sandbox or microvm",
+      );
+    }
     await mkdir(this.baseDir, { recursive: true });
     const label = `${spec.runId}-${spec.jobKey}`.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 80);
     const root = await mkdtemp(join(this.baseDir, `${label}-`));
@@ -39,6 +45,7 @@ export class HostExecutor implements Executor {
       temp: join(root, "temp"),
       fileCommands: join(root, "file-commands"),
       toolCache: join(root, "tool-cache"),
+      actions: join(root, "actions"),
     };
     for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
     return dirs;

@@ -10,7 +10,7 @@ import {
   type ExpressionValue,
 } from "../../workflow/index.js";
 import { parseActionReference } from "../actions/action-reference.js";
-import { resolveAction } from "../actions/action-store.js";
+import { stageActionForJob } from "../actions/action-store.js";
 import { evaluateActionInputs, loadAction, type LoadedAction } from "../actions/load-action.js";
 import { stepsContext } from "../step-loop.js";
 import { failedStepResult, emptyStepResult } from "../step-result.js";
@@ -35,9 +35,12 @@ async function prepareAction(
       action = await loadAction(path.resolve(run.job.dirs.workspace, uses), uses);
     } else {
       const reference = parseActionReference(uses);
-      const resolved = await resolveAction(run.job.dataDir, reference, {
-        requirePinnedSha: run.job.requirePinnedSha,
-      });
+      const resolved = await stageActionForJob(
+        run.job.dataDir,
+        reference,
+        { requirePinnedSha: run.job.requirePinnedSha },
+        run.job.dirs.actions,
+      );
       action = {
         ...(await loadAction(resolved.dir, uses)),
         repository: `${reference.owner}/${reference.repo}`,

@@ -11,11 +11,6 @@ export {
 export { sealSecret, openSecret, type SecretAddress } from "./secret-cipher.js";
 export { normalizeValueName, maxValueBytes } from "./value-names.js";
 export { setSecret, setVariable, resolveVariables, type SetValueInput } from "./scoped-values.js";
-export {
-  resolveJobSecrets,
-  isFromFork,
-  isSecretsWithheld,
-  type JobSecretsQuery,
-} from "./resolve-job-secrets.js";
+export { resolveJobSecrets, isSecretsWithheld, type JobSecretsQuery } from "./resolve-job-secrets.js";
 export { rotateSecretKey, type RotateOptions, type RotateResult } from "./rotate-secret-key.js";
 export { prepareRunExposure, type RunExposure } from "./run-exposure.js";

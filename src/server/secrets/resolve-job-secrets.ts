@@ -2,13 +2,10 @@
 // docs "Using secrets in GitHub Actions": secrets are not passed to workflows triggered by a pull request from a
 // fork (pull_request_target runs in the base repository's context and does get them). Environment secrets join
 // only for a job that names the environment, and such a job is queued only after its gate passed.
-import type { DeliveredSecrets } from "../../runner/index.js";
+import { isForkPullRequestRun, type DeliveredSecrets } from "../../runner/index.js";
 import { readSealedSecrets, type Store } from "../../store/index.js";
 import { openSecret } from "./secret-cipher.js";
 import type { SecretKeyring } from "./secret-key.js";
-
-/** Events whose runs come from the pull request's head, so a fork's code would run with the secrets. */
-const forkRestrictedEvents = new Set(["pull_request", "pull_request_review", "pull_request_review_comment"]);
 
 export interface JobSecretsQuery {
   repositoryId: number;
@@ -35,22 +32,5 @@ export async function resolveJobSecrets(
 
 /** True for a run of a pull request from a fork: it gets no secrets at all, repository or environment. */
 export function isSecretsWithheld(event: string, payload: unknown): boolean {
-  return forkRestrictedEvents.has(event) && isFromFork(payload);
-}
-
-/**
- * Fails closed: only a head repository that is provably the base repository counts as not a fork (a deleted fork
- * has `head.repo: null`; a payload without the fields cannot prove anything).
- */
-export function isFromFork(payload: unknown): boolean {
-  const pullRequest = field(payload, "pull_request");
-  const head = field(field(field(pullRequest, "head"), "repo"), "full_name");
-  const base =
-    field(field(field(pullRequest, "base"), "repo"), "full_name") ??
-    field(field(payload, "repository"), "full_name");
-  return typeof head !== "string" || typeof base !== "string" || head.toLowerCase() !== base.toLowerCase();
-}
-
-function field(value: unknown, name: string): unknown {
-  return value !== null && typeof value === "object" ? (value as Record<string, unknown>)[name] : undefined;
+  return isForkPullRequestRun(event, payload);
 }
