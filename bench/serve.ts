@@ -12,6 +12,7 @@ import { sendWebhook } from "../test/support/fake-github.js";
 import { makeGitRepo } from "../test/support/git-repo.js";
 import { authHeaders, createApiToken } from "../test/support/api-token.js";
 import { startPostgres } from "../test/support/postgres.js";
+import { summarize, type Summary } from "./summarize.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const LATENCY_RUNS = Number(process.env["BENCH_LATENCY_RUNS"] ?? 500);
@@ -20,27 +21,6 @@ const RUNNERS = 4;
 const SSE_LINES = 100;
 const secret = "bench-secret";
 const repositoryName = "bench/serve";
-
-interface Summary {
-  samples: number;
-  p50Ms: number;
-  p95Ms: number;
-  minMs: number;
-  maxMs: number;
-}
-
-function summarize(samples: number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const round = (n: number) => Math.round(n * 100) / 100;
-  return {
-    samples: samples.length,
-    p50Ms: round(at(0.5)),
-    p95Ms: round(at(0.95)),
-    minMs: round(sorted[0]!),
-    maxMs: round(sorted.at(-1)!),
-  };
-}
 
 const trivialWorkflow = `on: push
 jobs:

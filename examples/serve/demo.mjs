@@ -118,11 +118,33 @@ function runHangar(args) {
   return result.stdout;
 }
 
-/** Starts `hangar serve --port 0` and reads the address it picked from its first line on stderr. */
+/**
+ * The embedded runner sandboxes jobs with bubblewrap by default; on a machine without it (Debian package bubblewrap)
+ * the demo falls back to the host executor, and says so.
+ */
+function executorArgs() {
+  if (spawnSync("bwrap", ["--version"]).status === 0) return [];
+  process.stderr.write(
+    "bubblewrap (bwrap) is not installed: the demo runs its job with --executor host instead\n",
+  );
+  return ["--executor", "host"];
+}
+
+/** Starts `hangar serve --port 0` and reads the address it picked from its stderr. */
 function startServer(dataDir) {
   const child = spawn(
     process.execPath,
-    [...hangar, "serve", "--port", "0", "--data-dir", dataDir, "--runner-labels", "ubuntu-latest"],
+    [
+      ...hangar,
+      "serve",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--runner-labels",
+      "ubuntu-latest",
+      ...executorArgs(),
+    ],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GITHUB_TOKEN: "" } },
   );
   // The server's request log (JSON lines on stdout) is shown only if something goes wrong.

@@ -1,5 +1,6 @@
 // The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
 import { actionsCommand } from "./commands/actions.js";
+import { imageCommand } from "./commands/image.js";
 import { auditCommand } from "./commands/audit.js";
 import { gcCommand } from "./commands/gc.js";
 import { approveCommand } from "./commands/approve.js";
@@ -12,6 +13,7 @@ import { runCommand, runUsage } from "./commands/run.js";
 import { secretCommand } from "./commands/secret.js";
 import { varCommand } from "./commands/var.js";
 import { tokenCommand } from "./commands/token.js";
+import { vmCommand } from "./commands/vm.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
 const usage = `Usage: hangar <command> [options]
@@ -19,6 +21,7 @@ const usage = `Usage: hangar <command> [options]
 Commands:
   run       run a repository's GitHub Actions workflows on this machine
   actions   add actions to the offline action store (hangar actions add|ls)
+  image     the local OCI image store for container jobs (hangar image pull|import|ls|rm|gc)
   serve     run the server: GitHub webhooks in, runs, a JSON API
   repo      register a repository with the server (hangar repo add)
   runner    register this machine with a server and run its jobs (hangar runner register|run)
@@ -30,6 +33,7 @@ Commands:
   approve   approve or reject a run's jobs waiting for an environment, through the API (hangar approve RUN)
   deployments  the jobs that ran in an environment (hangar deployments OWNER/NAME [ENV])
   gc        delete expired artifacts, old caches and unreferenced content
+  vm        build the microVM guest image (hangar vm build)
 
 Run 'hangar <command> --help' for a command's options.
 ${"\n"}${runUsage}`;
@@ -37,6 +41,7 @@ ${"\n"}${runUsage}`;
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   actions: actionsCommand,
+  image: imageCommand,
   gc: gcCommand,
   env: envCommand,
   group: groupCommand,
@@ -49,6 +54,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   secret: secretCommand,
   var: varCommand,
   token: tokenCommand,
+  vm: vmCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

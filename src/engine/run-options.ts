@@ -3,17 +3,17 @@ import type { ExpressionValue, SourceFile } from "../workflow/index.js";
 import type { GateJob } from "./environment-gate.js";
 import type { ConcurrencyControl } from "./concurrency-groups.js";
 import type {
-  Executor,
   JobControl,
   JobInstanceResult,
   JobRequest,
   RunIdentity,
+  RunnerPlacement,
   TriggeringEvent,
 } from "../runner/index.js";
 
 /** Where job instances run: in this process with an executor, or handed to a server's queue by `dispatchJob`. */
 export type JobPlacement =
-  | { executor: Executor; dispatchJob?: undefined }
+  | (RunnerPlacement & { dispatchJob?: undefined })
   | {
       dispatchJob: (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
       executor?: undefined;

@@ -163,6 +163,9 @@ async function runJobs(
             request,
             {
               executor: options.executor,
+              executorsByLabel: options.executorsByLabel,
+              network: options.network,
+              warn: options.warn,
               dataDir: options.dataDir,
               baseEnv: options.baseEnv ?? {},
               runnerName: options.runnerName ?? `hangar-${os.hostname()}`,

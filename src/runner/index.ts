@@ -74,3 +74,54 @@ export {
   type ExecutorKind,
   type LabelRoute,
 } from "./executors/executor-routing.js";
+export { MicroVmExecutor, type MicroVmExecutorOptions } from "./executors/microvm/microvm-executor.js";
+export {
+  buildGuestImage,
+  readGuestImage,
+  defaultKernelPackage,
+  type GuestImage,
+  type GuestImageManifest,
+  type GuestImageOptions,
+} from "./executors/microvm/guest-image.js";
+export {
+  ContainerError,
+  containerErrorCodes,
+  type ContainerErrorCode,
+} from "./containers/container-error.js";
+export { ContainerExecutor, type ContainerExecutorOptions } from "./containers/container-executor.js";
+export { JobContainers } from "./containers/runtime/job-containers.js";
+export type {
+  RuntimeImage,
+  ContainerDefinition,
+  ServiceDefinition,
+  StartedContainer,
+  JobContainersOptions,
+} from "./containers/runtime/job-containers.js";
+export {
+  parseContainerOptions,
+  parsePortMapping,
+  parseVolume,
+  parseDuration,
+  parseBytes,
+} from "./containers/runtime/container-options.js";
+export type {
+  ContainerOptions,
+  HealthCheck,
+  PortMapping,
+  VolumeMount,
+} from "./containers/runtime/container-options.js";
+export type { ResourceLimits } from "./containers/runtime/oci-spec.js";
+export {
+  SandboxExecutor,
+  createSandboxExecutor,
+  type SandboxExecutorOptions,
+  type SandboxJobInfo,
+} from "./executors/sandbox/sandbox-executor.js";
+export {
+  defaultSandboxLimits,
+  type SandboxLimits,
+  type CgroupVersion,
+} from "./executors/sandbox/job-cgroups.js";
+export { probeSandbox, formatSandboxProbe, type SandboxProbe } from "./executors/sandbox/probe-sandbox.js";
+export { seccompDeniedSyscalls } from "./executors/sandbox/seccomp-filter.js";
+export * from "./containers/images/index.js";

@@ -79,12 +79,20 @@ const defaultJobTimeoutMinutes = 360;
 const postStepDeadlineMs = 5 * 60_000;
 
 export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstanceResult> {
-  const dirs = await spec.executor.prepare({
-    runId: spec.identity.runId,
-    jobKey: spec.ref.key,
-    workspace: spec.workspace,
-    network: spec.network,
-  });
+  let dirs: JobDirectories;
+  try {
+    dirs = await spec.executor.prepare({
+      runId: spec.identity.runId,
+      jobKey: spec.ref.key,
+      workspace: spec.workspace,
+      network: spec.network,
+    });
+  } catch (error) {
+    // The executor could not set the job up (no sandbox, no VM): our breakage, reported as the job's end.
+    const message = spec.masker.mask(`${spec.executor.name} executor: ${(error as Error).message}`);
+    emitSystemLine(spec, undefined, message);
+    return { conclusion: "failure", outputs: {}, reason: "executor_error", message };
+  }
   try {
     for (const notice of spec.notices ?? []) {
       spec.emit("log:line", {
@@ -235,6 +243,7 @@ function makeRuntime(
     requirePinnedSha: spec.requirePinnedSha,
     runId: spec.identity.runId,
     sourceRepository: spec.sourceRepository,
+    givenWorkspace: spec.workspace,
     evaluate: (token: TemplateToken, contexts: Contexts) => evaluateOrFail(file, token, contexts, hashHost),
     hashFiles: hashHost.hashFiles,
     registerPost: (post) => posts.push(post),

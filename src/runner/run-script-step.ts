@@ -32,7 +32,11 @@ export interface ScriptStepSpec {
  */
 export async function runScriptStep(spec: ScriptStepSpec): Promise<StepResult> {
   const scriptPath = join(spec.dirs.fileCommands, `${randomUUID()}${getScriptExtension(spec.shell)}`);
-  const shell = resolveShell(spec.shell, scriptPath, (command) => findExecutable(command, spec.env.PATH));
+  const shell = resolveShell(spec.shell, scriptPath, (command) =>
+    spec.executor.findExecutable
+      ? spec.executor.findExecutable(command, spec.env.PATH)
+      : findExecutable(command, spec.env.PATH),
+  );
   if ("error" in shell) return failBeforeStart(spec, shell.error);
 
   await writeFile(scriptPath, fixUpScript(shell.shellName, spec.script), "utf8");

@@ -73,6 +73,11 @@ export interface Executor {
   prepare(spec: PrepareJobSpec): Promise<JobDirectories>;
   exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult>;
   cleanup(dirs: JobDirectories): Promise<void>;
+  /**
+   * Where the job's processes would find `command` on `pathVariable` (a shell, say); undefined when they would not.
+   * Absent: this machine's filesystem answers, as the host executor sees it.
+   */
+  findExecutable?(command: string, pathVariable: string | undefined): string | undefined;
 }
 
 export type StepOutcome = "success" | "failure" | "cancelled" | "skipped";

@@ -5,10 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { loadWorkflow, type WorkflowModel } from "../../src/workflow/index.js";
-import { HostExecutor } from "../../src/runner/index.js";
+import { createTestExecutor } from "../support/test-executor.js";
 import { ConcurrencyGroups, newRunId, runWorkflow, type RunHandle } from "../../src/engine/index.js";
 
 const base = await mkdtemp(path.join(os.tmpdir(), "hangar-concurrency-"));
+const executor = await createTestExecutor(base);
 after(() => rm(base, { recursive: true, force: true }));
 
 async function load(cancelInProgress: boolean): Promise<WorkflowModel> {
@@ -31,7 +32,7 @@ jobs:
 
 function start(workflow: WorkflowModel, groups: ConcurrencyGroups): RunHandle {
   return runWorkflow(workflow, {
-    executor: new HostExecutor({ baseDir: base }),
+    executor,
     dataDir: base,
     concurrencyGroups: groups,
     identity: {

@@ -7,10 +7,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { loadWorkflow, type WorkflowModel } from "../../src/workflow/index.js";
-import { HostExecutor } from "../../src/runner/index.js";
+import { createTestExecutor } from "../support/test-executor.js";
 import { newRunId, runWorkflow, type GateJob, type RunEvents } from "../../src/engine/index.js";
 
 const base = await mkdtemp(path.join(os.tmpdir(), "hangar-gate-"));
+const executor = await createTestExecutor(base);
 after(() => rm(base, { recursive: true, force: true }));
 
 const workflowText = `on: push
@@ -38,7 +39,7 @@ async function load(): Promise<WorkflowModel> {
 
 function start(workflow: WorkflowModel, gateJob?: GateJob) {
   return runWorkflow(workflow, {
-    executor: new HostExecutor({ baseDir: base }),
+    executor,
     dataDir: base,
     identity: {
       runId: newRunId(),

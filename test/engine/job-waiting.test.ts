@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { loadWorkflow, type WorkflowModel } from "../../src/workflow/index.js";
-import { HostExecutor } from "../../src/runner/index.js";
+import { createTestExecutor } from "../support/test-executor.js";
 import {
   ConcurrencyGroups,
   newRunId,
@@ -16,6 +16,7 @@ import {
 } from "../../src/engine/index.js";
 
 const base = await mkdtemp(path.join(os.tmpdir(), "hangar-waiting-"));
+const executor = await createTestExecutor(base);
 after(() => rm(base, { recursive: true, force: true }));
 
 async function load(content: string): Promise<WorkflowModel> {
@@ -26,7 +27,7 @@ async function load(content: string): Promise<WorkflowModel> {
 
 function start(workflow: WorkflowModel, groups?: ConcurrencyGroups): RunHandle {
   return runWorkflow(workflow, {
-    executor: new HostExecutor({ baseDir: base }),
+    executor,
     dataDir: base,
     concurrencyGroups: groups,
     identity: {

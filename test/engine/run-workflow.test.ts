@@ -5,10 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { loadWorkflow, type WorkflowModel } from "../../src/workflow/index.js";
-import { HostExecutor } from "../../src/runner/index.js";
+import { createTestExecutor } from "../support/test-executor.js";
 import { newRunId, runWorkflow, type RunEventName, type RunOptions } from "../../src/engine/index.js";
 
 const base = await mkdtemp(path.join(os.tmpdir(), "hangar-engine-"));
+const executor = await createTestExecutor(base);
 after(() => rm(base, { recursive: true, force: true }));
 
 async function load(content: string): Promise<WorkflowModel> {
@@ -19,7 +20,7 @@ async function load(content: string): Promise<WorkflowModel> {
 
 function options(overrides: Partial<RunOptions> = {}): RunOptions {
   return {
-    executor: new HostExecutor({ baseDir: base }),
+    executor,
     dataDir: base,
     identity: {
       runId: newRunId(),

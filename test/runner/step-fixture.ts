@@ -4,18 +4,29 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HostExecutor, Masker, runScriptStep } from "../../src/runner/index.js";
-import type { JobDirectories, LogLine, ScriptStepSpec, StepResult } from "../../src/runner/index.js";
+import type {
+  Executor,
+  JobDirectories,
+  LogLine,
+  PrepareJobSpec,
+  ScriptStepSpec,
+  StepResult,
+} from "../../src/runner/index.js";
 
 export interface StepFixture {
-  executor: HostExecutor;
+  executor: Executor;
   dirs: JobDirectories;
   dispose(): Promise<void>;
 }
 
-export async function createStepFixture(): Promise<StepFixture> {
+/** A HostExecutor in a temp base dir unless `makeExecutor` gives another executor for that base dir. */
+export async function createStepFixture(
+  makeExecutor: (baseDir: string) => Executor = (baseDir) => new HostExecutor({ baseDir }),
+  prepare: Partial<PrepareJobSpec> = {},
+): Promise<StepFixture> {
   const baseDir = await mkdtemp(join(tmpdir(), "hangar-runner-test-"));
-  const executor = new HostExecutor({ baseDir });
-  const dirs = await executor.prepare({ runId: "run-1", jobKey: "build" });
+  const executor = makeExecutor(baseDir);
+  const dirs = await executor.prepare({ runId: "run-1", jobKey: "build", ...prepare });
   return {
     executor,
     dirs,

@@ -98,7 +98,9 @@ async function runner(setup: Setup, name: string): Promise<HangarProcess> {
     dataDir: setup.tempDir(`hangar-runner-${name}-`),
     name,
     labels: ["self-hosted"],
+    // Jobs write marker files on the host to prove which ran: this suite is about lost runners, not isolation.
     env: { MARKERS: setup.markers },
+    args: ["--executor", "host"],
   });
 }
 

@@ -143,6 +143,8 @@ export async function startRunner(options: {
   name: string;
   labels: string[];
   env?: Record<string, string>;
+  /** More `hangar runner run` flags, e.g. the executor. */
+  args?: string[];
 }): Promise<HangarProcess> {
   const registered = await runHangar([
     "runner",
@@ -159,7 +161,10 @@ export async function startRunner(options: {
     options.dataDir,
   ]);
   if (registered.code !== 0) throw new Error(`runner register failed: ${registered.stderr}`);
-  const runner = spawnHangar(["runner", "run", "--data-dir", options.dataDir], options.env);
+  const runner = spawnHangar(
+    ["runner", "run", "--data-dir", options.dataDir, ...(options.args ?? [])],
+    options.env,
+  );
   await runner.waitForStderr(/waiting for jobs/);
   return runner;
 }

@@ -1,5 +1,5 @@
 // `hangar run`: finds the workflows an event triggers in a local repository and runs them on this machine.
-import { readdir, readFile, mkdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -14,19 +14,20 @@ import {
   type SourceFile,
   type WorkflowModel,
 } from "../../workflow/index.js";
-import {
-  DryRunExecutor,
-  HostExecutor,
-  parseActionReference,
-  resolveAction,
-  type Executor,
-} from "../../runner/index.js";
+import { DryRunExecutor, HostExecutor, parseActionReference, resolveAction } from "../../runner/index.js";
 import { ConcurrencyGroups, newRunId, runWorkflow, type RunResult } from "../../engine/index.js";
 import { readChangedFiles, readGitInfo } from "../git-info.js";
 import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js";
 import { parsePairs, readPairsFile } from "../key-value-pairs.js";
 import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
+import {
+  executorOptions,
+  executorUsage,
+  isolatedBaseEnv,
+  openPlacement,
+  readLabelRoutes,
+} from "../executor-options.js";
 
 export const runUsage = `Usage: hangar run [REPO_DIR] [options]
 
@@ -42,8 +43,6 @@ Options:
       --secret K=V        a secret (repeatable); masked in all output
       --secret-file F     secrets from a dotenv file
       --env-file F        extra environment variables for every step, from a dotenv file
-      --label-map L=EXEC  run jobs whose runs-on includes label L with executor EXEC (only: host); a job with
-                          container: or services: runs on this machine only when its label is mapped so
       --max-parallel N    job instances at once (default: number of cores)
       --require-pinned-actions  refuse remote actions not pinned to a full 40-character commit SHA
       --data-dir DIR      action store, artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
@@ -52,9 +51,8 @@ Options:
       --dry-run           plan and evaluate everything, run no process
       --json              print one JSON result on stdout instead of the table
       --debug             show ::debug:: lines
-`;
 
-const executorNames = ["host"] as const;
+${executorUsage("host")}`;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -70,7 +68,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       secret: { type: "string", multiple: true },
       "secret-file": { type: "string" },
       "env-file": { type: "string" },
-      "label-map": { type: "string", multiple: true },
+      ...executorOptions,
       "max-parallel": { type: "string" },
       "data-dir": { type: "string" },
       "require-pinned-actions": { type: "boolean" },
@@ -89,14 +87,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length > 1)
     throw new UsageError(`expected at most one REPO_DIR, got ${positionals.join(" ")}`);
   const repoDir = path.resolve(positionals[0] ?? ".");
-  const labelMap: Record<string, (typeof executorNames)[number]> = {};
-  for (const [label, executor] of Object.entries(parsePairs(values["label-map"] ?? [], "--label-map"))) {
-    if (!executorNames.includes(executor as (typeof executorNames)[number])) {
-      throw new UsageError(
-        `--label-map ${label}=${executor}: the executor must be one of ${executorNames.join(", ")}`,
-      );
-    }
-    labelMap[label] = executor as (typeof executorNames)[number];
+  const labelMap: Record<string, "host"> = {};
+  for (const route of readLabelRoutes(values["label-map"] ?? [])) {
+    if ("executor" in route.target && route.target.executor === "host") labelMap[route.label] = "host";
   }
 
   const inputsGiven = parsePairs(values.input ?? [], "--input");
@@ -156,59 +149,79 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...parsePairs(values.secret ?? [], "--secret"),
   };
   const extraEnv = values["env-file"] ? await readPairsFile(values["env-file"]) : {};
-  const baseDir = path.join(os.tmpdir(), "hangar", "jobs");
-  await mkdir(baseDir, { recursive: true });
-  const hostExecutor = new HostExecutor({ baseDir });
-  const executor: Executor = values["dry-run"] ? new DryRunExecutor(hostExecutor) : hostExecutor;
+  const jobsDir = path.join(os.tmpdir(), "hangar", "jobs");
   const maxParallel = values["max-parallel"] ? Number(values["max-parallel"]) : undefined;
   if (maxParallel !== undefined && !(Number.isInteger(maxParallel) && maxParallel > 0)) {
     throw new UsageError(`--max-parallel must be a positive whole number, got ${values["max-parallel"]}`);
   }
 
   const dataDir = dataDirOption(values["data-dir"]);
+  const opened = values["dry-run"]
+    ? {
+        placement: {
+          executor: new DryRunExecutor(new HostExecutor({ baseDir: path.join(jobsDir, "host") })),
+        },
+        describe: [],
+        close: async () => undefined,
+      }
+    : await openPlacement(values, {
+        dataDir,
+        jobsDir,
+        defaultKind: "host",
+        warn: (message) => process.stderr.write(`hangar run: ${message}\n`),
+      });
   const requirePinnedActions = values["require-pinned-actions"] ?? false;
   const concurrencyGroups = new ConcurrencyGroups();
   const results: RunResult[] = [];
-  for (const [index, { workflow, inputs }] of selected.entries()) {
-    const handle = runWorkflow(workflow, {
-      executor,
-      identity: {
-        runId: newRunId(),
-        runNumber: index + 1,
-        attempt: 1,
-        actor: git.actor,
-        sha,
-        ref,
-        repository: { owner: git.owner, name: git.name },
-        serverUrl: "https://github.com",
-      },
-      event: { name: eventName, payload },
-      inputs,
-      vars: parsePairs(values.var ?? [], "--var"),
-      secrets,
-      workspace: repoDir,
-      sourceRepository: repoDir,
-      dataDir,
-      jobs: values.job,
-      requirePinnedActions,
-      labelMap,
-      concurrencyGroups,
-      maxParallel,
-      baseEnv: { ...(process.env as Record<string, string>), ...extraEnv },
-      stepDebug: values.debug ?? false,
-      readCalledWorkflow: (uses) => readCalledWorkflow(repoDir, uses, dataDir, requirePinnedActions),
-    });
-    attachRenderer(handle, {
-      stream: process.stderr,
-      color: shouldUseColor(process.stderr),
-      showDebug: values.debug ?? false,
-    });
-    const onSignal = () => handle.cancel();
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    results.push(await handle.result);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+  try {
+    for (const [index, { workflow, inputs }] of selected.entries()) {
+      const handle = runWorkflow(workflow, {
+        ...opened.placement,
+        identity: {
+          runId: newRunId(),
+          runNumber: index + 1,
+          attempt: 1,
+          actor: git.actor,
+          sha,
+          ref,
+          repository: { owner: git.owner, name: git.name },
+          serverUrl: "https://github.com",
+        },
+        event: { name: eventName, payload },
+        inputs,
+        vars: parsePairs(values.var ?? [], "--var"),
+        secrets,
+        workspace: repoDir,
+        sourceRepository: repoDir,
+        dataDir,
+        jobs: values.job,
+        requirePinnedActions,
+        labelMap,
+        concurrencyGroups,
+        maxParallel,
+        baseEnv: {
+          ...(opened.placement.executor.name === "host"
+            ? (process.env as Record<string, string>)
+            : isolatedBaseEnv(process.env)),
+          ...extraEnv,
+        },
+        stepDebug: values.debug ?? false,
+        readCalledWorkflow: (uses) => readCalledWorkflow(repoDir, uses, dataDir, requirePinnedActions),
+      });
+      attachRenderer(handle, {
+        stream: process.stderr,
+        color: shouldUseColor(process.stderr),
+        showDebug: values.debug ?? false,
+      });
+      const onSignal = () => handle.cancel();
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      results.push(await handle.result);
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  } finally {
+    await opened.close();
   }
 
   if (values.json) {

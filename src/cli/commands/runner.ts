@@ -3,15 +3,21 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { HostExecutor } from "../../runner/index.js";
 import { registerWithServer, runnerLoop } from "../../runner/index.js";
 import { dataDirOption } from "../data-location.js";
+import {
+  executorOptions,
+  executorUsage,
+  isolatedBaseEnv,
+  isolatedJobsDir,
+  openPlacement,
+} from "../executor-options.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 import { runnerTokenCommand } from "./runner-token.js";
 
 export const runnerUsage = `Usage: hangar runner token [--ttl-minutes N]   (on the server: mint a registration token)
        hangar runner register --url URL --token REG_TOKEN --labels a,b,c [--name N] [--ephemeral] [--config FILE]
-       hangar runner run [--once] [--config FILE] [--data-dir DIR]
+       hangar runner run [--once] [--config FILE] [--data-dir DIR] [executor options]
 
 register  exchanges a registration token for a runner token, saved in the config file (mode 0600)
 run       takes jobs whose runs-on labels this runner has, one at a time; Ctrl-C stops after the current job,
@@ -21,7 +27,8 @@ Options:
       --config FILE    the runner's config (default: <data dir>/runner.json)
       --data-dir DIR   jobs, action store, caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
       --once           take one job, then exit (an ephemeral runner)
-`;
+
+${executorUsage("sandbox")}`;
 
 interface RunnerConfig {
   url: string;
@@ -46,6 +53,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
       config: { type: "string" },
       "data-dir": { type: "string" },
       once: { type: "boolean" },
+      ...executorOptions,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -81,7 +89,7 @@ export async function runnerCommand(argv: string[]): Promise<number> {
     );
     return ExitCode.Success;
   }
-  if (subcommand === "run") return runRunner(await readConfig(configFile), dataDir, values.once ?? false);
+  if (subcommand === "run") return runRunner(await readConfig(configFile), dataDir, values);
   throw new UsageError(`unknown runner command '${subcommand ?? ""}'\n\n${runnerUsage}`);
 }
 
@@ -95,9 +103,20 @@ async function readConfig(file: string): Promise<RunnerConfig> {
   return JSON.parse(text) as RunnerConfig;
 }
 
-async function runRunner(config: RunnerConfig, dataDir: string, isOnce: boolean): Promise<number> {
-  const baseDir = path.join(dataDir, "runner-jobs");
-  await mkdir(baseDir, { recursive: true });
+async function runRunner(
+  config: RunnerConfig,
+  dataDir: string,
+  values: Parameters<typeof openPlacement>[0] & { once?: boolean },
+): Promise<number> {
+  const isOnce = values.once ?? false;
+  const say = (message: string) => process.stderr.write(`hangar runner: ${message}\n`);
+  const opened = await openPlacement(values, {
+    dataDir,
+    jobsDir: await isolatedJobsDir(path.join(dataDir, "runner")),
+    defaultKind: "sandbox",
+    warn: say,
+  });
+  for (const line of opened.describe) say(line);
   const stop = new AbortController();
   const cancel = new AbortController();
   const onSigint = () => {
@@ -119,9 +138,12 @@ async function runRunner(config: RunnerConfig, dataDir: string, isOnce: boolean)
       stopSignal: stop.signal,
       cancelSignal: cancel.signal,
       host: {
-        executor: new HostExecutor({ baseDir }),
+        ...opened.placement,
         dataDir,
-        baseEnv: { ...(process.env as Record<string, string>) },
+        baseEnv:
+          opened.placement.executor.name === "host"
+            ? { ...(process.env as Record<string, string>) }
+            : isolatedBaseEnv(process.env),
         runnerName: config.name,
         stepDebug: false,
       },
@@ -138,5 +160,6 @@ async function runRunner(config: RunnerConfig, dataDir: string, isOnce: boolean)
   } finally {
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
+    await opened.close();
   }
 }

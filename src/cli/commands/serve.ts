@@ -10,6 +10,7 @@ import {
 } from "../github-reporting-options.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 import { readResilience, resilienceOptions, resilienceUsage } from "../resilience-options.js";
+import { executorOptions, executorUsage, isolatedJobsDir, openPlacement } from "../executor-options.js";
 
 /** GitHub-hosted labels included, so workflows written for GitHub run here unchanged (act does the same). */
 const defaultEmbeddedLabels = [
@@ -42,7 +43,9 @@ Options:
   --audit-checkpoint-interval S
                        seconds between signed audit checkpoints in DATA_DIR/audit/checkpoints, taken when the
                        trail grew (default: 3600; 0: none)
-${gitHubReportingUsage}${resilienceUsage}`;
+${gitHubReportingUsage}${resilienceUsage}
+The embedded runner's executor (ignored with --runner-labels none):
+${executorUsage("sandbox")}`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -54,6 +57,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       "database-url": { type: "string" },
       ...gitHubReportingOptions,
       ...resilienceOptions,
+      ...executorOptions,
       "runner-labels": { type: "string" },
       "audit-checkpoint-interval": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -72,16 +76,33 @@ export async function serveCommand(argv: string[]): Promise<number> {
       `--audit-checkpoint-interval must be a whole number of seconds, got '${values["audit-checkpoint-interval"]}'`,
     );
   const github = await readGitHubReporting(values, process.env);
+  const dataDir = dataDirOption(values["data-dir"]);
+  const embeddedRunnerLabels = parseLabels(values["runner-labels"]);
+  const say = (message: string) => process.stderr.write(`hangar serve: ${message}\n`);
+  const opened =
+    embeddedRunnerLabels.length === 0
+      ? undefined
+      : await openPlacement(values, {
+          dataDir,
+          jobsDir: await isolatedJobsDir(dataDir),
+          defaultKind: "sandbox",
+          warn: say,
+        });
+  for (const line of opened?.describe ?? []) say(`embedded runner: ${line}`);
   const server = await startServer({
-    dataDir: dataDirOption(values["data-dir"]),
+    dataDir,
     databaseUrl: databaseUrlOption(values["database-url"]),
     host: values.host ?? "127.0.0.1",
     port,
     github,
     logger: true,
-    embeddedRunnerLabels: parseLabels(values["runner-labels"]),
+    embeddedRunnerLabels,
+    ...(opened ? { embeddedRunnerPlacement: opened.placement } : {}),
     resilience: readResilience(values),
     auditCheckpointIntervalMs: checkpointSeconds * 1000,
+  }).catch(async (error: unknown) => {
+    await opened?.close();
+    throw error;
   });
   process.stderr.write(
     `hangar serve: listening on ${server.url} (webhooks at ${server.url}/webhooks/github)\n`,
@@ -100,5 +121,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   process.stderr.write("hangar serve: stopping after the runs in progress finish\n");
   await server.close();
+  await opened?.close();
   return ExitCode.Success;
 }

@@ -23,6 +23,8 @@ export interface JobRuntime {
   requirePinnedSha: boolean;
   /** The git repository the run is about (the local checkout, or the server's mirror); checkout reads it. */
   sourceRepository?: string;
+  /** The local checkout the workspace is (host executor) or a copy of (isolating executors), for `hangar run`. */
+  givenWorkspace?: string;
   /** Evaluates a token with the job's hashFiles host; throws EvaluationFailure with a position. */
   evaluate(token: TemplateToken, contexts: Contexts): Promise<ExpressionValue>;
   hashFiles(patterns: string[]): Promise<string>;

@@ -1,6 +1,7 @@
 // Built-in actions/checkout: the run's commit into the workspace with git, offline, from the job's source repository.
 import { execFile } from "node:child_process";
-import { mkdir, readdir } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { emptyStepResult, failedStepResult } from "../../step-result.js";
@@ -36,9 +37,13 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
     );
   }
 
-  // A local run's workspace is the user's own checkout: it is never switched under them.
-  if (path.resolve(target) === path.resolve(source)) {
-    const head = await headOf(target);
+  // A local run's workspace is the user's own checkout (or an isolating executor's copy of it): never switched.
+  const isLocalCheckout =
+    job.givenWorkspace !== undefined &&
+    path.resolve(job.givenWorkspace) === path.resolve(source) &&
+    path.resolve(target) === path.resolve(job.dirs.workspace);
+  if (isLocalCheckout) {
+    const head = await headOf(source);
     const wantedSha = await git(source, ["rev-parse", "--verify", `${wanted}^{commit}`]).catch(
       () => undefined,
     );
@@ -58,18 +63,24 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
 
   await mkdir(target, { recursive: true });
   const existing = await readdir(target);
-  if (existing.length > 0 && !(await headOf(target))) {
+  // Only the name is looked at: the runner never runs git inside a directory the job's own processes could have
+  // written (a planted .git/config runs commands through hooks, fsmonitor or filters).
+  if (existing.length > 0 && !existing.includes(".git")) {
     return failedStepResult(`actions/checkout: ${target} is not empty and not a git repository`);
   }
+  // Fetched into a fresh directory of the runner's own, then moved in; like actions/checkout's default clean: true,
+  // whatever the target held is replaced.
+  const staging = await mkdtemp(path.join(os.tmpdir(), "hangar-checkout-"));
   try {
-    if (existing.length === 0) await git(target, ["init", "-q"]);
+    await git(staging, ["init", "-q"]);
     // A path is fetched as file:// so that --depth works on it; a URL (https://, ssh, git@host:) as given.
     const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^[^/]+@[^:/]+:/.test(source);
     const from = isUrl ? source : `file://${path.resolve(source)}`;
     const fetchArgs = ["fetch", "-q", "--no-tags", ...(depth > 0 ? [`--depth=${depth}`] : []), from, wanted];
-    await git(target, fetchArgs);
-    await git(target, ["checkout", "-q", "--force", "FETCH_HEAD"]);
-    const commit = await git(target, ["rev-parse", "HEAD"]);
+    await git(staging, fetchArgs);
+    await git(staging, ["checkout", "-q", "--force", "FETCH_HEAD"]);
+    const commit = await git(staging, ["rev-parse", "HEAD"]);
+    await replaceContents(target, staging);
     run.onLine({
       stream: "stdout",
       text: `checked out ${wanted} (${commit}) into ${path.relative(job.dirs.workspace, target) || "."}`,
@@ -80,5 +91,16 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
     return failedStepResult(
       `actions/checkout: git could not check out '${wanted}': ${stderr || (error as Error).message}`,
     );
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Empties `target` (keeping the directory itself: it may be a mount point or the workspace) and moves `from` in. */
+async function replaceContents(target: string, from: string): Promise<void> {
+  for (const name of await readdir(target))
+    await rm(path.join(target, name), { recursive: true, force: true });
+  for (const name of await readdir(from)) {
+    await cp(path.join(from, name), path.join(target, name), { recursive: true, verbatimSymlinks: true });
   }
 }

@@ -1,0 +1,142 @@
+// Runs a job's steps inside its job container (`jobs.<id>.container`), next to its service containers; owns their teardown.
+import { mkdir, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { jobDirectoriesIn, makeJobRoot } from "../executors/job-root.js";
+import { RunnerError } from "../runner-error.js";
+import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
+import { ContainerError } from "./container-error.js";
+import { buildEnvironment, toEnvList } from "./runtime/container-env.js";
+import {
+  JobContainers,
+  type ContainerDefinition,
+  type ServiceDefinition,
+  type StartedContainer,
+} from "./runtime/job-containers.js";
+import type { BindMount, ResourceLimits } from "./runtime/oci-spec.js";
+
+export interface ContainerExecutorOptions {
+  /** Per-job directories are created below this directory. */
+  baseDir: string;
+  /** `jobs.<id>.container` with its image already in the image store. */
+  container: ContainerDefinition;
+  services?: ServiceDefinition[];
+  limits?: ResourceLimits;
+}
+
+/** Where GitHub's Docker actions and container jobs find the workspace, home and file commands. */
+const githubHome = "/github/home";
+
+export class ContainerExecutor implements Executor {
+  readonly name = "container";
+  private readonly baseDir: string;
+  private job: { root: string; containers: JobContainers; jobContainer: StartedContainer } | undefined;
+
+  constructor(private readonly options: ContainerExecutorOptions) {
+    this.baseDir = resolve(options.baseDir);
+  }
+
+  /** Creates the job dirs, the job network, every service (healthy) and then the job container. */
+  async prepare(spec: PrepareJobSpec): Promise<JobDirectories> {
+    if (this.job)
+      throw new ContainerError("CONTAINER_START_FAILED", "this container executor already runs a job");
+    await mkdir(this.baseDir, { recursive: true });
+    const root = await makeJobRoot(this.baseDir, spec);
+    const dirs = jobDirectoriesIn(root, spec.workspace);
+    const home = join(root, "home");
+    for (const dir of [...Object.values(dirs), home]) await mkdir(dir, { recursive: true });
+    let containers: JobContainers | undefined;
+    try {
+      containers = await JobContainers.create({
+        dir: join(root, "containers"),
+        network: spec.network ?? "host",
+        limits: this.options.limits,
+      });
+      for (const service of this.options.services ?? []) await containers.startService(service);
+      const jobContainer = await containers.startJobContainer(
+        { ...this.options.container, env: { HOME: githubHome, ...this.options.container.env } },
+        jobMounts(dirs, home),
+      );
+      this.job = { root, containers, jobContainer };
+    } catch (error) {
+      await containers?.destroy().catch(() => undefined);
+      await rm(root, { recursive: true, force: true });
+      throw error;
+    }
+    return dirs;
+  }
+
+  /** The services and the job container as `job.services` / `job.container` describe them. */
+  get containers(): readonly StartedContainer[] {
+    return this.job?.containers.containers ?? [];
+  }
+
+  /** The job's containers and network while the job runs: Docker action steps join them. */
+  get jobContainers(): JobContainers | undefined {
+    return this.job?.containers;
+  }
+
+  /** The text each service logged so far, by service name; read it before cleanup(). */
+  async readServiceLogs(): Promise<Record<string, string>> {
+    const logs: Record<string, string> = {};
+    for (const started of this.containers) {
+      if (started.name !== "job" && this.job) logs[started.name] = await this.job.containers.readLog(started);
+    }
+    return logs;
+  }
+
+  /** Where the job container's processes find `command` (e.g. "bash", to pick the default shell); PATH defaults to the container's. */
+  findExecutable(command: string, pathVariable: string | undefined): string | undefined {
+    const { jobContainer } = this.requireJob();
+    return jobContainer.container.findExecutable(command, pathVariable ?? jobContainer.env.PATH ?? "");
+  }
+
+  /**
+   * Runs inside the job container with the container's environment (image env, `container.env`, options) under
+   * spec.env: spec.env should hold the job's variables, not the host's, or the host's PATH would hide the image's.
+   */
+  exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult> {
+    const { jobContainer } = this.requireJob();
+    return jobContainer.container.exec(
+      {
+        args: [spec.command, ...spec.args],
+        env: toEnvList(buildEnvironment([], jobContainer.env, spec.env)),
+        cwd: spec.cwd,
+        signal: spec.signal,
+        timeoutMs: spec.timeoutMs,
+      },
+      onOutput,
+    );
+  }
+
+  /** Tears down every container and the network, then removes the job's dirs (a given workspace is kept). */
+  async cleanup(dirs: JobDirectories): Promise<void> {
+    const job = this.job;
+    if (!job || dirname(dirs.temp) !== job.root) return;
+    this.job = undefined;
+    try {
+      await job.containers.destroy();
+    } finally {
+      await rm(job.root, { recursive: true, force: true });
+    }
+  }
+
+  private requireJob(): NonNullable<ContainerExecutor["job"]> {
+    if (!this.job)
+      throw new RunnerError("RUNNER_SPAWN_FAILED", "the job container is not running; call prepare() first");
+    return this.job;
+  }
+}
+
+/**
+ * The runner writes scripts and env files on the host and reads them back, so every job dir appears at its own
+ * host path; the /github paths are where GitHub's container jobs and Docker actions look.
+ */
+function jobMounts(dirs: JobDirectories, home: string): BindMount[] {
+  const samePath = Object.values(dirs).map((dir) => ({ source: dir, destination: dir }));
+  return [
+    ...samePath,
+    { source: dirs.workspace, destination: "/github/workspace" },
+    { source: home, destination: githubHome },
+    { source: dirs.fileCommands, destination: "/github/workflow" },
+  ];
+}

@@ -1,0 +1,244 @@
+// The containers of one job (its job container and services) on one job network, and tearing all of them down.
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ContainerError } from "../container-error.js";
+import type { ExecResult } from "../../types.js";
+import { Container, keepAliveArgs, type ContainerExecSpec } from "./container.js";
+import {
+  parseContainerOptions,
+  parsePortMapping,
+  parseVolume,
+  type ContainerOptions,
+  type PortMapping,
+} from "./container-options.js";
+import { Crun, detectCgroupLayout } from "./crun.js";
+import { healthCheckFromImage, waitUntilHealthy, type ImageHealthCheck } from "./health-check.js";
+import { buildEnvironment, toEnvList } from "./container-env.js";
+import { requireStaticBusybox } from "./host-tools.js";
+import { resolveImageUser } from "./image-user.js";
+import { JobNetwork } from "./job-network.js";
+import type { BindMount, ResourceLimits } from "./oci-spec.js";
+import { forwardPort, type PortForwarder } from "./port-forwarder.js";
+
+/** What the runtime needs of an image; the image store's UnpackedImage has this shape. */
+export interface RuntimeImage {
+  reference: string;
+  rootfs: string;
+  config: {
+    env: string[];
+    entrypoint: string[];
+    cmd: string[];
+    workingDir: string;
+    user: string;
+    healthcheck?: ImageHealthCheck;
+  };
+}
+
+/** `jobs.<id>.container` and `services.<id>`: what the workflow says about one container. */
+export interface ContainerDefinition {
+  image: RuntimeImage;
+  env?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  options?: string;
+}
+
+export interface ServiceDefinition extends ContainerDefinition {
+  /** The service's key in `services:`: its host name on the job network. */
+  name: string;
+}
+
+export interface StartedContainer {
+  name: string;
+  /** crun's id, also `job.services.<id>.id`. */
+  id: string;
+  ip: string;
+  /** Container port → host port on 127.0.0.1, like `job.services.<id>.ports`. */
+  ports: Record<string, number>;
+  logFile: string;
+  container: Container;
+  /** The environment the container's processes start from (image env, then definition env, then options). */
+  env: Record<string, string>;
+}
+
+export interface JobContainersOptions {
+  /** Everything of this job's containers lives here: overlays, bundles, logs, named volumes. */
+  dir: string;
+  /** "none": containers reach only each other; no host link, nothing published. */
+  network: "host" | "none";
+  /** Applied to every container unless its options say otherwise. */
+  limits?: ResourceLimits;
+}
+
+export class JobContainers {
+  private readonly started: StartedContainer[] = [];
+  private readonly forwarders: PortForwarder[] = [];
+  private anonymousVolumes = 0;
+
+  private constructor(
+    readonly options: JobContainersOptions,
+    private readonly crun: Crun,
+    readonly network: JobNetwork,
+    private readonly busybox: string,
+    private readonly idPrefix: string,
+  ) {}
+
+  static async create(options: JobContainersOptions): Promise<JobContainers> {
+    const busybox = requireStaticBusybox();
+    const stateDir = join(options.dir, "crun");
+    await mkdir(stateDir, { recursive: true });
+    const crun = new Crun(stateDir, await detectCgroupLayout());
+    const network = await JobNetwork.create({
+      dir: join(options.dir, "network"),
+      hasHostLink: options.network === "host",
+    });
+    return new JobContainers(options, crun, network, busybox, `hangar-${randomBytes(6).toString("hex")}`);
+  }
+
+  get containers(): readonly StartedContainer[] {
+    return this.started;
+  }
+
+  /**
+   * Starts a service from its image's entrypoint and waits for its health check (`--health-cmd` or the image's
+   * HEALTHCHECK); on failure the error carries the check's output and the service's log.
+   */
+  async startService(definition: ServiceDefinition): Promise<StartedContainer> {
+    const options = parseContainerOptions(definition.options);
+    const { config } = definition.image;
+    const args =
+      options.entrypoint !== undefined ? [options.entrypoint] : [...config.entrypoint, ...config.cmd];
+    if (args.length === 0) {
+      throw new ContainerError(
+        "CONTAINER_BAD_OPTION",
+        `service '${definition.name}': the image has no entrypoint or cmd`,
+      );
+    }
+    const started = await this.startContainer(definition.name, definition, options, args);
+    const check = options.healthCheck ?? healthCheckFromImage(config.healthcheck);
+    if (check) await waitUntilHealthy({ ...started, env: toEnvList(started.env) }, check);
+    return started;
+  }
+
+  /** The job container: our keep-alive as PID 1, each step exec'd into it; `extraMounts` are the job's dirs. */
+  async startJobContainer(
+    definition: ContainerDefinition,
+    extraMounts: BindMount[],
+  ): Promise<StartedContainer> {
+    const options = parseContainerOptions(definition.options);
+    if (options.entrypoint !== undefined) {
+      throw new ContainerError("CONTAINER_BAD_OPTION", "--entrypoint is not supported for a job container");
+    }
+    return this.startContainer("job", definition, options, keepAliveArgs, extraMounts);
+  }
+
+  /**
+   * A Docker action's one-shot container: started on the job network as `name` (so services answer by their names),
+   * `exec` run to its exit with output streamed, then removed whatever happened.
+   */
+  async runToExit(
+    name: string,
+    definition: ContainerDefinition,
+    mounts: BindMount[],
+    exec: Omit<ContainerExecSpec, "user">,
+    onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void,
+  ): Promise<ExecResult> {
+    const options = parseContainerOptions(definition.options);
+    try {
+      const started = await this.startContainer(name, definition, options, keepAliveArgs, mounts);
+      return await started.container.exec(exec, onOutput);
+    } finally {
+      const index = this.started.findIndex((started) => started.name === name);
+      if (index !== -1) await this.started.splice(index, 1)[0]!.container.remove();
+    }
+  }
+
+  /** Stops every container, port forwarder and the network; collects failures and throws the first at the end. */
+  async destroy(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const forwarder of this.forwarders.splice(0)) await forwarder.close();
+    for (const started of this.started.splice(0).reverse()) {
+      await started.container.remove().catch((error: unknown) => failures.push(error));
+    }
+    await this.network.destroy().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
+  }
+
+  async readLog(started: StartedContainer): Promise<string> {
+    return readFile(started.logFile, "utf8").catch(() => "");
+  }
+
+  private async startContainer(
+    name: string,
+    definition: ContainerDefinition,
+    options: ContainerOptions,
+    args: string[],
+    extraMounts: BindMount[] = [],
+  ): Promise<StartedContainer> {
+    const { image } = definition;
+    const ports = (definition.ports ?? []).map((text) => parsePortMapping(text));
+    if (ports.length > 0 && !this.network.gateway) {
+      throw new ContainerError(
+        "CONTAINER_BAD_OPTION",
+        `'${name}' publishes ports, but the job's network is "none": nothing can be published on the host`,
+      );
+    }
+    const mounts = [...(await this.volumeMounts(definition.volumes ?? [])), ...extraMounts];
+    const user = await resolveImageUser(image.rootfs, options.user ?? image.config.user);
+    const env = buildEnvironment(image.config.env, definition.env ?? {}, options.env);
+    const ip = await this.network.reserve(name, options.networkAliases);
+    const address = await this.network.attach(name);
+    const id = `${this.idPrefix}-${name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+    const container = new Container(this.crun, {
+      id,
+      hostname: name,
+      dir: join(this.options.dir, "containers", id),
+      lowerDir: image.rootfs,
+      process: { args, env: toEnvList(env), cwd: options.workdir ?? (image.config.workingDir || "/"), user },
+      mounts: [
+        { source: this.network.hostsFile, destination: "/etc/hosts", readOnly: true },
+        { source: this.network.resolvConfFile, destination: "/etc/resolv.conf", readOnly: true },
+        ...mounts,
+      ],
+      networkNamespace: address.namespacePath,
+      limits: {
+        ...this.options.limits,
+        ...(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {}),
+        ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
+      },
+      busybox: this.busybox,
+    });
+    const started: StartedContainer = { name, id, ip, ports: {}, logFile: container.logFile, container, env };
+    // Registered before start so destroy() removes whatever part of it came up.
+    this.started.push(started);
+    await container.start();
+    await this.publish(started, ports);
+    return started;
+  }
+
+  private async publish(started: StartedContainer, ports: PortMapping[]): Promise<void> {
+    for (const port of ports) {
+      const forwarder = await forwardPort(port.hostPort ?? 0, started.ip, port.containerPort);
+      this.forwarders.push(forwarder);
+      started.ports[String(port.containerPort)] = forwarder.hostPort;
+    }
+  }
+
+  private async volumeMounts(volumes: string[]): Promise<BindMount[]> {
+    const mounts: BindMount[] = [];
+    for (const text of volumes) {
+      const volume = parseVolume(text);
+      let source: string;
+      if (volume.source.kind === "host") source = volume.source.path;
+      else {
+        const name =
+          volume.source.kind === "named" ? volume.source.name : `anonymous-${++this.anonymousVolumes}`;
+        source = join(this.options.dir, "volumes", name);
+        await mkdir(source, { recursive: true });
+      }
+      mounts.push({ source, destination: volume.destination, readOnly: volume.readOnly });
+    }
+    return mounts;
+  }
+}

@@ -1,0 +1,179 @@
+// One job's container network: a bridge on a private /24, a network namespace and veth per container, /etc/hosts by name.
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ContainerError } from "../container-error.js";
+import { findTool, requireTool, runTool } from "./host-tools.js";
+
+/** Jobs get 10.213.<index>.0/24; the bridge's name carries the index, so creating it claims the subnet atomically. */
+const subnetPrefix = "10.213";
+const maxSubnetIndex = 254;
+const firstContainerHost = 2;
+
+export interface NetworkAddress {
+  name: string;
+  ip: string;
+  /** The namespace file crun joins. */
+  namespacePath: string;
+}
+
+export interface JobNetworkOptions {
+  /** Holds the hosts and resolv.conf files every container of the job mounts. */
+  dir: string;
+  /**
+   * Whether the host has an address on the bridge (needed to publish ports on 127.0.0.1) and containers may go
+   * out through NAT. False: the containers reach only each other.
+   */
+  hasHostLink: boolean;
+}
+
+export class JobNetwork {
+  readonly hostsFile: string;
+  readonly resolvConfFile: string;
+  private readonly names = new Map<string, { ip: string; aliases: string[] }>();
+  private readonly attached: string[] = [];
+  private natRules: string[][] = [];
+  private nextHost = firstContainerHost;
+
+  private constructor(
+    private readonly ip: string,
+    readonly index: number,
+    readonly options: JobNetworkOptions,
+  ) {
+    this.hostsFile = join(options.dir, "hosts");
+    this.resolvConfFile = join(options.dir, "resolv.conf");
+  }
+
+  get bridge(): string {
+    return `hangar-br${this.index}`;
+  }
+
+  /** The host's address on the bridge, when it has one: published ports forward to containers through it. */
+  get gateway(): string | undefined {
+    return this.options.hasHostLink ? `${subnetPrefix}.${this.index}.1` : undefined;
+  }
+
+  static async create(options: JobNetworkOptions): Promise<JobNetwork> {
+    const ip = requireTool("ip");
+    await mkdir(options.dir, { recursive: true });
+    const start = 1 + Math.floor(Math.random() * maxSubnetIndex);
+    for (let attempt = 0; attempt < maxSubnetIndex; attempt++) {
+      const index = 1 + ((start + attempt) % maxSubnetIndex);
+      const claimed = await runTool(
+        ip,
+        ["link", "add", "name", `hangar-br${index}`, "type", "bridge"],
+        "CONTAINER_NETWORK_FAILED",
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (!claimed) continue;
+      const network = new JobNetwork(ip, index, options);
+      try {
+        await network.setUpBridge();
+      } catch (error) {
+        await network.destroy();
+        throw error;
+      }
+      return network;
+    }
+    throw new ContainerError(
+      "CONTAINER_NETWORK_FAILED",
+      `no free job subnet in ${subnetPrefix}.0.0/16 (every hangar-br<N> bridge exists)`,
+    );
+  }
+
+  /** Gives a name (and aliases) an address now, so every container's /etc/hosts knows it before anything starts. */
+  async reserve(name: string, aliases: string[] = []): Promise<string> {
+    if (this.names.has(name)) throw new ContainerError("CONTAINER_NETWORK_FAILED", `name '${name}' is taken`);
+    if (this.nextHost > 254) throw new ContainerError("CONTAINER_NETWORK_FAILED", "the job network is full");
+    const ip = `${subnetPrefix}.${this.index}.${this.nextHost++}`;
+    this.names.set(name, { ip, aliases });
+    await this.writeHostsFile();
+    return ip;
+  }
+
+  /** Creates the container's namespace with its end of a veth pair on the bridge. */
+  async attach(name: string): Promise<NetworkAddress> {
+    const entry = this.names.get(name);
+    if (!entry) throw new ContainerError("CONTAINER_NETWORK_FAILED", `name '${name}' was not reserved`);
+    const host = entry.ip.split(".")[3];
+    const namespace = `hangar-${this.index}-${host}`;
+    const hostEnd = `hgv${this.index}-${host}`;
+    await this.ipCommand(["netns", "add", namespace]);
+    this.attached.push(namespace);
+    await this.ipCommand([
+      "link",
+      "add",
+      hostEnd,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "eth0",
+      "netns",
+      namespace,
+    ]);
+    await this.ipCommand(["link", "set", hostEnd, "master", this.bridge, "up"]);
+    const inside = (args: string[]) => this.ipCommand(["-n", namespace, ...args]);
+    await inside(["link", "set", "lo", "up"]);
+    await inside(["addr", "add", `${entry.ip}/24`, "dev", "eth0"]);
+    await inside(["link", "set", "eth0", "up"]);
+    if (this.gateway) await inside(["route", "add", "default", "via", this.gateway]);
+    return { name, ip: entry.ip, namespacePath: `/run/netns/${namespace}` };
+  }
+
+  /** Removes every namespace (their veths go with them), the NAT rules and the bridge; safe to call twice. */
+  async destroy(): Promise<void> {
+    const failures: unknown[] = [];
+    for (const namespace of this.attached.splice(0)) {
+      await this.ipCommand(["netns", "delete", namespace]).catch((error: unknown) => failures.push(error));
+    }
+    const iptables = findTool("iptables");
+    for (const rule of this.natRules.splice(0)) {
+      if (iptables)
+        await runTool(iptables, ["-D", ...rule], "CONTAINER_NETWORK_FAILED").catch(() => undefined);
+    }
+    await this.ipCommand(["link", "delete", this.bridge]).catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
+  }
+
+  private async setUpBridge(): Promise<void> {
+    if (this.gateway) await this.ipCommand(["addr", "add", `${this.gateway}/24`, "dev", this.bridge]);
+    await this.ipCommand(["link", "set", this.bridge, "up"]);
+    await this.writeHostsFile();
+    await copyFile("/etc/resolv.conf", this.resolvConfFile).catch(() => writeFile(this.resolvConfFile, ""));
+    if (this.gateway) await this.enableOutbound();
+  }
+
+  /**
+   * Outbound traffic is masqueraded like Docker's default bridge. Without iptables the containers still reach
+   * each other and the host's published ports work; they just get no route beyond the host.
+   */
+  private async enableOutbound(): Promise<void> {
+    const iptables = findTool("iptables");
+    if (!iptables) return;
+    const subnet = `${subnetPrefix}.${this.index}.0/24`;
+    const rules = [
+      ["POSTROUTING", "-t", "nat", "-s", subnet, "!", "-o", this.bridge, "-j", "MASQUERADE"],
+      ["FORWARD", "-i", this.bridge, "-j", "ACCEPT"],
+      ["FORWARD", "-o", this.bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"],
+    ];
+    for (const rule of rules) {
+      const [chain, ...rest] = rule;
+      await runTool(iptables, ["-I", chain, ...rest], "CONTAINER_NETWORK_FAILED");
+      this.natRules.push(rule);
+    }
+    await writeFile("/proc/sys/net/ipv4/ip_forward", "1");
+  }
+
+  /** Rewritten in place (same inode), so containers that already mount it see later names too. */
+  private async writeHostsFile(): Promise<void> {
+    const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"];
+    for (const [name, entry] of this.names) lines.push(`${entry.ip}\t${[name, ...entry.aliases].join(" ")}`);
+    await writeFile(this.hostsFile, `${lines.join("\n")}\n`);
+  }
+
+  private async ipCommand(args: string[]): Promise<void> {
+    await runTool(this.ip, args, "CONTAINER_NETWORK_FAILED");
+  }
+}

@@ -1,0 +1,125 @@
+// The wire format between the host and the guest agent (guest-agent.c) on the virtio-serial port; contract: both sides change together.
+//
+// Every frame: type u8, exec id u32 (big-endian), payload length u32 (big-endian), payload.
+// Host → guest:
+//   PING   id, empty                               → PONG with the READY payload
+//   MOUNT  id, "tag\0target\0"                     → REPLY (mounts the 9p share `tag` at `target`, creating it)
+//   EXEC   id, argc u32, envc u32, "cwd\0", argc × "arg\0", envc × "NAME=value\0"
+//          → REPLY (errno 0: started in its own session; else it never ran), then STDOUT/STDERR chunks, then EXIT
+//   SIGNAL id, signo u32                           → the signal goes to the exec's process group
+// Guest → host:
+//   READY  id 0, protocol version u32, kernel release (sent once when the agent starts)
+//   STDOUT / STDERR  id, bytes as they were read
+//   EXIT   id, exit code i32 (-1 when killed by a signal), signal number u32 (0 when it exited)
+//   REPLY  id, errno u32, message
+// Hand-written: a nine-byte header needs no serialisation library.
+
+export const agentProtocolVersion = 1;
+
+export const frameTypes = {
+  ping: 0x01,
+  mount: 0x02,
+  exec: 0x03,
+  signal: 0x04,
+  ready: 0x80,
+  pong: 0x81,
+  stdout: 0x82,
+  stderr: 0x83,
+  exit: 0x84,
+  reply: 0x85,
+} as const;
+
+export type FrameType = (typeof frameTypes)[keyof typeof frameTypes];
+
+export interface Frame {
+  type: number;
+  id: number;
+  payload: Buffer;
+}
+
+const headerLength = 9;
+/** The agent refuses larger frames; an EXEC with a huge environment must fail here, not in the guest. */
+export const maxPayloadLength = 1 << 20;
+
+export function encodeFrame(type: FrameType, id: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  if (payload.length > maxPayloadLength) {
+    throw new RangeError(`agent frame payload of ${payload.length} bytes exceeds ${maxPayloadLength}`);
+  }
+  const header = Buffer.alloc(headerLength);
+  header.writeUInt8(type, 0);
+  header.writeUInt32BE(id >>> 0, 1);
+  header.writeUInt32BE(payload.length, 5);
+  return Buffer.concat([header, payload]);
+}
+
+export function encodeExec(cwd: string, argv: string[], env: Record<string, string>): Buffer {
+  const entries = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  const counts = Buffer.alloc(8);
+  counts.writeUInt32BE(argv.length, 0);
+  counts.writeUInt32BE(entries.length, 4);
+  const strings = [cwd, ...argv, ...entries].map((text) => {
+    if (text.includes("\0")) throw new RangeError("exec arguments and environment may not contain NUL bytes");
+    return `${text}\0`;
+  });
+  return Buffer.concat([counts, Buffer.from(strings.join(""), "utf8")]);
+}
+
+export function encodeMount(tag: string, target: string): Buffer {
+  return Buffer.from(`${tag}\0${target}\0`, "utf8");
+}
+
+export function encodeSignal(signo: number): Buffer {
+  const payload = Buffer.alloc(4);
+  payload.writeUInt32BE(signo, 0);
+  return payload;
+}
+
+export interface AgentHello {
+  protocolVersion: number;
+  kernelRelease: string;
+}
+
+export function decodeHello(payload: Buffer): AgentHello {
+  return { protocolVersion: payload.readUInt32BE(0), kernelRelease: payload.subarray(4).toString("utf8") };
+}
+
+export interface AgentReply {
+  errno: number;
+  message: string;
+}
+
+export function decodeReply(payload: Buffer): AgentReply {
+  return { errno: payload.readUInt32BE(0), message: payload.subarray(4).toString("utf8") };
+}
+
+export interface AgentExit {
+  exitCode: number | null;
+  signalNumber: number;
+}
+
+export function decodeExit(payload: Buffer): AgentExit {
+  const code = payload.readInt32BE(0);
+  return { exitCode: code < 0 ? null : code, signalNumber: payload.readUInt32BE(4) };
+}
+
+/** Cuts a byte stream into frames; a frame may arrive split across any number of chunks. */
+export class FrameReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onFrame: (frame: Frame) => void) {}
+
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= headerLength) {
+      const length = this.pending.readUInt32BE(5);
+      if (this.pending.length < headerLength + length) return;
+      const frame = {
+        type: this.pending.readUInt8(0),
+        id: this.pending.readUInt32BE(1),
+        payload: this.pending.subarray(headerLength, headerLength + length),
+      };
+      this.pending = this.pending.subarray(headerLength + length);
+      this.onFrame(frame);
+    }
+  }
+}

@@ -1,0 +1,295 @@
+// Runs each job in its own QEMU microVM taken from a warm pool; the job's dirs are a 9p share seen at the same path on both sides.
+import { accessSync, constants as fsConstants } from "node:fs";
+import { cp, mkdir, rm } from "node:fs/promises";
+import { constants as osConstants } from "node:os";
+import { join, resolve, sep } from "node:path";
+import { jobDirectoriesIn } from "../job-root.js";
+import { killGracePeriodMs } from "../host-executor.js";
+import { RunnerError } from "../../runner-error.js";
+import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../../types.js";
+import type { AgentExit } from "./agent-protocol.js";
+import { readGuestImage, type GuestImage } from "./guest-image.js";
+import { GuestVm, type Accelerator } from "./guest-vm.js";
+import { WarmPool } from "./warm-pool.js";
+
+export interface MicroVmExecutorOptions {
+  /** Each VM's sockets and job share live in `<baseDir>/vm-<n>`. */
+  baseDir: string;
+  /** Made by `hangar vm build` (vmlinuz, initramfs.cpio.gz, manifest.json). */
+  imageDir: string;
+  /** Booted VMs kept ready; 0 boots every job's VM cold. Default 2. */
+  poolSize?: number;
+  memoryMiB?: number;
+  cpus?: number;
+  /** "auto" uses KVM when /dev/kvm is usable and a probe VM boots with it, else software emulation (TCG). */
+  accel?: Accelerator | "auto";
+  qemuBinary?: string;
+  /** Keep the job's share dir after cleanup (debugging). */
+  keepWorkspace?: boolean;
+  /** Default 120 s: a TCG boot takes seconds here, and more when both cores are busy. */
+  bootTimeoutMs?: number;
+}
+
+/** A KVM probe that has not answered by then means KVM cannot boot our kernel (nested KVM here hangs). */
+const kvmProbeTimeoutMs = 10_000;
+/** How long the agent has to report EXIT after a KILL before the VM is declared lost. */
+const agentAnswerMs = 5000;
+const signalNumbers = osConstants.signals;
+
+interface ActiveJob {
+  vm: GuestVm;
+  vmDir: string;
+}
+
+export class MicroVmExecutor implements Executor {
+  readonly name = "microvm";
+  private readonly options: Required<Omit<MicroVmExecutorOptions, "accel">> & { accel: Accelerator | "auto" };
+  private image: Promise<GuestImage> | undefined;
+  private accel: Promise<Accelerator> | undefined;
+  private resolvedAccel: Accelerator | undefined;
+  private readonly pool: WarmPool<GuestVm>;
+  private readonly jobs = new Map<string, ActiveJob>();
+  private nextVm = 0;
+  /** Every VM dir made by this executor and not yet removed, so close() leaves none behind. */
+  private readonly vmDirs = new Set<string>();
+
+  constructor(options: MicroVmExecutorOptions) {
+    this.options = {
+      baseDir: resolve(options.baseDir),
+      imageDir: resolve(options.imageDir),
+      poolSize: options.poolSize ?? 2,
+      memoryMiB: options.memoryMiB ?? 512,
+      cpus: options.cpus ?? 1,
+      accel: options.accel ?? "auto",
+      qemuBinary: options.qemuBinary ?? "qemu-system-x86_64",
+      keepWorkspace: options.keepWorkspace ?? false,
+      bootTimeoutMs: options.bootTimeoutMs ?? 120_000,
+    };
+    for (const [field, value] of Object.entries({
+      poolSize: this.options.poolSize,
+      memoryMiB: this.options.memoryMiB,
+      cpus: this.options.cpus,
+    })) {
+      if (!Number.isInteger(value) || value < (field === "poolSize" ? 0 : 1)) {
+        throw new RunnerError(
+          "RUNNER_CONFIG_INVALID",
+          `microvm option ${field} must be a whole number, got ${value}`,
+        );
+      }
+    }
+    this.pool = new WarmPool(this.options.poolSize, () => this.bootVm());
+  }
+
+  /** Begins filling the warm pool (prepare() does too); resolves once the image was read. */
+  async start(): Promise<void> {
+    await this.loadImage();
+    this.pool.fill();
+  }
+
+  /** Resolves once the pool holds `poolSize` ready VMs; for benches and tests. */
+  async whenPoolFull(): Promise<void> {
+    await this.start();
+    await this.pool.whenFull();
+  }
+
+  /** The accelerator VMs boot with; undefined while "auto" has not probed yet. */
+  get accelerator(): Accelerator | undefined {
+    return this.options.accel === "auto" ? this.resolvedAccel : this.options.accel;
+  }
+
+  get readyVmCount(): number {
+    return this.pool.readyCount;
+  }
+
+  async prepare(spec: PrepareJobSpec): Promise<JobDirectories> {
+    await this.start();
+    const vm = await this.pool.take();
+    const vmDir = join(vm.shareDir, "..");
+    try {
+      if (spec.network === "none") await vm.disconnectNetwork();
+      const root = vm.shareDir;
+      const dirs = jobDirectoriesIn(root);
+      for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
+      // The guest cannot see host paths outside its share, so a given checkout is copied in (and not written back).
+      if (spec.workspace) await cp(resolve(spec.workspace), dirs.workspace, { recursive: true });
+      this.jobs.set(root, { vm, vmDir });
+      return dirs;
+    } catch (error) {
+      await this.destroyVm(vm, vmDir);
+      throw error;
+    }
+  }
+
+  /** Destroys the job's VM; its share goes too unless keepWorkspace. */
+  async cleanup(dirs: JobDirectories): Promise<void> {
+    const root = join(dirs.temp, "..");
+    const job = this.jobs.get(root);
+    if (!job) return;
+    this.jobs.delete(root);
+    await this.destroyVm(job.vm, job.vmDir);
+  }
+
+  /** Stops the pool and every VM still running a job. */
+  async close(): Promise<void> {
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    await Promise.all([this.pool.close(), ...jobs.map((job) => this.destroyVm(job.vm, job.vmDir))]);
+    if (!this.options.keepWorkspace) await Promise.all([...this.vmDirs].map((dir) => this.removeVmDir(dir)));
+  }
+
+  /** The same semantics as HostExecutor.exec, with the process group inside the job's VM. */
+  async exec(
+    spec: ExecSpec,
+    onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void,
+  ): Promise<ExecResult> {
+    if (spec.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, cancelled: true };
+    const job = this.findJob(spec);
+    const image = await this.loadImage();
+    let command = spec.command;
+    if (spec.command === process.execPath) {
+      if (!image.manifest.hasNode) {
+        throw new RunnerError(
+          "RUNNER_SPAWN_FAILED",
+          `JavaScript actions need node in the guest: rebuild the image with 'hangar vm build --package nodejs --out ${image.dir}'`,
+        );
+      }
+      command = "node";
+    }
+    let resolveExit: (exit: AgentExit) => void = () => undefined;
+    const exited = new Promise<AgentExit>((resolvePromise) => (resolveExit = resolvePromise));
+    const { id, reply } = await job.vm.exec(spec.cwd, [command, ...spec.args], spec.env, {
+      onOutput,
+      onExit: resolveExit,
+    });
+    if (reply.errno !== 0) {
+      throw new RunnerError(
+        "RUNNER_SPAWN_FAILED",
+        `Could not start '${spec.command}' in '${spec.cwd}': ${reply.message}`,
+      );
+    }
+    let timedOut = false;
+    let cancelled = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let lostTimer: NodeJS.Timeout | undefined;
+    let lost: ((error: RunnerError) => void) | undefined;
+    const agentLost = new Promise<never>((_, reject) => (lost = reject));
+    agentLost.catch(() => undefined);
+    const terminate = (): void => {
+      if (killTimer) return;
+      job.vm.signal(id, signalNumbers.SIGTERM);
+      killTimer = setTimeout(() => {
+        job.vm.signal(id, signalNumbers.SIGKILL);
+        lostTimer = setTimeout(() => {
+          void job.vm.ping(agentAnswerMs).then((isAnswering) => {
+            if (isAnswering) return;
+            const error = job.vm.failure("the guest agent did not answer after KILL; the VM was destroyed");
+            void job.vm.destroy();
+            lost?.(error);
+          });
+        }, agentAnswerMs);
+      }, killGracePeriodMs);
+    };
+    const onAbort = (): void => {
+      cancelled = true;
+      terminate();
+    };
+    spec.signal?.addEventListener("abort", onAbort, { once: true });
+    const timeoutTimer =
+      spec.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            terminate();
+          }, spec.timeoutMs);
+    try {
+      const exit = await Promise.race([exited, agentLost]);
+      if (!job.vm.isAlive) throw job.vm.failure("the VM stopped while the step ran");
+      const signal = exit.signalNumber === 0 ? null : (signalName(exit.signalNumber) ?? null);
+      return { exitCode: exit.exitCode, signal, timedOut, cancelled };
+    } finally {
+      spec.signal?.removeEventListener("abort", onAbort);
+      for (const timer of [timeoutTimer, killTimer, lostTimer]) if (timer) clearTimeout(timer);
+    }
+  }
+
+  /** exec() has no job handle: the job is the one whose share holds the cwd (or an env path such as RUNNER_TEMP). */
+  private findJob(spec: ExecSpec): ActiveJob {
+    const candidates = [spec.cwd, spec.env["RUNNER_TEMP"], spec.env["GITHUB_WORKSPACE"]];
+    for (const path of candidates) {
+      if (!path) continue;
+      for (const [root, job] of this.jobs) if (path === root || path.startsWith(root + sep)) return job;
+    }
+    throw new RunnerError(
+      "RUNNER_SPAWN_FAILED",
+      `Could not start '${spec.command}': '${spec.cwd}' is not inside a prepared microVM job's directories`,
+    );
+  }
+
+  private loadImage(): Promise<GuestImage> {
+    this.image ??= readGuestImage(this.options.imageDir);
+    this.image.catch(() => (this.image = undefined));
+    return this.image;
+  }
+
+  private async bootVm(): Promise<GuestVm> {
+    const image = await this.loadImage();
+    const accel = await this.resolveAccel(image);
+    const options = this.vmOptions(image, accel, this.options.bootTimeoutMs);
+    this.vmDirs.add(options.vmDir);
+    try {
+      return await GuestVm.boot(options);
+    } catch (error) {
+      await this.removeVmDir(options.vmDir);
+      throw error;
+    }
+  }
+
+  private vmOptions(image: GuestImage, accel: Accelerator, bootTimeoutMs: number) {
+    return {
+      image,
+      vmDir: join(this.options.baseDir, `vm-${process.pid}-${this.nextVm++}`),
+      accel,
+      memoryMiB: this.options.memoryMiB,
+      cpus: this.options.cpus,
+      qemuBinary: this.options.qemuBinary,
+      bootTimeoutMs,
+    };
+  }
+
+  private resolveAccel(image: GuestImage): Promise<Accelerator> {
+    if (this.options.accel !== "auto") return Promise.resolve(this.options.accel);
+    this.accel ??= (async () => {
+      try {
+        accessSync("/dev/kvm", fsConstants.R_OK | fsConstants.W_OK);
+      } catch {
+        return "tcg";
+      }
+      const options = this.vmOptions(image, "kvm", kvmProbeTimeoutMs);
+      try {
+        const probe = await GuestVm.boot(options);
+        await probe.destroy();
+        return "kvm";
+      } catch {
+        return "tcg";
+      } finally {
+        await this.removeVmDir(options.vmDir);
+      }
+    })();
+    void this.accel.then((accel) => (this.resolvedAccel = accel));
+    return this.accel;
+  }
+
+  private async destroyVm(vm: GuestVm, vmDir: string): Promise<void> {
+    await vm.destroy();
+    if (!this.options.keepWorkspace) await this.removeVmDir(vmDir);
+  }
+
+  private async removeVmDir(vmDir: string): Promise<void> {
+    await rm(vmDir, { recursive: true, force: true });
+    this.vmDirs.delete(vmDir);
+  }
+}
+
+function signalName(signo: number): string | undefined {
+  return Object.entries(signalNumbers).find(([, value]) => value === signo)?.[0];
+}

@@ -1,0 +1,216 @@
+// Tests for the microvm executor: run steps in real QEMU microVMs (TCG here), one VM per job, from a warm pool.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { homedir, release, tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import type { RunnerError } from "../../src/runner/index.js";
+import { MicroVmExecutor, type LogLine } from "../../src/runner/index.js";
+import { testGuestImage } from "../support/guest-image.js";
+import { runHangar } from "../support/hangar-cli.js";
+import { createStepFixture, runStep, type StepFixture } from "./step-fixture.js";
+
+let baseDir: string;
+let executor: MicroVmExecutor;
+let imageDir: string;
+const fixtures: StepFixture[] = [];
+
+/** Every VM here boots under TCG: seconds each, more with both cores busy. */
+const vmTestTimeout = { timeout: 240_000 };
+
+async function newJob(network: "host" | "none" = "host"): Promise<StepFixture> {
+  const fixture = await createStepFixture(() => executor, { network });
+  fixtures.push(fixture);
+  return fixture;
+}
+
+before(async () => {
+  imageDir = (await testGuestImage()).dir;
+  baseDir = await mkdtemp(join(tmpdir(), "hangar-microvm-test-"));
+  executor = new MicroVmExecutor({ baseDir, imageDir, poolSize: 1, accel: "tcg" });
+  await executor.whenPoolFull();
+});
+
+after(async () => {
+  for (const fixture of fixtures) await fixture.dispose();
+  await executor.close();
+  await rm(baseDir, { recursive: true, force: true });
+});
+
+test(
+  "a run step runs in the guest kernel: streamed output, env files and the exit code come back",
+  vmTestTimeout,
+  async () => {
+    const job = await newJob();
+    const go = join(job.dirs.workspace, "go");
+    const lines: LogLine[] = [];
+    // The step waits for a file the host writes once it saw the first line: output streams, and host writes show at once.
+    const script = [
+      'echo "first $(uname -r)"',
+      `until [ -e ${go} ]; do sleep 0.05; done`,
+      'echo "second $(cat go)"',
+      'echo "greeting=hello from $(hostname)" >> "$GITHUB_OUTPUT"',
+      'echo "FOO=bar" >> "$GITHUB_ENV"',
+      'echo "/opt/tool/bin" >> "$GITHUB_PATH"',
+      "echo written-by-guest > guest-file",
+      "exit 3",
+    ].join("\n");
+    const { result } = await runStep(job, script, {
+      onLine: (line) => {
+        lines.push(line);
+        if (line.text.startsWith("first ")) void writeFile(go, "from-host");
+      },
+    });
+    const texts = lines.filter((line) => line.stream === "stdout").map((line) => line.text);
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.outcome, "failure");
+    const kernel = texts[0]?.slice("first ".length);
+    assert.ok(
+      kernel && kernel !== release(),
+      `the guest kernel (${kernel}) differs from the host's (${release()})`,
+    );
+    assert.equal(texts[1], "second from-host");
+    assert.deepEqual(result.outputs, { greeting: "hello from hangar-guest" });
+    assert.equal(result.env["FOO"], "bar");
+    assert.deepEqual(result.path, ["/opt/tool/bin"]);
+    assert.equal(await readFile(join(job.dirs.workspace, "guest-file"), "utf8"), "written-by-guest\n");
+  },
+);
+
+test("timeout and cancel kill the step's whole process group inside the VM", vmTestTimeout, async () => {
+  const job = fixtures[0] ?? (await newJob());
+  const timedOut = await runStep(job, "sleep 61 &\necho started\nwait", { timeoutMs: 1500 });
+  assert.equal(timedOut.result.timedOut, true);
+  assert.equal(timedOut.result.outcome, "failure");
+
+  const controller = new AbortController();
+  const cancelled = await runStep(job, "trap '' TERM\nsleep 62 &\necho started\nwait", {
+    signal: controller.signal,
+    onLine: (line) => {
+      if (line.text === "started") controller.abort();
+    },
+  });
+  assert.equal(cancelled.result.outcome, "cancelled");
+
+  const survivors = await runStep(job, "ps -o args | grep -c '^sleep 6[12]' || true");
+  assert.deepEqual(survivors.texts, ["0"]);
+});
+
+test("each job gets its own VM and the pool refills", vmTestTimeout, async () => {
+  const first = fixtures[0] ?? (await newJob());
+  await runStep(first, "echo secret > /tmp/job-one-marker");
+  const bootOf = async (job: StepFixture): Promise<string> =>
+    (await runStep(job, "cat /proc/sys/kernel/random/boot_id")).texts[0] ?? "";
+  const second = await newJob();
+  assert.notEqual(await bootOf(second), await bootOf(first));
+  const look = await runStep(second, "ls /tmp/job-one-marker 2>&1 || echo absent");
+  assert.equal(look.texts.at(-1), "absent");
+  await executor.whenPoolFull();
+  assert.equal(executor.readyVmCount, 1);
+});
+
+test("network none reaches nothing on the host; network host does (control)", vmTestTimeout, async () => {
+  const server: Server = createServer((_, response) => response.end("hello"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  // QEMU user networking maps the host's 127.0.0.1 to 10.0.2.2 in the guest.
+  const probe = ["10.0.2.2", "127.0.0.1"]
+    .map(
+      (host) =>
+        `timeout 3 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null && echo "${host} open" || echo "${host} closed"`,
+    )
+    .join("\n");
+  try {
+    const isolated = await newJob("none");
+    assert.deepEqual((await runStep(isolated, probe)).texts, ["10.0.2.2 closed", "127.0.0.1 closed"]);
+    const connected = await newJob("host");
+    assert.deepEqual((await runStep(connected, probe)).texts, ["10.0.2.2 open", "127.0.0.1 closed"]);
+  } finally {
+    server.close();
+  }
+});
+
+test(
+  "a job sees none of the host's files, another job's workspace or host processes",
+  vmTestTimeout,
+  async () => {
+    const other = await newJob();
+    const probeName = `.hangar-vm-escape-probe-${randomUUID()}`;
+    const probes = [
+      join(homedir(), probeName),
+      join(baseDir, probeName),
+      join(other.dirs.workspace, probeName),
+      join(tmpdir(), probeName),
+    ];
+    for (const path of probes) await writeFile(path, "host secret");
+    try {
+      const job = await newJob();
+      const script = [
+        ...probes.map((path) => `cat ${path} 2>/dev/null || echo "no ${path}"`),
+        "test -e /work/main/package.json && echo 'sees /work' || echo 'no /work'",
+        `grep -q node /proc/${process.pid}/cmdline 2>/dev/null && echo 'sees host process' || echo 'no host process'`,
+        "cat /proc/1/comm",
+      ].join("\n");
+      const { texts } = await runStep(job, script);
+      assert.deepEqual(texts, [
+        ...probes.map((path) => `no ${path}`),
+        "no /work",
+        "no host process",
+        "hangar-agent",
+      ]);
+    } finally {
+      for (const path of probes) await rm(path, { force: true });
+    }
+  },
+);
+
+test(
+  "a command that cannot start, or node without nodejs in the image, is RUNNER_SPAWN_FAILED",
+  vmTestTimeout,
+  async () => {
+    const job = fixtures[0] ?? (await newJob());
+    const exec = (command: string) =>
+      executor.exec(
+        { command, args: [], cwd: job.dirs.workspace, env: { PATH: "/usr/bin:/bin" } },
+        () => undefined,
+      );
+    await assert.rejects(exec("/no/such/command"), (error: RunnerError) => {
+      assert.equal(error.code, "RUNNER_SPAWN_FAILED");
+      assert.match(error.message, /No such file or directory/);
+      return true;
+    });
+    await assert.rejects(exec(process.execPath), (error: RunnerError) => {
+      assert.equal(error.code, "RUNNER_SPAWN_FAILED");
+      assert.match(error.message, /--package nodejs/);
+      return true;
+    });
+  },
+);
+
+test("hangar vm build writes a kernel, an initramfs and a manifest", vmTestTimeout, async () => {
+  const outDir = await mkdtemp(join(tmpdir(), "hangar-vm-build-test-"));
+  try {
+    // Reuses the test image's downloaded packages so that only extraction and packing run again.
+    await mkdir(join(imageDir, "debs"), { recursive: true });
+    await symlink(join(imageDir, "debs"), join(outDir, "debs"));
+    const { code, stdout, stderr } = await runHangar(["vm", "build", "--out", outDir, "--json"]);
+    assert.equal(code, 0, stderr);
+    const manifest = JSON.parse(stdout) as { kernelVersion: string; packages: { name: string }[] };
+    const onDisk = JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as typeof manifest;
+    assert.equal(onDisk.kernelVersion, manifest.kernelVersion);
+    assert.match(manifest.kernelVersion, /^\d+\.\d+\.\d+-/);
+    for (const name of ["bash", "busybox-static", "coreutils", "libc6"]) {
+      assert.ok(
+        manifest.packages.some((pkg) => pkg.name === name),
+        `the guest has ${name}`,
+      );
+    }
+    const bad = await runHangar(["vm", "build", "--out", outDir, "--package", "no-such-package-hangar"]);
+    assert.equal(bad.code, 3);
+    assert.match(bad.stderr, /no downloadable Debian package named no-such-package-hangar/);
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+});
