@@ -1,14 +1,15 @@
 // Executor benchmarks (npm run bench:executors): for host, sandbox, microvm from the warm pool and microvm cold, the
 // job start latency (job started by the engine, i.e. claimed → the first step's first output line) and a 3-step job
 // end to end; for the pool, its refill time. JSON on stdout with p50/p95 over BENCH_JOBS jobs (default 50).
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadWorkflow, type WorkflowModel } from "../src/workflow/index.js";
 import { createSandboxExecutor, HostExecutor, MicroVmExecutor, type Executor } from "../src/runner/index.js";
-import { newRunId, runWorkflow } from "../src/engine/index.js";
+import { runWorkflow } from "../src/engine/index.js";
 import { testGuestImage } from "../test/support/guest-image.js";
 import { summarize, type Summary } from "./summarize.js";
+import { benchRunSettings } from "./bench-run.js";
 
 const threeSteps = `on: push
 jobs:
@@ -39,17 +40,7 @@ async function timeJob(workflow: WorkflowModel, executor: Executor, dataDir: str
   const handle = runWorkflow(workflow, {
     executor,
     dataDir,
-    identity: {
-      runId: newRunId(),
-      runNumber: 1,
-      attempt: 1,
-      actor: "bench",
-      sha: "0".repeat(40),
-      ref: "refs/heads/main",
-      repository: { owner: "bench", name: "bench" },
-      serverUrl: "https://github.com",
-    },
-    event: { name: "push", payload: {} },
+    ...benchRunSettings(),
     baseEnv: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
   });
   handle.on("job:started", () => (startedAt ??= performance.now()));
@@ -86,6 +77,8 @@ const jobs = Number(process.env["BENCH_JOBS"] ?? "50");
 const only = process.env["BENCH_EXECUTORS"]?.split(",");
 const wants = (name: string) => !only || only.includes(name);
 const base = await mkdtemp(path.join(os.tmpdir(), "hangar-bench-executors-"));
+// Sandboxed jobs run as unprivileged uids that must pass through to their own directories.
+await chmod(base, 0o711);
 const report: Record<string, unknown> = {
   machine: {
     node: process.version,

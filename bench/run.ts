@@ -6,34 +6,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { loadWorkflow, stageJobs, type WorkflowModel } from "../src/workflow/index.js";
 import { HostExecutor } from "../src/runner/index.js";
-import { newRunId, runWorkflow } from "../src/engine/index.js";
+import { runWorkflow } from "../src/engine/index.js";
 import { benchArtifacts } from "./artifacts.js";
+import { time } from "./summarize.js";
+import { benchRunSettings } from "./bench-run.js";
 
 const execFileAsync = promisify(execFile);
-
-interface Summary {
-  runs: number;
-  p50Ms: number;
-  p95Ms: number;
-  minMs: number;
-}
-
-function summarize(samples: number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const round = (n: number) => Math.round(n * 1000) / 1000;
-  return { runs: samples.length, p50Ms: round(at(0.5)), p95Ms: round(at(0.95)), minMs: round(sorted[0]!) };
-}
-
-async function time(runs: number, task: () => Promise<unknown>): Promise<Summary> {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await task();
-    samples.push(performance.now() - start);
-  }
-  return summarize(samples);
-}
 
 /** A realistic 100-line workflow: triggers with filters, env, a matrix, needs, outputs and expressions. */
 function hundredLineWorkflow(): string {
@@ -87,17 +65,7 @@ async function runOnce(workflow: WorkflowModel, executor: HostExecutor, workspac
     executor,
     workspace,
     dataDir: workspace,
-    identity: {
-      runId: newRunId(),
-      runNumber: 1,
-      attempt: 1,
-      actor: "bench",
-      sha: "0".repeat(40),
-      ref: "refs/heads/main",
-      repository: { owner: "bench", name: "bench" },
-      serverUrl: "https://github.com",
-    },
-    event: { name: "push", payload: {} },
+    ...benchRunSettings(),
     baseEnv: { PATH: process.env["PATH"] ?? "" },
   });
   const result = await handle.result;

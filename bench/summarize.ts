@@ -20,3 +20,14 @@ export function summarize(samples: number[]): Summary {
     maxMs: round(sorted.at(-1)!),
   };
 }
+
+/** Runs `task` `runs` times one after another and summarizes how long each took. */
+export async function time(runs: number, task: () => Promise<unknown>): Promise<Summary> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await task();
+    samples.push(performance.now() - start);
+  }
+  return summarize(samples);
+}

@@ -42,7 +42,8 @@ export function executorUsage(defaultKind: ExecutorKind): string {
   return `Executors:
       --executor KIND       host, sandbox or microvm (default: $HANGAR_EXECUTOR, else ${defaultKind}). host runs
                             steps as this user on this machine: for trusted code only
-      --label-map L=KIND    run jobs whose runs-on includes label L with executor KIND instead (repeatable)
+      --label-map L=KIND    run jobs whose runs-on includes label L with executor KIND instead (repeatable);
+                            L=docker://IMAGE runs them as container jobs on IMAGE (like act's -P)
       --network N           host or none: the network of sandbox and microvm jobs (default: host); jobs of a
                             pull request from a fork always get none
       --job-memory SIZE     sandbox memory limit per job, e.g. 512m, 4g (default: 4g)
@@ -125,19 +126,19 @@ export async function openPlacement(
   try {
     const executor = await open(kind);
     const executorsByLabel = new Map<string, Executor>();
+    // Container jobs need no executor of their own: the runner runs them on crun with images from <data dir>/images.
+    const imagesByLabel = new Map<string, string>();
     for (const route of routes) {
-      if (!("executor" in route.target)) {
-        throw new UsageError(
-          `--label-map ${route.label}=docker://${route.target.image}: container images are not supported yet`,
-        );
-      }
-      executorsByLabel.set(route.label.toLowerCase(), await open(route.target.executor));
+      if ("image" in route.target) imagesByLabel.set(route.label.toLowerCase(), route.target.image);
+      else executorsByLabel.set(route.label.toLowerCase(), await open(route.target.executor));
     }
+    for (const [label, image] of imagesByLabel)
+      describe.push(`jobs on '${label}' run as container jobs on ${image}`);
     if (network === "none" && [...built.values()].some((each) => each.name === "host")) {
       throw new UsageError("--network none: the host executor cannot take a job's network away");
     }
     return {
-      placement: { executor, executorsByLabel, network, warn: context.warn },
+      placement: { executor, executorsByLabel, imagesByLabel, network, warn: context.warn },
       describe,
       close: async () => {
         await Promise.all(closers.map((close) => close()));

@@ -263,12 +263,9 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         continueOnError = job.continueOnError
           ? isTruthy(await evaluateOrFail(workflow.file, job.continueOnError, instanceContexts))
           : false;
-        const refusal = job.uses ? undefined : await refuseContainers(job, instanceContexts);
-        instance = refusal
-          ? { conclusion: "failure", outputs: {}, reason: "executor_error", message: refusal }
-          : job.uses
-            ? await shared.callWorkflow({ graph, job, ref, contexts: instanceContexts, signal }, shared)
-            : await runSteps(job, ref, instanceContexts, signal, passage.environment);
+        instance = job.uses
+          ? await shared.callWorkflow({ graph, job, ref, contexts: instanceContexts, signal }, shared)
+          : await runSteps(job, ref, instanceContexts, signal, passage.environment);
       } catch (error) {
         if (!(error instanceof EvaluationFailure)) throw error;
         instance = { conclusion: "failure", outputs: {}, message: error.message };
@@ -300,30 +297,6 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     const conclusion = aggregateConclusion(results.map((r) => r.conclusion));
     const tolerated = results.every((r) => r.conclusion !== "failure" || r.continuedOnError);
     return { result: conclusion === "failure" && tolerated ? "success" : conclusion, outputs };
-  };
-
-  /**
-   * No executor here has a container engine: a job with `container:` or `services:` fails, saying how to run it
-   * on the host instead; once its runs-on label is mapped to the host executor it runs there, with a warning.
-   */
-  const refuseContainers = async (job: JobModel, contexts: Contexts): Promise<string | undefined> => {
-    const uses = [job.container && "container:", job.services && "services:"].filter(Boolean).join(" and ");
-    if (!uses) return undefined;
-    const labels = job.runsOn ? runsOnLabels(await evaluateOrFail(workflow.file, job.runsOn, contexts)) : [];
-    const mapped = labels.find((label) => shared.options.labelMap?.[label] === "host");
-    const where = `${workflow.file}:${job.range.start.line}:${job.range.start.column}`;
-    if (mapped) {
-      const text = `${where}: job '${job.id}' uses ${uses}; its label '${mapped}' is mapped to the host, so its steps run directly on this machine without them`;
-      emit("log:line", {
-        job: { jobId: job.id, key: graph.keyPrefix + job.id, name: job.id, index: 0 },
-        line: { stream: "system", text, annotation: { level: "warning", message: text } },
-      });
-      return undefined;
-    }
-    return (
-      `${where}: job '${job.id}' uses ${uses}, which needs a container engine, and this machine has none. ` +
-      `To run its steps directly on this machine instead, map its runs-on label to the host: --label-map ${labels[0] ?? "LABEL"}=host`
-    );
   };
 
   const runSteps = async (

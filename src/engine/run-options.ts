@@ -35,8 +35,6 @@ export interface RunSettings {
   checkoutUrl?: string;
   /** Hangar's data directory: action store, artifacts, caches. */
   dataDir: string;
-  /** runs-on labels mapped to an executor (`--label-map ubuntu-latest=host`). */
-  labelMap?: Record<string, "host">;
   /** Refuse remote actions not pinned to a full commit SHA (GitHub's organization policy of that name). */
   requirePinnedActions?: boolean;
   /** Only these jobs (and the jobs they need, so that `needs` outputs exist). */

@@ -164,6 +164,7 @@ async function runJobs(
             {
               executor: options.executor,
               executorsByLabel: options.executorsByLabel,
+              imagesByLabel: options.imagesByLabel,
               network: options.network,
               warn: options.warn,
               dataDir: options.dataDir,

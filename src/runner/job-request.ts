@@ -36,6 +36,8 @@ export interface RunnerHost {
   executor: Executor;
   /** `--label-map gpu=host`: keys are lower-case labels; the first of the job's runs-on labels found here wins. */
   executorsByLabel?: ReadonlyMap<string, Executor>;
+  /** `--label-map ubuntu-latest=docker://IMAGE`: lower-case labels to images; such a job runs as a container job. */
+  imagesByLabel?: ReadonlyMap<string, string>;
   /** The network of trusted jobs on an isolating executor (default "host"); a fork's pull request always gets none. */
   network?: JobNetwork;
   /** Told loudly when a job runs unisolated code it should not trust (a fork's pull request on the host executor). */
@@ -53,7 +55,10 @@ export interface RunnerHost {
 }
 
 /** Which executor runs each job and what network it gets; chosen per runner (`--executor`, `--label-map`). */
-export type RunnerPlacement = Pick<RunnerHost, "executor" | "executorsByLabel" | "network" | "warn">;
+export type RunnerPlacement = Pick<
+  RunnerHost,
+  "executor" | "executorsByLabel" | "imagesByLabel" | "network" | "warn"
+>;
 
 export interface JobControl {
   signal: AbortSignal;
@@ -93,6 +98,8 @@ export async function runJobRequest(
     masker.add(value);
   const emit = maskingEmit(control.emit, masker);
   const { executor, network, notices } = placeJob(host, request);
+  const imageLabel = request.runsOn.find((name) => host.imagesByLabel?.has(name.toLowerCase()));
+  const containerImage = imageLabel && host.imagesByLabel?.get(imageLabel.toLowerCase());
   for (const notice of notices) host.warn?.(notice);
   const result = await runJobInstance({
     workflow: loaded.workflow,
@@ -110,6 +117,7 @@ export async function runJobRequest(
     network,
     notices,
     sourceRepository: host.sourceRepository ?? request.checkoutUrl,
+    ...(containerImage ? { containerImage } : {}),
     ...control,
     emit,
   });

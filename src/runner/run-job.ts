@@ -6,6 +6,7 @@ import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/te
 import {
   evaluateCondition,
   type Contexts,
+  type ExpressionValue,
   type JobModel,
   type StepModel,
   type WorkflowModel,
@@ -27,6 +28,12 @@ import { runStepList, stepsContext, type JobState, type StepListScope, type Step
 import type { JobRuntime, NestedSteps, NestedStepsResult, PostStep } from "./step-kinds/step-kind.js";
 import { runStepKind } from "./step-kinds/run-step-kind.js";
 import { runPreSteps } from "./pre-steps.js";
+import {
+  isUserContainerFailure,
+  JobContainerSession,
+  readContainerPlan,
+} from "./containers/job-container-setup.js";
+import { defaultImageStoreDir, ImageStore } from "./containers/images/index.js";
 import { evaluateEnvironmentUrl, type JobEnvironment } from "./job-environment.js";
 
 export interface JobInstanceSpec {
@@ -47,6 +54,8 @@ export interface JobInstanceSpec {
   workspace?: string;
   /** The git repository actions/checkout reads from. */
   sourceRepository?: string;
+  /** The image a runs-on label maps to (`--label-map L=docker://IMAGE`): a container job unless it names its own. */
+  containerImage?: string;
   dataDir: string;
   /** Artifacts and caches; default: the content store in `dataDir`. */
   content?: ArtifactsAndCaches;
@@ -79,6 +88,60 @@ const defaultJobTimeoutMinutes = 360;
 const postStepDeadlineMs = 5 * 60_000;
 
 export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstanceResult> {
+  let containers: JobContainerSession;
+  try {
+    containers = await openJobContainers(spec);
+  } catch (error) {
+    return failContainerSetup(spec, error);
+  }
+  try {
+    // A container job's steps run in its container, with the image's environment rather than this machine's.
+    const jobSpec = containers.executor ? { ...spec, executor: containers.executor, baseEnv: {} } : spec;
+    return await runJobOn(jobSpec, containers);
+  } finally {
+    await containers.close();
+  }
+}
+
+/** Evaluates `container:` and `services:` before the job starts and pulls their images. */
+async function openJobContainers(spec: JobInstanceSpec): Promise<JobContainerSession> {
+  const github = buildGithubContext({
+    identity: spec.identity,
+    event: spec.event,
+    workflowName: spec.workflow.name,
+    workflowFile: spec.workflow.file,
+    // The workspace is not known yet; GitHub's runner also evaluates these before the job's directories exist.
+    workspace: spec.workspace ?? "",
+    eventPath: "",
+    jobId: spec.job.id,
+  });
+  const plan = await readContainerPlan(
+    spec.job,
+    spec.workflow.file,
+    { ...spec.contexts, github },
+    (token, contexts) => evaluateOrFail(spec.workflow.file, token, contexts),
+    spec.containerImage,
+  );
+  const onLine = (line: LogLine) => spec.emit("log:line", { job: spec.ref, line });
+  return JobContainerSession.open({
+    plan,
+    store: new ImageStore({ dir: defaultImageStoreDir(spec.dataDir) }),
+    baseDir: path.join(spec.dataDir, "containers"),
+    network: spec.network ?? "host",
+    signal: spec.signal,
+    onLine: (line) => onLine({ ...line, text: spec.masker.mask(line.text) }),
+    isDryRun: spec.executor.name === "dry-run",
+  });
+}
+
+function failContainerSetup(spec: JobInstanceSpec, error: unknown): JobInstanceResult {
+  const isUsers = error instanceof EvaluationFailure || isUserContainerFailure(error);
+  const message = spec.masker.mask(error instanceof Error ? error.message : String(error));
+  emitSystemLine(spec, undefined, message);
+  return { conclusion: "failure", outputs: {}, message, ...(isUsers ? {} : { reason: "executor_error" }) };
+}
+
+async function runJobOn(spec: JobInstanceSpec, containers: JobContainerSession): Promise<JobInstanceResult> {
   let dirs: JobDirectories;
   try {
     dirs = await spec.executor.prepare({
@@ -88,6 +151,7 @@ export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstance
       network: spec.network,
     });
   } catch (error) {
+    if (containers.executor) return failContainerSetup(spec, error);
     // The executor could not set the job up (no sandbox, no VM): our breakage, reported as the job's end.
     const message = spec.masker.mask(`${spec.executor.name} executor: ${(error as Error).message}`);
     emitSystemLine(spec, undefined, message);
@@ -100,7 +164,12 @@ export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstance
         line: { stream: "system", text: notice, annotation: { level: "warning", message: notice } },
       });
     }
-    return await runJobIn(spec, dirs);
+    try {
+      await containers.startServices();
+    } catch (error) {
+      return failContainerSetup(spec, error);
+    }
+    return await runJobIn(spec, dirs, containers);
   } catch (error) {
     const isEvaluation = error instanceof EvaluationFailure;
     const message = isEvaluation ? error.message : `${spec.workflow.file}: ${String(error)}`;
@@ -112,11 +181,16 @@ export async function runJobInstance(spec: JobInstanceSpec): Promise<JobInstance
       message,
     };
   } finally {
+    await containers.emitServiceLogs((line) => spec.emit("log:line", { job: spec.ref, line }));
     await spec.executor.cleanup(dirs);
   }
 }
 
-async function runJobIn(spec: JobInstanceSpec, dirs: JobDirectories): Promise<JobInstanceResult> {
+async function runJobIn(
+  spec: JobInstanceSpec,
+  dirs: JobDirectories,
+  containers: JobContainerSession,
+): Promise<JobInstanceResult> {
   const { job, workflow } = spec;
   const eventPath = path.join(dirs.fileCommands, "event.json");
   await writeFile(eventPath, JSON.stringify(spec.event.payload));
@@ -134,10 +208,17 @@ async function runJobIn(spec: JobInstanceSpec, dirs: JobDirectories): Promise<Jo
   const preStates = new WeakMap<StepModel, Record<string, string>>();
   const runtimeFor = (file: string): JobRuntime => ({
     ...makeRuntime(spec, dirs, file, posts, runNestedSteps),
+    containers,
     preStates,
   });
   const runtime = runtimeFor(workflow.file);
-  const jobContexts: Contexts = { ...spec.contexts, github, runner, env: spec.workflowEnv };
+  const jobContexts: Contexts = {
+    ...spec.contexts,
+    github,
+    runner,
+    env: spec.workflowEnv,
+    job: containers.jobContext(),
+  };
 
   const jobEnv = {
     ...spec.workflowEnv,
@@ -150,6 +231,7 @@ async function runJobIn(spec: JobInstanceSpec, dirs: JobDirectories): Promise<Jo
   const stopSignal = AbortSignal.any([spec.signal, jobTimeout]);
   const state: JobState = { addedEnv: {}, addedPath: [], failed: false };
   const processEnv = { ...spec.baseEnv, ...buildDefaultVariables(github, runner) };
+  if (containers.containerPath !== undefined) processEnv.PATH = containers.containerPath;
 
   const scopeFor = (
     runtimeFor: JobRuntime,
@@ -230,7 +312,7 @@ function makeRuntime(
   file: string,
   posts: PostStep[],
   runNestedSteps: JobRuntime["runNestedSteps"],
-): Omit<JobRuntime, "preStates"> {
+): Omit<JobRuntime, "preStates" | "containers"> {
   const hashHost = { hashFiles: (patterns: string[]) => hashFiles(dirs.workspace, patterns) };
   return {
     file,
@@ -302,7 +384,7 @@ async function jobOutputs(
 ): Promise<Record<string, string>> {
   const outputs = await evaluateStringMap(
     spec.job.outputs,
-    { ...contexts, steps: stepsContext(steps), job: { status } },
+    { ...contexts, steps: stepsContext(steps), job: { ...asRecord(contexts["job"]), status } },
     runtime.evaluate,
   );
   for (const [name, value] of Object.entries(outputs)) {
@@ -316,4 +398,8 @@ async function jobOutputs(
 
 function emitSystemLine(spec: JobInstanceSpec, step: StepRef | undefined, text: string): void {
   spec.emit("log:line", { job: spec.ref, step, line: { stream: "system", text } });
+}
+
+function asRecord(value: ExpressionValue | undefined): Record<string, ExpressionValue> {
+  return value && typeof value === "object" && !Array.isArray(value) ? value : {};
 }

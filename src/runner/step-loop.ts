@@ -62,7 +62,8 @@ export async function runStepList(
       ...scope.contexts,
       env: envContext,
       steps: stepsContext(results),
-      job: { status },
+      // job.container and job.services stay; the status is this step's.
+      job: { ...(scope.contexts["job"] as Record<string, ExpressionValue> | undefined), status },
     };
     const ref: StepRef = scope.outerStep?.ref ?? {
       job: scope.jobRef,

@@ -12,7 +12,7 @@ import type { OciRegistry } from "./oci-registry.js";
 
 const run = promisify(execFile);
 
-export type TestImageName = "debian-bash" | "postgres" | "big";
+export type TestImageName = "debian-bash" | "debian-psql" | "postgres" | "big";
 
 /** Image references in the registry the images were pushed to. */
 export type TestImages = Record<TestImageName, string>;
@@ -30,6 +30,8 @@ const aptDependsFlags = [
 
 const basePackages = ["bash", "dash", "coreutils", "util-linux"];
 const postgresPackages = ["postgresql-15"];
+/** psql for jobs that query a PostgreSQL service (container jobs in test/runner/container-jobs.test.ts). */
+const psqlPackages = ["postgresql-client-15"];
 /** Alternatives apt-cache lists that a server in a container does not need (JIT compiler, all locales). */
 const skippedPackages = new Set(["libllvm14", "libz3-4", "locales-all", "usrmerge", "usr-is-merged"]);
 /** The big image's extra layer: random bytes do not compress, so the image is ~25 MB base + this on the wire. */
@@ -88,6 +90,7 @@ const recipe = {
   version: 1,
   basePackages,
   postgresPackages,
+  psqlPackages,
   skippedPackages: [...skippedPackages],
   basePasswd,
   postgresEntrypoint,
@@ -178,6 +181,22 @@ async function buildPostgres(layout: string, workDir: string): Promise<void> {
   );
 }
 
+async function buildPsql(layout: string, workDir: string): Promise<void> {
+  const base = new Set(await packageClosure(basePackages));
+  const packages = (await packageClosure(psqlPackages)).filter((name) => !base.has(name));
+  const rootfs = path.join(workDir, "psql");
+  await extractPackages(packages, workDir, rootfs);
+  await umoci("tag", "--image", `${layout}:debian-bash`, "debian-psql");
+  await umoci("insert", "--image", `${layout}:debian-psql`, rootfs, "/");
+  // psql itself, not Debian's perl wrapper in /usr/bin.
+  await umoci(
+    "config",
+    "--image",
+    `${layout}:debian-psql`,
+    `--config.env=PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+  );
+}
+
 async function buildBig(layout: string, workDir: string): Promise<void> {
   const payload = path.join(workDir, "payload");
   await mkdir(payload, { recursive: true });
@@ -188,6 +207,7 @@ async function buildBig(layout: string, workDir: string): Promise<void> {
 
 const builders: Record<TestImageName, (layout: string, workDir: string) => Promise<void>> = {
   "debian-bash": buildBase,
+  "debian-psql": buildPsql,
   postgres: buildPostgres,
   big: buildBig,
 };

@@ -21,13 +21,7 @@ import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js
 import { parsePairs, readPairsFile } from "../key-value-pairs.js";
 import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
-import {
-  executorOptions,
-  executorUsage,
-  isolatedBaseEnv,
-  openPlacement,
-  readLabelRoutes,
-} from "../executor-options.js";
+import { executorOptions, executorUsage, isolatedBaseEnv, openPlacement } from "../executor-options.js";
 
 export const runUsage = `Usage: hangar run [REPO_DIR] [options]
 
@@ -87,10 +81,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (positionals.length > 1)
     throw new UsageError(`expected at most one REPO_DIR, got ${positionals.join(" ")}`);
   const repoDir = path.resolve(positionals[0] ?? ".");
-  const labelMap: Record<string, "host"> = {};
-  for (const route of readLabelRoutes(values["label-map"] ?? [])) {
-    if ("executor" in route.target && route.target.executor === "host") labelMap[route.label] = "host";
-  }
 
   const inputsGiven = parsePairs(values.input ?? [], "--input");
   const eventName = values.event ?? (Object.keys(inputsGiven).length > 0 ? "workflow_dispatch" : "push");
@@ -170,6 +160,10 @@ export async function runCommand(argv: string[]): Promise<number> {
         defaultKind: "host",
         warn: (message) => process.stderr.write(`hangar run: ${message}\n`),
       });
+  // The host executor is what a laptop expects; any other is announced, with what it warns about.
+  for (const line of opened.describe.filter((text) => !text.startsWith("host executor"))) {
+    process.stderr.write(`hangar run: ${line}\n`);
+  }
   const requirePinnedActions = values["require-pinned-actions"] ?? false;
   const concurrencyGroups = new ConcurrencyGroups();
   const results: RunResult[] = [];
@@ -196,7 +190,6 @@ export async function runCommand(argv: string[]): Promise<number> {
         dataDir,
         jobs: values.job,
         requirePinnedActions,
-        labelMap,
         concurrencyGroups,
         maxParallel,
         baseEnv: {

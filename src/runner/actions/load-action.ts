@@ -8,6 +8,8 @@ import {
   type ActionTemplate,
 } from "@actions/workflow-parser/actions/index";
 import type { ScalarToken } from "@actions/workflow-parser/templates/tokens/scalar-token";
+import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
+import { isMapping } from "@actions/workflow-parser/templates/tokens/type-guards";
 import type { TemplateValidationError } from "@actions/workflow-parser/templates/template-validation-error";
 
 export interface LoadedAction {
@@ -20,6 +22,8 @@ export interface LoadedAction {
   repository?: string;
   /** The ref it was used at: GITHUB_ACTION_REF. */
   ref?: string;
+  /** A Docker action's `runs.env` as written: the template keeps only its literal values, not its expressions. */
+  runsEnv?: TemplateToken;
 }
 
 export interface ActionLoadProblem {
@@ -58,7 +62,8 @@ export async function loadAction(dir: string, displayName: string): Promise<Load
     const file = path.join(absoluteDir, name);
     const content = await readOptionalFile(file);
     if (content === undefined) continue;
-    return { dir: absoluteDir, template: parseTemplate(file, content, displayName), file };
+    const { template, runsEnv } = parseTemplate(file, content, displayName);
+    return { dir: absoluteDir, template, file, ...(runsEnv ? { runsEnv } : {}) };
   }
   // An action with only a Dockerfile is a docker action with no inputs (runner: ActionManifestManager).
   const dockerfile = path.join(absoluteDir, "Dockerfile");
@@ -76,7 +81,11 @@ export async function loadAction(dir: string, displayName: string): Promise<Load
   );
 }
 
-function parseTemplate(file: string, content: string, displayName: string): ActionTemplate {
+function parseTemplate(
+  file: string,
+  content: string,
+  displayName: string,
+): { template: ActionTemplate; runsEnv?: TemplateToken } {
   const parsed = parseAction({ name: file, content }, new NoOperationTraceWriter());
   const fail = () => {
     const problems = parsed.context.errors.getErrors().map((error) => toProblem(file, error));
@@ -85,7 +94,16 @@ function parseTemplate(file: string, content: string, displayName: string): Acti
   if (!parsed.value || parsed.context.errors.getErrors().length > 0) throw fail();
   const template = convertActionTemplate(parsed.context, parsed.value);
   if (parsed.context.errors.getErrors().length > 0) throw fail();
-  return template;
+  return { template, runsEnv: mappingValue(mappingValue(parsed.value, "runs"), "env") };
+}
+
+function mappingValue(token: TemplateToken | undefined, key: string): TemplateToken | undefined {
+  if (!token || !isMapping(token)) return undefined;
+  for (let index = 0; index < token.count; index++) {
+    const pair = token.get(index);
+    if (pair.key.toString() === key) return pair.value;
+  }
+  return undefined;
 }
 
 function toProblem(file: string, error: TemplateValidationError): ActionLoadProblem {

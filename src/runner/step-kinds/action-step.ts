@@ -1,6 +1,7 @@
 // `uses:` steps naming an action (local `./path` or `owner/repo@ref` from the store): load it, apply its inputs, run it.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { ActionRunsDocker } from "@actions/workflow-parser/actions/action-template";
 import {
   evaluateCondition,
   formatDiagnostic,
@@ -15,6 +16,7 @@ import { evaluateActionInputs, loadAction, type LoadedAction } from "../actions/
 import { stepsContext } from "../step-loop.js";
 import { failedStepResult, emptyStepResult } from "../step-result.js";
 import type { StepResult } from "../types.js";
+import { runDockerAction } from "./docker-action.js";
 import { runNodeAction } from "./node-action.js";
 import type { StepRun } from "./step-kind.js";
 
@@ -89,9 +91,10 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
   const { action, contexts, inputs } = prepared;
   const { runs } = action.template;
   if (runs.using === "composite") return runComposite(run, action, contexts, inputs);
+  if (runs.using === "docker") return runDockerActionPhases({ ...run, contexts }, action, inputs);
 
   let preState = run.job.preStates.get(run.step);
-  if (preState === undefined && runs.using !== "docker" && runs.pre) {
+  if (preState === undefined && runs.pre) {
     // A local action is not there when the job starts, so its `pre` runs right before `main`.
     if (await evaluateCondition(runs.preIf ?? "always()", contexts, {})) {
       const pre = await runNodeAction({ ...run, inputs }, action, "pre");
@@ -100,13 +103,36 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
     }
   }
   const main = await runNodeAction({ ...run, inputs }, action, "main", preState);
-  if (runs.using !== "docker" && runs.post) {
+  if (runs.post) {
     run.job.registerPost({
       name: run.ref.name.replace(/^Run /, ""),
       stepId: run.step.id,
       condition: runs.postIf ?? "always()",
       run: (signal, onLine) =>
         runNodeAction({ ...run, inputs, signal, onLine }, action, "post", { ...preState, ...main.state }),
+    });
+  }
+  return main;
+}
+
+/** pre-entrypoint right before main (as a local JavaScript action's pre), main, and post-entrypoint as a post step. */
+async function runDockerActionPhases(
+  run: StepRun,
+  action: LoadedAction,
+  inputs: Record<string, string>,
+): Promise<StepResult> {
+  const runs = action.template.runs as ActionRunsDocker;
+  const shouldRunPre = await evaluateCondition(runs.preIf ?? "always()", run.contexts, {});
+  const pre = shouldRunPre ? await runDockerAction(run, action, inputs, "pre") : emptyStepResult("success");
+  if (pre.outcome !== "success") return pre;
+  const main = await runDockerAction(run, action, inputs, "main", pre.state);
+  if (runs.postEntrypoint) {
+    run.job.registerPost({
+      name: run.ref.name.replace(/^Run /, ""),
+      stepId: run.step.id,
+      condition: runs.postIf ?? "always()",
+      run: (signal, onLine) =>
+        runDockerAction({ ...run, signal, onLine }, action, inputs, "post", { ...pre.state, ...main.state }),
     });
   }
   return main;

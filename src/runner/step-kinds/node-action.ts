@@ -27,12 +27,8 @@ export async function runNodeAction(
 ): Promise<StepResult> {
   const io = { dirs: run.job.dirs, masker: run.job.masker, onLine: run.onLine, stepDebug: run.job.stepDebug };
   const { runs } = action.template;
-  if (runs.using === "docker") {
-    const message = `'${describeAction(action)}' is a Docker container action, and hangar has no container engine: docker actions cannot run here; map the job's runs-on label to a host that has one.`;
-    return { ...failBeforeStart(io, message), error: message };
-  }
-  if (runs.using === "composite") {
-    const message = `'${describeAction(action)}' is a composite action; it runs as steps, not as a JavaScript program.`;
+  if (runs.using === "docker" || runs.using === "composite") {
+    const message = `'${describeAction(action)}' is a ${runs.using} action; it does not run as a JavaScript program.`;
     return { ...failBeforeStart(io, message), error: message };
   }
   const entry = { pre: runs.pre, main: runs.main, post: runs.post }[phase];

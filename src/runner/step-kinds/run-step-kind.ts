@@ -1,18 +1,14 @@
 // Runs one step by its kind: the dispatcher between the step loop and the step kinds.
-import { failedStepResult } from "../step-result.js";
 import type { StepResult } from "../types.js";
 import { runActionStep } from "./action-step.js";
 import { runDownloadArtifact, runUploadArtifact } from "./builtin/artifacts.js";
 import { runCache, runCacheRestore, runCacheSave } from "./builtin/cache.js";
 import { runCheckout } from "./builtin/checkout.js";
 import { runSetupNode, runSetupPython } from "./builtin/setup-tool.js";
+import { runDockerStep } from "./docker-action.js";
 import { classifyStep, type BuiltinAction } from "./classify-step.js";
 import { runScriptKind } from "./script-step.js";
 import type { StepRun } from "./step-kind.js";
-
-const noContainerEngine =
-  "hangar has no container engine on this machine, so Docker actions and `docker://` steps cannot run; " +
-  "run this job on a runner whose executor provides one";
 
 const builtinRunners: Record<BuiltinAction, (run: StepRun) => Promise<StepResult>> = {
   "actions/checkout": runCheckout,
@@ -27,12 +23,11 @@ const builtinRunners: Record<BuiltinAction, (run: StepRun) => Promise<StepResult
 
 export async function runStepKind(run: StepRun): Promise<StepResult> {
   const kind = classifyStep(run.step);
-  const where = `${run.job.file}:${run.step.range.start.line}:${run.step.range.start.column}`;
   switch (kind.kind) {
     case "script":
       return runScriptKind(run);
     case "docker":
-      return failedStepResult(`${where}: 'uses: ${run.step.uses}': ${noContainerEngine}`);
+      return runDockerStep(run, kind.image);
     case "builtin":
       return builtinRunners[kind.action](run);
     case "local-action":

@@ -1,6 +1,7 @@
 // The contract every step kind (run script, JavaScript action, composite, built-in action) implements.
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { Contexts, ExpressionValue, StepModel } from "../../workflow/index.js";
+import type { JobContainerSession } from "../containers/job-container-setup.js";
 import type { ArtifactsAndCaches } from "../content-store/index.js";
 import type { Masker } from "../masker.js";
 import type { Executor, JobDirectories, LogLine, StepResult } from "../types.js";
@@ -32,6 +33,8 @@ export interface JobRuntime {
   registerPost(post: PostStep): void;
   /** State saved by actions' `pre` phases at job start, by step, for their main and post phases. */
   preStates: WeakMap<StepModel, Record<string, string>>;
+  /** The job's images and containers: Docker action steps pull and run through it. */
+  containers: JobContainerSession;
   /** Runs a composite action's steps inside the current step. */
   runNestedSteps(nested: NestedSteps): Promise<NestedStepsResult>;
 }

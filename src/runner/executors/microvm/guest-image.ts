@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import {
   chmod,
+  lstat,
   mkdir,
   mkdtemp,
   readFile,
@@ -13,7 +14,7 @@ import {
   writeFile,
   copyFile,
 } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunnerError } from "../../runner-error.js";
 import { agentProtocolVersion } from "./agent-protocol.js";
@@ -52,6 +53,8 @@ export interface GuestImageManifest {
   agentProtocolVersion: number;
   files: Record<"vmlinuz" | "initramfs.cpio.gz", { sha256: string; bytes: number }>;
   hasNode: boolean;
+  /** Every executable in the guest's bin directories (as /usr/bin/..., the guest is usr-merged), to pick shells. */
+  executables: string[];
   builtAt: string;
 }
 
@@ -125,6 +128,7 @@ export async function buildGuestImage(options: GuestImageOptions): Promise<Guest
         "initramfs.cpio.gz": await describeFile(join(options.outDir, "initramfs.cpio.gz")),
       },
       hasNode: packages.some((pkg) => pkg.name === "nodejs"),
+      executables: await listExecutables(root),
       builtAt: new Date().toISOString(),
     };
     await writeFile(join(options.outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
@@ -155,6 +159,38 @@ export async function readGuestImage(dir: string): Promise<GuestImage> {
     );
   }
   return imageAt(dir, manifest);
+}
+
+const binDirs = ["usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin"];
+
+async function listExecutables(root: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const dir of binDirs) {
+    for (const name of await readdir(join(root, dir)).catch(() => [] as string[])) {
+      const info = await lstat(join(root, dir, name));
+      if (info.isSymbolicLink() || (info.isFile() && (info.mode & 0o111) !== 0))
+        found.push(`/${dir}/${name}`);
+    }
+  }
+  return found.sort();
+}
+
+/** Where the job's processes in a guest of this image would find `command` on `pathVariable`. */
+export function findGuestExecutable(
+  manifest: GuestImageManifest,
+  command: string,
+  pathVariable: string | undefined,
+): string | undefined {
+  const executables = new Set(manifest.executables);
+  const usrMerged = (file: string) => file.replace(/^\/(s?bin)\//, "/usr/$1/");
+  if (command.includes("/"))
+    return executables.has(usrMerged(posix.normalize(command))) ? command : undefined;
+  for (const dir of (pathVariable ?? "").split(":")) {
+    if (!dir.startsWith("/")) continue;
+    const candidate = posix.join(dir, command);
+    if (executables.has(usrMerged(candidate))) return candidate;
+  }
+  return undefined;
 }
 
 function imageAt(dir: string, manifest: GuestImageManifest): GuestImage {

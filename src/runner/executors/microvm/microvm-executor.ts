@@ -8,7 +8,7 @@ import { killGracePeriodMs } from "../host-executor.js";
 import { RunnerError } from "../../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../../types.js";
 import type { AgentExit } from "./agent-protocol.js";
-import { readGuestImage, type GuestImage } from "./guest-image.js";
+import { findGuestExecutable, readGuestImage, type GuestImage } from "./guest-image.js";
 import { GuestVm, type Accelerator } from "./guest-vm.js";
 import { WarmPool } from "./warm-pool.js";
 
@@ -45,6 +45,7 @@ export class MicroVmExecutor implements Executor {
   readonly name = "microvm";
   private readonly options: Required<Omit<MicroVmExecutorOptions, "accel">> & { accel: Accelerator | "auto" };
   private image: Promise<GuestImage> | undefined;
+  private loadedImage: GuestImage | undefined;
   private accel: Promise<Accelerator> | undefined;
   private resolvedAccel: Accelerator | undefined;
   private readonly pool: WarmPool<GuestVm>;
@@ -225,8 +226,14 @@ export class MicroVmExecutor implements Executor {
     );
   }
 
+  /** The image's own file list answers: the runner's PATH may name host directories the guest lacks. */
+  findExecutable(command: string, pathVariable: string | undefined): string | undefined {
+    if (!this.loadedImage) return undefined;
+    return findGuestExecutable(this.loadedImage.manifest, command, pathVariable);
+  }
+
   private loadImage(): Promise<GuestImage> {
-    this.image ??= readGuestImage(this.options.imageDir);
+    this.image ??= readGuestImage(this.options.imageDir).then((image) => (this.loadedImage = image));
     this.image.catch(() => (this.image = undefined));
     return this.image;
   }

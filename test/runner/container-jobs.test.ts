@@ -1,0 +1,462 @@
+// Container jobs, service containers and Docker actions through the real CLI, offline: a loopback registry filled with
+// images built from Debian packages (test/support/test-images.ts). The first test is issue 7's done-when workflow,
+// run with `hangar run` and again on a `hangar runner` process claiming from a server.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readdir, rm, symlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { startServer } from "../../src/server/index.js";
+import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import { authHeaders, createApiToken } from "../support/api-token.js";
+import { sendWebhook } from "../support/fake-github.js";
+import { makeGitRepo } from "../support/git-repo.js";
+import { runHangar, type CliResult } from "../support/hangar-cli.js";
+import { freePort, startOciRegistry, type OciRegistry } from "../support/oci-registry.js";
+import { testImages, type TestImages } from "../support/test-images.js";
+
+let registry: OciRegistry;
+let images: Pick<TestImages, "debian-bash" | "debian-psql" | "postgres">;
+/** One image store for the file's `hangar run`s: each image is pulled once. */
+let dataDir: string;
+
+before(async () => {
+  registry = await startOciRegistry();
+  images = await testImages(registry, ["debian-bash", "debian-psql", "postgres"]);
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "hangar-container-jobs-"));
+});
+
+after(async () => {
+  await registry?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const postgresService = (ports: string) => `
+      postgres:
+        image: ${images.postgres}
+        env:
+          POSTGRES_PASSWORD: hunter22${ports}
+        options: --health-cmd pg_isready --health-interval 1s --health-retries 30`;
+
+/** Issue 7's done-when: container job + PostgreSQL service its steps query + a Docker action + a docker:// step. */
+const doneWhenWorkflow = () => `on: push
+jobs:
+  db:
+    runs-on: [self-hosted, linux]
+    container:
+      image: ${images["debian-psql"]}
+      env:
+        FROM_CONTAINER_ENV: set-by-container-env
+    services:${postgresService("")}
+    steps:
+      - uses: actions/checkout@v4
+      - name: query postgres by its service name
+        env:
+          PGPASSWORD: hunter22
+        run: |
+          test "$FROM_CONTAINER_ENV" = set-by-container-env
+          test "$(wc -l < /etc/passwd)" = 2
+          echo "default shell: $(readlink /proc/$$/exe)"
+          psql -h postgres -p 5432 -U postgres -v ON_ERROR_STOP=1 -tA \\
+            -c "CREATE TABLE t (v text)" -c "INSERT INTO t VALUES ('from-the-job')" -c "SELECT v FROM t" > out.txt
+          cat out.txt
+          test "$(tail -n 1 out.txt)" = from-the-job
+      - name: job context
+        run: |
+          test -n "\${{ job.container.id }}"
+          test -n "\${{ job.services.postgres.id }}"
+          test -n "\${{ job.container.network }}"
+          test "\${{ job.container.network }}" = "\${{ job.services.postgres.network }}"
+      - id: greet
+        uses: ./.github/actions/greet
+        with:
+          who: hangar
+      - run: test "\${{ steps.greet.outputs.greeting }}" = "hello hangar"
+      - id: plain
+        uses: docker://${images["debian-bash"]}
+        with:
+          entrypoint: /bin/bash
+          args: -c "echo docker-step-args ok; (exec 3<>/dev/tcp/postgres/5432) && echo from=$GITHUB_WORKSPACE >> $GITHUB_OUTPUT"
+      - run: test "\${{ steps.plain.outputs.from }}" = /github/workspace
+`;
+
+/** A Docker action reading an input as INPUT_WHO, an arg and runs.env evaluated with inputs, writing GITHUB_OUTPUT. */
+const greetAction = () => `name: greet
+description: greets in a container
+inputs:
+  who:
+    description: whom to greet
+    required: true
+outputs:
+  greeting:
+    description: the greeting
+runs:
+  using: docker
+  image: docker://${images["debian-bash"]}
+  entrypoint: /bin/bash
+  args:
+    - -c
+    - |
+      set -e
+      test "$1" = hangar
+      test "$GREETING_STYLE" = hangar-style
+      test "$PWD" = /github/workspace
+      test -f /github/workspace/README.md
+      test "$HOME" = /github/home
+      echo "greeting=hello $INPUT_WHO" >> "$GITHUB_OUTPUT"
+      echo "the docker action ran"
+    - greet
+    - \${{ inputs.who }}
+  env:
+    GREETING_STYLE: \${{ inputs.who }}-style
+`;
+
+async function doneWhenRepo(): Promise<string> {
+  return makeGitRepo({
+    ".github/workflows/ci.yml": doneWhenWorkflow(),
+    ".github/actions/greet/action.yml": greetAction(),
+    "README.md": "the repository\n",
+  });
+}
+
+function hangarRun(repo: string, ...args: string[]): Promise<CliResult> {
+  return runHangar(
+    ["run", ".", "--json", "--data-dir", dataDir, "--var", `REGISTRY=${registry.host}`, ...args],
+    { cwd: repo, timeoutMs: 300_000 },
+  );
+}
+
+function describe(result: CliResult): string {
+  return `exit ${result.code}\nstderr:\n${result.stderr}\nstdout:\n${result.stdout}`;
+}
+
+interface JobJson {
+  key: string;
+  conclusion: string;
+  steps: { id: string; outcome: string }[];
+}
+
+function jobOf(result: CliResult, key: string): JobJson {
+  const run = JSON.parse(result.stdout) as { jobs: JobJson[] };
+  const job = run.jobs.find((each) => each.key === key);
+  assert.ok(job, `no job ${key}\n${describe(result)}`);
+  return job;
+}
+
+/** A git repository with these files for the length of `use`. */
+async function withRepo(files: Record<string, string>, use: (repo: string) => Promise<void>): Promise<void> {
+  const repo = await makeGitRepo(files);
+  try {
+    await use(repo);
+  } finally {
+    await rm(repo, { recursive: true, force: true });
+  }
+}
+
+test("the done-when workflow runs green with hangar run: container job, postgres service, Docker action, docker:// step", async () => {
+  const repo = await doneWhenRepo();
+  try {
+    const result = await hangarRun(repo);
+    assert.equal(result.code, 0, describe(result));
+    assert.equal(jobOf(result, "db").conclusion, "success", describe(result));
+    assert.match(result.stderr, /from-the-job/);
+    assert.match(result.stderr, /default shell: \/(usr\/)?bin\/bash/);
+    assert.match(result.stderr, /the docker action ran/);
+    assert.match(result.stderr, /docker-step-args ok/);
+    // The service's log is kept with the job, as GitHub shows it after the steps.
+    assert.match(result.stderr, /Service container postgres logs/);
+    assert.match(result.stderr, /database initialised in \/var\/lib\/postgresql\/data/);
+  } finally {
+    await rm(repo, { recursive: true, force: true });
+  }
+});
+
+test("the done-when workflow runs green on a hangar runner claiming from a server", async (t) => {
+  const repo = await doneWhenRepo();
+  const base = await mkdtemp(path.join(os.tmpdir(), "hangar-container-runner-"));
+  const server = await startServer({
+    dataDir: path.join(base, "server"),
+    host: "127.0.0.1",
+    port: 0,
+    embeddedRunnerLabels: [],
+  });
+  t.after(async () => {
+    await server.close();
+    await Promise.all([repo, base].map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
+  const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
+  const runnerDir = path.join(base, "runner");
+  const { token } = await mintRegistrationToken(server.store);
+  const registered = await runHangar([
+    ...["runner", "register", "--url", server.url, "--token", token],
+    ...["--labels", "self-hosted,linux", "--data-dir", runnerDir],
+  ]);
+  assert.equal(registered.code, 0, registered.stderr);
+
+  const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
+  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+    event: "push",
+    secret: "s",
+    payload: {
+      ref: "refs/heads/main",
+      before: "0000000000000000000000000000000000000000",
+      after: sha,
+      repository: { full_name: "octo-org/octo-repo" },
+      sender: { login: "octocat" },
+    },
+  });
+  assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
+  const runId = (delivered.body["runs"] as number[])[0]!;
+
+  // The runner's default executor (sandbox) is not what runs the job: its container is.
+  const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir], { timeoutMs: 300_000 });
+  assert.equal(ran.code, 0, ran.stderr);
+  await server.launcher.idle();
+  const found = await getRun(server.store, runId);
+  assert.equal(found?.run.conclusion, "success", `${JSON.stringify(found)}\n${ran.stderr}`);
+  const job = found!.jobs.find((each) => each.jobId === "db")!;
+  const logs = (await (await fetch(`${server.url}/api/jobs/${job.id}/logs`, { headers: viewer })).json()) as {
+    chunks: { text: string }[];
+  };
+  const text = logs.chunks.map((chunk) => chunk.text).join("");
+  assert.match(text, /from-the-job/);
+  assert.match(text, /the docker action ran/);
+  assert.match(text, /Service container postgres logs/);
+});
+
+test("a job on the runner's executor reaches its service at localhost:<mapped port>", async () => {
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  host-db:
+    runs-on: ubuntu-latest
+    services:${postgresService(`
+        ports:
+          - 5432`)}
+    steps:
+      - env:
+          PGPASSWORD: hunter22
+        run: |
+          test -z "\${{ job.container.id }}"
+          port='\${{ job.services.postgres.ports['5432'] }}'
+          test -n "$port"
+          /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$port" -U postgres -tA -c "SELECT 'reached-' || 40 + 2"
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo);
+      assert.equal(result.code, 0, describe(result));
+      assert.match(result.stderr, /reached-42/);
+      assert.match(result.stderr, /Service container postgres logs/);
+    },
+  );
+});
+
+test("--label-map ubuntu-latest=docker://IMAGE runs a plain job in that image", async () => {
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          test "$(cut -d: -f1 /etc/passwd | tr '\\n' ' ')" = "root nobody "
+          test -n "\${{ job.container.id }}"
+          echo "in the mapped image"
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo, "--label-map", `ubuntu-latest=docker://${images["debian-bash"]}`);
+      assert.equal(result.code, 0, describe(result));
+      assert.match(result.stderr, /in the mapped image/);
+    },
+  );
+});
+
+test("a bad image name fails the job naming jobs.<id>.container.image", async () => {
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  bad:
+    runs-on: ubuntu-latest
+    container:
+      image: \${{ vars.REGISTRY }}/Hangar Test/debian-bash:1
+    steps:
+      - run: echo must not run
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo);
+      assert.equal(result.code, 1, describe(result));
+      assert.equal(jobOf(result, "bad").conclusion, "failure");
+      assert.match(result.stderr, /jobs\.bad\.container\.image: invalid image reference '[^']*Hangar Test/);
+      assert.doesNotMatch(result.stderr, /\| must not run/);
+    },
+  );
+});
+
+test("an unreachable registry fails the job saying so and naming host:port", async () => {
+  const closed = `127.0.0.1:${await freePort()}`;
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  unreachable:
+    runs-on: ubuntu-latest
+    container: ${closed}/hangar-test/debian-bash:1
+    steps:
+      - run: echo must not run
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo);
+      assert.equal(result.code, 1, describe(result));
+      assert.equal(jobOf(result, "unreachable").conclusion, "failure");
+      assert.ok(result.stderr.includes(`cannot reach registry ${closed}`), describe(result));
+      assert.match(result.stderr, /connection refused/);
+    },
+  );
+});
+
+test("a service option outside the supported subset fails the job naming the option", async () => {
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  privileged:
+    runs-on: ubuntu-latest
+    services:
+      postgres:
+        image: \${{ vars.REGISTRY }}/hangar-test/postgres:1
+        options: --privileged
+    steps:
+      - run: echo must not run
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo);
+      assert.equal(result.code, 1, describe(result));
+      assert.equal(jobOf(result, "privileged").conclusion, "failure");
+      assert.match(result.stderr, /container option '--privileged' is not supported/);
+      assert.doesNotMatch(result.stderr, /\| must not run/);
+    },
+  );
+});
+
+/** A Docker action built from its Dockerfile: FROM the loopback registry, its ENTRYPOINT given the input as an arg. */
+const dockerfileAction = () => ({
+  ".github/actions/built/action.yml": `name: built
+description: a Docker action built from its Dockerfile
+inputs:
+  who:
+    description: whom
+outputs:
+  out:
+    description: what it made
+runs:
+  using: docker
+  image: Dockerfile
+  args: ["\${{ inputs.who }}"]
+`,
+  ".github/actions/built/Dockerfile": `FROM ${images["debian-bash"]}
+COPY entry.sh /entry.sh
+ENTRYPOINT ["/bin/bash", "/entry.sh"]
+`,
+  ".github/actions/built/entry.sh": `echo "out=built-for-$1" >> "$GITHUB_OUTPUT"\necho "the built image ran"\n`,
+});
+
+test("a Dockerfile action is built with buildah and runs with its inputs", async () => {
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  build-action:
+    runs-on: ubuntu-latest
+    steps:
+      - id: built
+        uses: ./.github/actions/built
+        with:
+          who: you
+      - run: test "\${{ steps.built.outputs.out }}" = built-for-you
+`,
+      ...dockerfileAction(),
+    },
+    async (repo) => {
+      const result = await hangarRun(repo);
+      assert.equal(result.code, 0, describe(result));
+      assert.match(result.stderr, /the built image ran/);
+    },
+  );
+});
+
+test("a Dockerfile action without buildah on PATH fails its step naming the Debian package", async () => {
+  const repo = await makeGitRepo({
+    ".github/workflows/ci.yml": `on: push
+jobs:
+  build-action:
+    runs-on: ubuntu-latest
+    steps:
+      - id: built
+        uses: ./.github/actions/built
+      - id: after
+        if: always()
+        run: echo "the job went on"
+`,
+    ...dockerfileAction(),
+  });
+  // This machine's programs, but not buildah: symlinks to everything else on PATH.
+  const bin = await mkdtemp(path.join(os.tmpdir(), "hangar-no-buildah-"));
+  try {
+    for (const dir of (process.env["PATH"] ?? "").split(":").filter(Boolean)) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names.filter((each) => each !== "buildah")) {
+        await symlink(path.join(dir, name), path.join(bin, name)).catch(() => undefined);
+      }
+    }
+    const result = await runHangar(["run", ".", "--json", "--data-dir", dataDir], {
+      cwd: repo,
+      env: { PATH: bin },
+    });
+    assert.equal(result.code, 1, describe(result));
+    const job = jobOf(result, "build-action");
+    assert.equal(job.steps.find((step) => step.id === "built")?.outcome, "failure");
+    assert.equal(job.steps.find((step) => step.id === "after")?.outcome, "success");
+    assert.match(result.stderr, /needs buildah, which is not on PATH: install the Debian package 'buildah'/);
+  } finally {
+    await Promise.all([repo, bin].map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+});
+
+test("--dry-run checks container references but pulls and starts nothing", async () => {
+  const closed = `127.0.0.1:${await freePort()}`;
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  planned:
+    runs-on: ubuntu-latest
+    container: ${closed}/hangar-test/debian-bash:1
+    services:
+      db:
+        image: ${closed}/hangar-test/postgres:1
+    steps:
+      - run: echo in the container
+      - uses: docker://${closed}/hangar-test/debian-bash:1
+        with:
+          args: echo from a docker step
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo, "--dry-run");
+      assert.equal(result.code, 0, describe(result));
+      assert.ok(result.stderr.includes(`[dry run] image ${closed}/hangar-test/postgres:1`), describe(result));
+      assert.match(result.stderr, /\[dry run\] .*debian-bash:1: echo from a docker step/);
+      assert.doesNotMatch(result.stderr, /cannot reach registry/);
+    },
+  );
+});
