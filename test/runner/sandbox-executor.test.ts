@@ -39,7 +39,7 @@ test("a script step runs as the sandbox user; env files round-trip; the exit cod
     const run = await runStep(
       job,
       [
-        'echo "uid=$(id -u) home=$HOME pwd=$PWD host=$(hostname)"',
+        'echo "uid=$(id -u) user=$(id -un) group=$(id -gn) home=$HOME pwd=$PWD host=$(hostname)"',
         'echo "greeting=hi" >> "$GITHUB_OUTPUT"',
         'echo "COLOR=blue" >> "$GITHUB_ENV"',
         'echo "/opt/tool/bin" >> "$GITHUB_PATH"',
@@ -49,7 +49,9 @@ test("a script step runs as the sandbox user; env files round-trip; the exit cod
     );
     assert.equal(run.result.outcome, "success", run.allText);
     const root = sandbox.executor.describeJob(job.dirs)?.root ?? "";
-    assert.deepEqual(run.texts, [`uid=1001 home=${root}/home pwd=${job.dirs.workspace} host=hangar-job`]);
+    assert.deepEqual(run.texts, [
+      `uid=1001 user=runner group=runner home=${root}/home pwd=${job.dirs.workspace} host=hangar-job`,
+    ]);
     assert.deepEqual(run.result.outputs, { greeting: "hi" });
     assert.deepEqual(run.result.env, { COLOR: "blue" });
     assert.deepEqual(run.result.path, ["/opt/tool/bin"]);

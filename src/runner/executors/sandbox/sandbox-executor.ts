@@ -1,6 +1,6 @@
 // The `sandbox` executor: every job in bubblewrap as an unprivileged uid with its own dirs, cgroup limits and optional seccomp. Owns the per-job roots under its base dir and their cgroups.
 import { spawn } from "node:child_process";
-import { chmod, chown, cp, mkdir, rm, stat } from "node:fs/promises";
+import { chmod, chown, cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { jobDirectoriesIn, makeJobRoot } from "../job-root.js";
 import { envFileKinds } from "../../env-files.js";
@@ -13,6 +13,7 @@ import type { JobMounts, SystemMounts } from "./bwrap-arguments.js";
 import {
   buildBwrapArguments,
   findSystemMounts,
+  sandboxUid,
   isInsideAny,
   isReachableByEveryone,
   isVisibleToJob,
@@ -117,7 +118,38 @@ export async function createSandboxExecutor(options: SandboxExecutorOptions): Pr
   }
   const system = await findSystemMounts();
   warnings.push(...system.warnings);
+  system.args.push(...(await writeJobIdentity(baseDir)));
   return new SandboxExecutor({ ...options, baseDir }, tools, system, cgroups, warnings);
+}
+
+/** Written to the job's /etc/passwd and /etc/group, so `whoami`, ssh and pip know the job's user, as on GitHub. */
+const jobUser = "runner";
+
+/**
+ * The host's passwd and group with the job's user added (anyone else holding its name or id dropped), in a root-owned
+ * directory the jobs can read but not change; bound over /etc/passwd and /etc/group.
+ */
+async function writeJobIdentity(baseDir: string): Promise<string[]> {
+  const dir = join(baseDir, ".identity");
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const entries: [string, string][] = [
+    ["passwd", `${jobUser}:x:${sandboxUid}:${sandboxUid}:hangar job:/tmp:/bin/bash`],
+    ["group", `${jobUser}:x:${sandboxUid}:`],
+  ];
+  const args: string[] = [];
+  for (const [name, line] of entries) {
+    const host = await readFile(join("/etc", name), "utf8").catch(() => "");
+    const kept = host
+      .split("\n")
+      .filter(
+        (each) => each !== "" && !each.startsWith(`${jobUser}:`) && each.split(":")[2] !== String(sandboxUid),
+      );
+    const file = join(dir, name);
+    await writeFile(file, [...kept, line].join("\n") + "\n", { mode: 0o644 });
+    await chmod(file, 0o644);
+    args.push("--ro-bind", file, join("/etc", name));
+  }
+  return args;
 }
 
 export class SandboxExecutor implements Executor {
