@@ -10,9 +10,9 @@ import { after, before, test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
-import { sendWebhook } from "../support/fake-github.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar, type CliResult } from "../support/hangar-cli.js";
+import { pushWebhook, registerRunner } from "../support/hangar-process.js";
 import { freePort, startOciRegistry, type OciRegistry } from "../support/oci-registry.js";
 import { testImages, type TestImages } from "../support/test-images.js";
 
@@ -189,32 +189,26 @@ test("the done-when workflow runs green on a hangar runner claiming from a serve
   const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
   const runnerDir = path.join(base, "runner");
   const { token } = await mintRegistrationToken(server.store);
-  const registered = await runHangar([
-    ...["runner", "register", "--url", server.url, "--token", token],
-    ...["--labels", "self-hosted,linux", "--data-dir", runnerDir],
-  ]);
-  assert.equal(registered.code, 0, registered.stderr);
+  await registerRunner({
+    url: server.url,
+    registrationToken: token,
+    dataDir: runnerDir,
+    labels: ["self-hosted", "linux"],
+  });
 
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
-    event: "push",
+  const [runId] = await pushWebhook(server.url, {
     secret: "s",
-    payload: {
-      ref: "refs/heads/main",
-      before: "0000000000000000000000000000000000000000",
-      after: sha,
-      repository: { full_name: "octo-org/octo-repo" },
-      sender: { login: "octocat" },
-    },
+    repository: "octo-org/octo-repo",
+    sha,
+    branch: "main",
   });
-  assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-  const runId = (delivered.body["runs"] as number[])[0]!;
 
   // The runner's default executor (sandbox) is not what runs the job: its container is.
   const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir], { timeoutMs: 300_000 });
   assert.equal(ran.code, 0, ran.stderr);
   await server.launcher.idle();
-  const found = await getRun(server.store, runId);
+  const found = await getRun(server.store, runId!);
   assert.equal(found?.run.conclusion, "success", `${JSON.stringify(found)}\n${ran.stderr}`);
   const job = found!.jobs.find((each) => each.jobId === "db")!;
   const logs = (await (await fetch(`${server.url}/api/jobs/${job.id}/logs`, { headers: viewer })).json()) as {

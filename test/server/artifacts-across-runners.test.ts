@@ -13,7 +13,7 @@ import { getRun, insertRepository, mintRegistrationToken } from "../../src/store
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { sendWebhook } from "../support/fake-github.js";
+import { pushWebhook, registerRunner } from "../support/hangar-process.js";
 
 const workflow = `on: push
 jobs:
@@ -89,21 +89,9 @@ async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Setup
 }
 
 /** Registers a runner whose config and data live in `dataDir`; returns its runner token. */
-async function registerRunner(server: RunningServer, dataDir: string, labels: string): Promise<string> {
+async function registerRunnerIn(server: RunningServer, dataDir: string, labels: string): Promise<string> {
   const { token } = await mintRegistrationToken(server.store);
-  const registered = await runHangar([
-    "runner",
-    "register",
-    "--url",
-    server.url,
-    "--token",
-    token,
-    "--labels",
-    labels,
-    "--data-dir",
-    dataDir,
-  ]);
-  assert.equal(registered.code, 0, registered.stderr);
+  await registerRunner({ url: server.url, registrationToken: token, dataDir, labels: labels.split(",") });
   const config = JSON.parse(await readFile(path.join(dataDir, "runner.json"), "utf8")) as {
     runnerToken: string;
   };
@@ -112,19 +100,13 @@ async function registerRunner(server: RunningServer, dataDir: string, labels: st
 
 async function push({ server, repo }: Setup): Promise<number> {
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
-    event: "push",
+  const [runId] = await pushWebhook(server.url, {
     secret: "s",
-    payload: {
-      ref: "refs/heads/main",
-      before: "0000000000000000000000000000000000000000",
-      after: sha,
-      repository: { full_name: "octo-org/octo-repo" },
-      sender: { login: "octocat" },
-    },
+    repository: "octo-org/octo-repo",
+    sha,
+    branch: "main",
   });
-  assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-  return (delivered.body["runs"] as number[])[0]!;
+  return runId!;
 }
 
 /** Pushes, then runs `make` on runner A and `use` on runner B (each with its own data dir, exiting after one job). */
@@ -132,8 +114,8 @@ async function runOnTwoRunners(setup: Setup) {
   const { server, base } = setup;
   const alphaDir = path.join(base, "runner-a");
   const betaDir = path.join(base, "runner-b");
-  await registerRunner(server, alphaDir, "self-hosted,linux,alpha");
-  await registerRunner(server, betaDir, "self-hosted,linux,beta");
+  await registerRunnerIn(server, alphaDir, "self-hosted,linux,alpha");
+  await registerRunnerIn(server, betaDir, "self-hosted,linux,beta");
   const runId = await push(setup);
   // 1. runner A takes `make` (only it has alpha), 2. runner B takes `use` once `make` finished.
   const [alpha, beta] = await Promise.all([
@@ -220,7 +202,7 @@ test("a runner reaches the artifacts of its own job's run only, and oversized or
   )[0]!.id;
 
   // A third runner holds the first job of a second run (claimed over HTTP, never run).
-  const token = await registerRunner(server, path.join(base, "runner-c"), "self-hosted,linux,alpha");
+  const token = await registerRunnerIn(server, path.join(base, "runner-c"), "self-hosted,linux,alpha");
   const secondRun = await push(setup);
   const claim = await fetch(`${server.url}/api/runners/claim`, {
     method: "POST",

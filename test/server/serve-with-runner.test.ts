@@ -11,7 +11,7 @@ import { getRun, insertRepository, mintRegistrationToken } from "../../src/store
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { sendWebhook } from "../support/fake-github.js";
+import { pushWebhook, registerRunner } from "../support/hangar-process.js";
 
 test("a push runs on a registered remote runner", async (t) => {
   const repo = await makeGitRepo({
@@ -39,40 +39,26 @@ jobs:
   });
   await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
   const { token } = await mintRegistrationToken(server.store);
-  const registered = await runHangar([
-    "runner",
-    "register",
-    "--url",
-    server.url,
-    "--token",
-    token,
-    "--labels",
-    "self-hosted,linux,x64",
-    "--data-dir",
-    runnerDir,
-  ]);
-  assert.equal(registered.code, 0, registered.stderr);
+  await registerRunner({
+    url: server.url,
+    registrationToken: token,
+    dataDir: runnerDir,
+    labels: ["self-hosted", "linux", "x64"],
+  });
 
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
-    event: "push",
+  const [runId] = await pushWebhook(server.url, {
     secret: "s",
-    payload: {
-      ref: "refs/heads/main",
-      before: "0000000000000000000000000000000000000000",
-      after: sha,
-      repository: { full_name: "octo-org/octo-repo" },
-      sender: { login: "octocat" },
-    },
+    repository: "octo-org/octo-repo",
+    sha,
+    branch: "main",
   });
-  assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-  const runId = (delivered.body["runs"] as number[])[0]!;
 
   // 1. the runner takes the one queued job and exits (--once), 2. the run completes on the server.
   const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir]);
   assert.equal(ran.code, 0, ran.stderr);
   await server.launcher.idle();
-  const found = await getRun(server.store, runId);
+  const found = await getRun(server.store, runId!);
   assert.equal(found?.run.conclusion, "success", JSON.stringify(found));
   const job = found!.jobs.find((j) => j.jobId === "build")!;
   const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));

@@ -136,6 +136,22 @@ export async function startServe(options: ServeOptions): Promise<HangarProcess &
 }
 
 /** Registers a runner (its config in `dataDir`) and starts `hangar runner run`; `env` reaches the jobs it runs. */
+/** `hangar runner register` into `dataDir` (its config holds the runner token). */
+export async function registerRunner(options: {
+  url: string;
+  registrationToken: string;
+  dataDir: string;
+  labels: string[];
+  name?: string;
+}): Promise<void> {
+  const registered = await runHangar([
+    ...["runner", "register", "--url", options.url, "--token", options.registrationToken],
+    ...["--labels", options.labels.join(","), "--data-dir", options.dataDir],
+    ...(options.name === undefined ? [] : ["--name", options.name]),
+  ]);
+  if (registered.code !== 0) throw new Error(`runner register failed: ${registered.stderr}`);
+}
+
 export async function startRunner(options: {
   url: string;
   registrationToken: string;
@@ -146,21 +162,7 @@ export async function startRunner(options: {
   /** More `hangar runner run` flags, e.g. the executor. */
   args?: string[];
 }): Promise<HangarProcess> {
-  const registered = await runHangar([
-    "runner",
-    "register",
-    "--url",
-    options.url,
-    "--token",
-    options.registrationToken,
-    "--labels",
-    options.labels.join(","),
-    "--name",
-    options.name,
-    "--data-dir",
-    options.dataDir,
-  ]);
-  if (registered.code !== 0) throw new Error(`runner register failed: ${registered.stderr}`);
+  await registerRunner(options);
   const runner = spawnHangar(
     ["runner", "run", "--data-dir", options.dataDir, ...(options.args ?? [])],
     options.env,
