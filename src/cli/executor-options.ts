@@ -165,16 +165,17 @@ async function buildExecutor(
     return new HostExecutor({ baseDir });
   }
   if (kind === "sandbox") {
+    const asked = readLimits(values);
     const sandbox = await createSandboxExecutor({
       baseDir,
-      limits: readLimits(values),
+      limits: asked,
       seccomp: values.seccomp ?? false,
       keepWorkspace,
       allowWithoutCgroups: values["allow-no-limits"] ?? false,
       // uids are handed out per process: runners on one host each take their own range (pids are unique among them).
       uidBase: 200_000 + (process.pid % 100_000) * 1000,
     });
-    const limits = { ...defaultSandboxLimits, ...readLimits(values) };
+    const limits = { ...defaultSandboxLimits, ...asked };
     const cgroups = sandbox.cgroupVersion ? `cgroup v${sandbox.cgroupVersion} limits` : "NO limits";
     describe.push(
       `sandbox executor: bubblewrap, ${cgroups} (memory ${limits.memoryBytes} bytes, ${limits.pids} processes, ` +
