@@ -1,6 +1,6 @@
 // Tests for the sandbox executor with real bwrap and cgroups: steps, env files, exit codes, kill on cancel and timeout, JavaScript actions, seccomp, cleanup, probe.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,12 +125,23 @@ async function runTreeUntilKilled(
   // 1. Everything the step started was in the cgroup: bwrap, its init, bash, the subshell, three sleeps.
   assert.ok(pids.length >= 6, `cgroup members when ready: ${pids.join(" ")}; output ${output}`);
   // 2. None of them survived the kill, the daemon included.
-  for (const pid of pids) assert.equal(isProcessAlive(pid), false, `pid ${pid} survived`);
+  for (const pid of pids)
+    assert.equal(isProcessAlive(pid), false, `pid ${pid} survived: ${describeProcess(pid)}`);
   for (const dir of cgroupDirs) assert.deepEqual(await readCgroupMembers(dir), []);
   // 3. Cleanup removes the cgroup.
   await sandbox.executor.cleanup(job.dirs);
   for (const dir of cgroupDirs) assert.equal(existsSync(dir), false, `${dir} is left behind`);
   return { result, pids, cgroupDirs };
+}
+
+function describeProcess(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const fields = status.split("\n").filter((line) => /^(Name|State|PPid|NSpid):/.test(line));
+    return `${fields.join(", ")}, cgroups ${readFileSync(`/proc/${pid}/cgroup`, "utf8").replace(/\n/g, " ")}`;
+  } catch {
+    return "gone by now";
+  }
 }
 
 test("timeout kills the whole job cgroup, a setsid daemon and a forked tree included, and cleanup removes it", async () => {

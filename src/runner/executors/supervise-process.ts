@@ -8,8 +8,8 @@ import type { ExecResult, ExecSpec } from "../types.js";
 export const killGracePeriodMs = 2500;
 /** How often a killed group is checked for survivors before the grace period ends. */
 const groupPollMs = 50;
-/** How long a SIGKILLed group may take to disappear before exec returns anyway (zombies may never be reaped). */
-const killSettleMs = 1000;
+/** How long a SIGKILLed process group may take to disappear before exec returns anyway (zombies may never be reaped). */
+const processGroupSettleMs = 1000;
 
 /** A spawned child whose output we read; stdin and extra fds are the executor's business. */
 export type SupervisedChild = ChildProcess & { stdout: Readable; stderr: Readable };
@@ -18,6 +18,11 @@ export type SupervisedChild = ChildProcess & { stdout: Readable; stderr: Readabl
 export interface ProcessTree {
   /** Sends the signal to every member; signal 0 only probes. True when any member was still there. */
   signal(signal: NodeJS.Signals | 0): boolean;
+  /**
+   * How long after SIGKILL exec keeps waiting for the tree to empty. A cgroup lists no zombies, so it
+   * can afford to wait for a loaded host to finish delivering the kills; a process group cannot.
+   */
+  settleMs?: number;
 }
 
 /**
@@ -89,7 +94,8 @@ export function superviseProcess(
       // After a kill, wait until no member of the group survives: during the grace period, and for a
       // bounded moment after SIGKILL, which the kernel delivers before the process is actually gone.
       const isWaitingForGroup =
-        killTimer !== undefined || (killedAt !== undefined && Date.now() - killedAt < killSettleMs);
+        killTimer !== undefined ||
+        (killedAt !== undefined && Date.now() - killedAt < (tree.settleMs ?? processGroupSettleMs));
       // Killing again catches members forked while the previous SIGKILL was on its way.
       if (isWaitingForGroup && tree.signal(killedAt === undefined ? 0 : "SIGKILL")) {
         setTimeout(finish, groupPollMs);

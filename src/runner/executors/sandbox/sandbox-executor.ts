@@ -370,6 +370,9 @@ export class SandboxExecutor implements Executor {
   }
 }
 
+/** Under load the kernel can take seconds to deliver a cgroup's kills; exec returns only once it is empty. */
+const cgroupSettleMs = 10_000;
+
 /**
  * The step's processes are the job's cgroup. TERM goes to each of them except the outer bwrap, whose
  * death would SIGKILL the rest at once (--die-with-parent); before the wrapper joined the cgroup, and
@@ -377,9 +380,15 @@ export class SandboxExecutor implements Executor {
  */
 function jobProcessTree(child: SupervisedChild, cgroup: JobCgroup | undefined): ProcessTree {
   return {
+    settleMs: cgroup ? cgroupSettleMs : undefined,
     signal(signal) {
       const members = cgroup?.members() ?? [];
-      if (!cgroup || members.length === 0) return signalProcessGroup(child.pid, signal);
+      if (!cgroup) return signalProcessGroup(child.pid, signal);
+      if (members.length === 0) {
+        // Once the wrapper is gone only the cgroup counts: the old process group may hold zombies.
+        const hasWrapperExited = child.exitCode !== null || child.signalCode !== null;
+        return signalProcessGroup(child.pid, signal) && !hasWrapperExited;
+      }
       if (signal === "SIGKILL") {
         cgroup.kill();
         signalProcessGroup(child.pid, "SIGKILL");
