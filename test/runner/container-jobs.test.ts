@@ -271,6 +271,53 @@ jobs:
   );
 });
 
+test("a JavaScript action runs inside the job container on the runner's node, mounted at /__e/node20", async () => {
+  await withRepo(
+    {
+      ".github/workflows/ci.yml": `on: push
+jobs:
+  js:
+    runs-on: ubuntu-latest
+    container: ${images["debian-bash"]}
+    steps:
+      - id: probe
+        uses: ./.github/actions/probe
+        with:
+          who: container
+      - run: test "\${{ steps.probe.outputs.seen }}" = "container /__e/node20/bin/node root nobody"
+`,
+      ".github/actions/probe/action.yml": `name: probe
+description: reports where it runs
+inputs:
+  who:
+    description: a name
+outputs:
+  seen:
+    description: what it saw
+runs:
+  using: node20
+  main: index.js
+`,
+      // The image's own bash and a second node started through process.execPath both work from the action.
+      ".github/actions/probe/index.js": `const { appendFileSync, readFileSync } = require("node:fs");
+const { execFileSync } = require("node:child_process");
+const users = readFileSync("/etc/passwd", "utf8").trim().split("\\n").map((line) => line.split(":")[0]);
+const child = execFileSync(process.execPath, ["-e", "process.stdout.write(process.execPath)"], { encoding: "utf8" });
+const shell = execFileSync("bash", ["-c", "echo -n $BASH_VERSION"], { encoding: "utf8" });
+if (!shell) throw new Error("the image's bash printed nothing");
+const seen = [process.env.INPUT_WHO, child, ...users].join(" ");
+appendFileSync(process.env.GITHUB_OUTPUT, "seen=" + seen + "\\n");
+console.log("the probe saw " + seen);
+`,
+    },
+    async (repo) => {
+      const result = await hangarRun(repo);
+      assert.equal(result.code, 0, describe(result));
+      assert.match(result.stderr, /the probe saw container \/__e\/node20\/bin\/node root nobody/);
+    },
+  );
+});
+
 test("a bad image name fails the job naming jobs.<id>.container.image", async () => {
   await withRepo(
     {

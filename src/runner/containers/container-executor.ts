@@ -5,6 +5,7 @@ import { jobDirectoriesIn, makeJobRoot } from "../executors/job-root.js";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
 import { ContainerError } from "./container-error.js";
+import { containerNodeDir, containerNodePath, type ContainerNode } from "./container-node.js";
 import { buildEnvironment, toEnvList } from "./runtime/container-env.js";
 import {
   JobContainers,
@@ -21,6 +22,8 @@ export interface ContainerExecutorOptions {
   container: ContainerDefinition;
   services?: ServiceDefinition[];
   limits?: ResourceLimits;
+  /** The runner's node for JavaScript action steps, mounted where GitHub puts it; see container-node.ts. */
+  node?: ContainerNode;
 }
 
 /** Where GitHub's Docker actions and container jobs find the workspace, home and file commands. */
@@ -54,7 +57,7 @@ export class ContainerExecutor implements Executor {
       for (const service of this.options.services ?? []) await containers.startService(service);
       const jobContainer = await containers.startJobContainer(
         { ...this.options.container, env: { HOME: githubHome, ...this.options.container.env } },
-        jobMounts(dirs, home),
+        [...jobMounts(dirs, home), ...nodeMounts(this.options.node)],
       );
       this.job = { root, containers, jobContainer };
     } catch (error) {
@@ -96,9 +99,19 @@ export class ContainerExecutor implements Executor {
    */
   exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult> {
     const { jobContainer } = this.requireJob();
+    let command = spec.command;
+    // JavaScript actions are started as the runner's own node; in the container that is the mounted copy.
+    if (command === process.execPath) {
+      const { node } = this.options;
+      if (!node || "unavailable" in node) {
+        const reason = node?.unavailable ?? "no node was given to this container executor";
+        return Promise.reject(new RunnerError("RUNNER_SPAWN_FAILED", reason));
+      }
+      command = containerNodePath;
+    }
     return jobContainer.container.exec(
       {
-        args: [spec.command, ...spec.args],
+        args: [command, ...spec.args],
         env: toEnvList(buildEnvironment([], jobContainer.env, spec.env)),
         cwd: spec.cwd,
         signal: spec.signal,
@@ -139,4 +152,10 @@ function jobMounts(dirs: JobDirectories, home: string): BindMount[] {
     { source: home, destination: githubHome },
     { source: dirs.fileCommands, destination: "/github/workflow" },
   ];
+}
+
+function nodeMounts(node: ContainerNode | undefined): BindMount[] {
+  return node && "hostDir" in node
+    ? [{ source: node.hostDir, destination: containerNodeDir, readOnly: true }]
+    : [];
 }
