@@ -66,6 +66,7 @@ export async function runProcessStep(spec: ProcessStepSpec): Promise<StepResult>
     try {
       exec = await spec.executor.exec(
         {
+          job: spec.dirs,
           command: spec.command,
           args: spec.args,
           cwd: spec.workingDirectory,

@@ -24,6 +24,8 @@ export interface Annotation {
 
 /** What a process run by an executor looks like to the executor. */
 export interface ExecSpec {
+  /** The job this process belongs to, as prepare() returned it: an isolating executor runs it in that job's jail. */
+  job: JobDirectories;
   command: string;
   args: string[];
   cwd: string;

@@ -32,12 +32,16 @@ after(async () => {
   await rm(baseDir, { recursive: true, force: true });
 });
 
+/** The job withJob prepared on each executor, which run() names in its ExecSpec. */
+const preparedJobs = new WeakMap<ContainerExecutor, JobDirectories>();
+
 async function run(
   executor: ContainerExecutor,
   spec: Partial<ExecSpec> & { command: string },
 ): Promise<ExecResult & { stdout: string; stderr: string }> {
   const out: Record<"stdout" | "stderr", Buffer[]> = { stdout: [], stderr: [] };
-  const result = await executor.exec({ args: [], cwd: "/", env: {}, ...spec }, (chunk, stream) =>
+  const job = preparedJobs.get(executor)!;
+  const result = await executor.exec({ job, args: [], cwd: "/", env: {}, ...spec }, (chunk, stream) =>
     out[stream].push(chunk),
   );
   return {
@@ -54,6 +58,7 @@ async function withJob(
 ): Promise<void> {
   const executor = new ContainerExecutor({ baseDir, container: { image: busybox }, ...options });
   const dirs = await executor.prepare({ runId: "r1", jobKey: "build" });
+  preparedJobs.set(executor, dirs);
   try {
     await body(executor, dirs);
   } finally {

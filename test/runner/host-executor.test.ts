@@ -5,13 +5,17 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { HostExecutor, RunnerError } from "../../src/runner/index.js";
+import { HostExecutor, RunnerError, type JobDirectories } from "../../src/runner/index.js";
 import { isProcessAlive } from "./step-fixture.js";
 
-async function withExecutor(body: (executor: HostExecutor, baseDir: string) => Promise<void>): Promise<void> {
+/** The executor, its base dir and a job prepared on it, which exec specs name. */
+async function withExecutor(
+  body: (executor: HostExecutor, baseDir: string, job: JobDirectories) => Promise<void>,
+): Promise<void> {
   const baseDir = await mkdtemp(join(tmpdir(), "hangar-executor-test-"));
   try {
-    await body(new HostExecutor({ baseDir }), baseDir);
+    const executor = new HostExecutor({ baseDir });
+    await body(executor, baseDir, await executor.prepare({ runId: "r", jobKey: "exec" }));
   } finally {
     await rm(baseDir, { recursive: true, force: true });
   }
@@ -38,10 +42,11 @@ test("prepare creates per-job dirs; cleanup removes them but never a given works
 });
 
 test("exec streams output, passes cwd and exactly the given env, reports the exit code", async () => {
-  await withExecutor(async (executor, baseDir) => {
+  await withExecutor(async (executor, baseDir, job) => {
     const chunks: string[] = [];
     const result = await executor.exec(
       {
+        job,
         command: "sh",
         args: ["-c", 'echo "$PWD:$GREETING:${HOME:-unset}"; echo err >&2; exit 3'],
         cwd: baseDir,
@@ -56,9 +61,9 @@ test("exec streams output, passes cwd and exactly the given env, reports the exi
 });
 
 test("a command that cannot start rejects with RUNNER_SPAWN_FAILED", async () => {
-  await withExecutor(async (executor, baseDir) => {
+  await withExecutor(async (executor, baseDir, job) => {
     await assert.rejects(
-      executor.exec({ command: "/nonexistent/hangar-shell", args: [], cwd: baseDir, env }, () => {}),
+      executor.exec({ job, command: "/nonexistent/hangar-shell", args: [], cwd: baseDir, env }, () => {}),
       (error: unknown) =>
         error instanceof RunnerError &&
         error.code === "RUNNER_SPAWN_FAILED" &&
@@ -68,10 +73,11 @@ test("a command that cannot start rejects with RUNNER_SPAWN_FAILED", async () =>
 });
 
 test("timeout kills the whole process group, including a background child holding the pipes", async () => {
-  await withExecutor(async (executor, baseDir) => {
+  await withExecutor(async (executor, baseDir, job) => {
     let output = "";
     const result = await executor.exec(
       {
+        job,
         command: "bash",
         args: ["-c", "sleep 1000 & echo child=$!; wait"],
         cwd: baseDir,
@@ -90,11 +96,12 @@ test("timeout kills the whole process group, including a background child holdin
 });
 
 test("a group that ignores SIGTERM is killed with SIGKILL after the grace period", async () => {
-  await withExecutor(async (executor, baseDir) => {
+  await withExecutor(async (executor, baseDir, job) => {
     const controller = new AbortController();
     let output = "";
     const result = await executor.exec(
       {
+        job,
         command: "bash",
         args: ["-c", "trap '' TERM; sleep 1000 & echo child=$!; wait"],
         cwd: baseDir,
@@ -113,10 +120,10 @@ test("a group that ignores SIGTERM is killed with SIGKILL after the grace period
 });
 
 test("an already aborted signal starts nothing", async () => {
-  await withExecutor(async (executor, baseDir) => {
+  await withExecutor(async (executor, baseDir, job) => {
     const marker = join(baseDir, "ran");
     const result = await executor.exec(
-      { command: "sh", args: ["-c", `touch ${marker}`], cwd: baseDir, env, signal: AbortSignal.abort() },
+      { job, command: "sh", args: ["-c", `touch ${marker}`], cwd: baseDir, env, signal: AbortSignal.abort() },
       () => {},
     );
     assert.equal(result.cancelled, true);
@@ -125,10 +132,11 @@ test("an already aborted signal starts nothing", async () => {
 });
 
 test("a process that escaped the group cannot keep a timed-out exec waiting on its pipes", async () => {
-  await withExecutor(async (executor, baseDir) => {
+  await withExecutor(async (executor, baseDir, job) => {
     let output = "";
     const result = await executor.exec(
       {
+        job,
         command: "bash",
         args: ["-c", "setsid sh -c 'echo escaped=$$; exec sleep 1000' & wait"],
         cwd: baseDir,

@@ -173,7 +173,7 @@ test(
     const job = fixtures[0] ?? (await newJob());
     const exec = (command: string) =>
       executor.exec(
-        { command, args: [], cwd: job.dirs.workspace, env: { PATH: "/usr/bin:/bin" } },
+        { job: job.dirs, command, args: [], cwd: job.dirs.workspace, env: { PATH: "/usr/bin:/bin" } },
         () => undefined,
       );
     await assert.rejects(exec("/no/such/command"), (error: RunnerError) => {

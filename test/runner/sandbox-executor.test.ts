@@ -71,13 +71,16 @@ test("a command or working directory the sandbox cannot see rejects with RUNNER_
     const env = { PATH: "/usr/bin:/bin" };
     await assert.rejects(
       sandbox.executor.exec(
-        { command: "/nonexistent/hangar-shell", args: [], cwd: job.dirs.workspace, env },
+        { job: job.dirs, command: "/nonexistent/hangar-shell", args: [], cwd: job.dirs.workspace, env },
         () => {},
       ),
       (error: unknown) => error instanceof RunnerError && error.code === "RUNNER_SPAWN_FAILED",
     );
     await assert.rejects(
-      sandbox.executor.exec({ command: "sh", args: ["-c", "true"], cwd: process.cwd(), env }, () => {}),
+      sandbox.executor.exec(
+        { job: job.dirs, command: "sh", args: ["-c", "true"], cwd: process.cwd(), env },
+        () => {},
+      ),
       (error: unknown) => error instanceof RunnerError && error.code === "RUNNER_SPAWN_FAILED",
     );
   });
@@ -106,6 +109,7 @@ async function runTreeUntilKilled(
   ].join("\n");
   const result = await sandbox.executor.exec(
     {
+      job: job.dirs,
       command: "bash",
       args: ["-c", script],
       cwd: job.dirs.workspace,
@@ -168,6 +172,7 @@ test("a JavaScript action runs with process.execPath from the job's actions dir"
     let output = "";
     const result = await sandbox.executor.exec(
       {
+        job: job.dirs,
         command: process.execPath,
         args: [main],
         cwd: job.dirs.workspace,

@@ -11,6 +11,9 @@ const groupPollMs = 50;
 /** How long a SIGKILLed process group may take to disappear before exec returns anyway (zombies may never be reaped). */
 const processGroupSettleMs = 1000;
 
+/** What supervision needs of an ExecSpec: a container's exec has no job directories of its own. */
+export type SupervisedSpec = Pick<ExecSpec, "command" | "args" | "cwd" | "signal" | "timeoutMs">;
+
 /** A spawned child whose output we read; stdin and extra fds are the executor's business. */
 export type SupervisedChild = ChildProcess & { stdout: Readable; stderr: Readable };
 
@@ -31,7 +34,7 @@ export interface ProcessTree {
  * that is our breakage, not a step that ran and failed.
  */
 export function superviseProcess(
-  spec: ExecSpec,
+  spec: SupervisedSpec,
   start: () => SupervisedChild,
   getTree: (child: SupervisedChild) => ProcessTree,
   onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void,
@@ -144,7 +147,7 @@ export function signalProcessGroup(leaderPid: number | undefined, signal: NodeJS
   }
 }
 
-export function spawnFailure(spec: ExecSpec, error: unknown): RunnerError {
+export function spawnFailure(spec: SupervisedSpec, error: unknown): RunnerError {
   const reason = error instanceof Error ? error.message : String(error);
   return new RunnerError(
     "RUNNER_SPAWN_FAILED",

@@ -197,7 +197,6 @@ export class Container {
         command: spec.args[0],
         args: spec.args.slice(1),
         cwd: spec.cwd,
-        env: {},
         signal: spec.signal,
         timeoutMs: spec.timeoutMs,
       },

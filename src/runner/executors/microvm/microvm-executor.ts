@@ -2,7 +2,7 @@
 import { accessSync, constants as fsConstants } from "node:fs";
 import { cp, mkdir, rm } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { jobDirectoriesIn } from "../job-root.js";
 import { killGracePeriodMs } from "../host-executor.js";
 import { RunnerError } from "../../runner-error.js";
@@ -215,15 +215,14 @@ export class MicroVmExecutor implements Executor {
 
   /** exec() has no job handle: the job is the one whose share holds the cwd (or an env path such as RUNNER_TEMP). */
   private findJob(spec: ExecSpec): ActiveJob {
-    const candidates = [spec.cwd, spec.env["RUNNER_TEMP"], spec.env["GITHUB_WORKSPACE"]];
-    for (const path of candidates) {
-      if (!path) continue;
-      for (const [root, job] of this.jobs) if (path === root || path.startsWith(root + sep)) return job;
+    const job = this.jobs.get(join(spec.job.temp, ".."));
+    if (!job) {
+      throw new RunnerError(
+        "RUNNER_SPAWN_FAILED",
+        `Could not start '${spec.command}': its job is not one this microVM executor prepared`,
+      );
     }
-    throw new RunnerError(
-      "RUNNER_SPAWN_FAILED",
-      `Could not start '${spec.command}': '${spec.cwd}' is not inside a prepared microVM job's directories`,
-    );
+    return job;
   }
 
   /** The image's own file list answers: the runner's PATH may name host directories the guest lacks. */

@@ -3,7 +3,6 @@ import { spawn } from "node:child_process";
 import { chmod, chown, cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { jobDirectoriesIn, makeJobRoot } from "../job-root.js";
-import { envFileKinds } from "../../env-files.js";
 import { findExecutable } from "../../find-executable.js";
 import { RunnerError } from "../../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../../types.js";
@@ -74,7 +73,6 @@ const wrapperScript = [
 ].join("\n");
 const argumentsFd = 3;
 const seccompFd = 4;
-const envFileVariables = Object.values(envFileKinds).map((kind) => kind.variable);
 
 /**
  * Checks the host (bwrap, setpriv when root, cgroups, seccomp support) and returns the executor.
@@ -316,17 +314,7 @@ export class SandboxExecutor implements Executor {
   }
 
   private findJob(spec: ExecSpec): SandboxJob {
-    const envFiles = envFileVariables.map((name) => spec.env[name]).filter((value) => value !== undefined);
-    const jobs = [...this.jobs.values()];
-    const job =
-      envFiles.length > 0
-        ? jobs.find((candidate) => envFiles.every((file) => isInsideAny(file, [candidate.dirs.fileCommands])))
-        : jobs.find((candidate) =>
-            isInsideAny(spec.cwd, [
-              candidate.mounts.root,
-              ...(candidate.mounts.givenWorkspace ? [candidate.mounts.givenWorkspace] : []),
-            ]),
-          );
+    const job = this.jobs.get(dirname(spec.job.temp));
     if (!job) throw spawnRefused(spec, "it belongs to no job this sandbox executor prepared");
     return job;
   }
