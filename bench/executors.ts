@@ -1,6 +1,8 @@
-// Executor benchmarks (npm run bench:executors): for host, sandbox, microvm from the warm pool and microvm cold, the
-// job start latency (job started by the engine, i.e. claimed → the first step's first output line) and a 3-step job
-// end to end; for the pool, its refill time. JSON on stdout with p50/p95 over BENCH_JOBS jobs (default 50).
+// Executor benchmarks (npm run bench:executors): for host, sandbox, microvm from the warm pool, microvm cold (each
+// job's VM restored from the template snapshot when asked for) and microvm boot (each job's VM booted, no snapshot),
+// the job start latency (job started by the engine, i.e. claimed → the first step's first output line) and a 3-step
+// job end to end; for the pool, its refill time and the template snapshot's size and save time. JSON on stdout with
+// p50/p95 over BENCH_JOBS jobs (default 50). BENCH_EXECUTORS=host,sandbox,microvm-pool,microvm-cold,microvm-boot picks.
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -94,7 +96,7 @@ try {
     const sandbox = await createSandboxExecutor({ baseDir: path.join(base, "sandbox") });
     report["sandbox"] = { cgroupVersion: sandbox.cgroupVersion, ...(await measure(sandbox, jobs, base)) };
   }
-  if (wants("microvm-pool") || wants("microvm-cold")) {
+  if (wants("microvm-pool") || wants("microvm-cold") || wants("microvm-boot")) {
     const image = await testGuestImage();
     if (wants("microvm-pool")) {
       const pooled = new MicroVmExecutor({
@@ -116,20 +118,27 @@ try {
           poolSize: 2,
           ...measured,
           poolRefill: summarize(refills),
+          snapshot: pooled.snapshot && { bytes: pooled.snapshot.bytes, saveMs: pooled.snapshot.saveMs },
         };
       } finally {
         await pooled.close();
       }
     }
-    if (wants("microvm-cold")) {
+    const coldJobs = Number(process.env["BENCH_COLD_JOBS"] ?? String(jobs));
+    for (const [name, key, snapshot] of [
+      ["microvm-cold", "microvmCold", true],
+      ["microvm-boot", "microvmBoot", false],
+    ] as const) {
+      if (!wants(name)) continue;
       const cold = new MicroVmExecutor({
-        baseDir: path.join(base, "vm-cold"),
+        baseDir: path.join(base, name),
         imageDir: image.dir,
         poolSize: 0,
+        snapshot,
       });
       try {
-        const coldJobs = Number(process.env["BENCH_COLD_JOBS"] ?? String(jobs));
-        report["microvmCold"] = { accel: cold.accelerator, ...(await measure(cold, coldJobs, base)) };
+        const measured = await measure(cold, coldJobs, base);
+        report[key] = { accel: cold.accelerator, snapshot: cold.snapshot !== undefined, ...measured };
       } finally {
         await cold.close();
       }

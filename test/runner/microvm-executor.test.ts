@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -98,17 +98,103 @@ test("timeout and cancel kill the step's whole process group inside the VM", vmT
   assert.deepEqual(survivors.texts, ["0"]);
 });
 
+/** The QEMU process whose 9p share is this job's root (the executor shares exactly that dir). */
+async function qemuPidOf(job: StepFixture): Promise<number> {
+  const share = `path=${join(job.dirs.temp, "..")},`;
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes("qemu-system") && cmdline.split("\0").some((arg) => arg.includes(share)))
+      pids.push(Number(entry));
+  }
+  assert.equal(pids.length, 1, `one QEMU process shares ${share}`);
+  return pids[0] ?? 0;
+}
+
 test("each job gets its own VM and the pool refills", vmTestTimeout, async () => {
   const first = fixtures[0] ?? (await newJob());
-  await runStep(first, "echo secret > /tmp/job-one-marker");
-  const bootOf = async (job: StepFixture): Promise<string> =>
-    (await runStep(job, "cat /proc/sys/kernel/random/boot_id")).texts[0] ?? "";
+  // VMs restored from one snapshot share a boot_id: a different VM shows as another QEMU without the first's files.
+  await runStep(first, "echo secret > /tmp/job-one-marker && echo secret > /job-one-marker");
   const second = await newJob();
-  assert.notEqual(await bootOf(second), await bootOf(first));
-  const look = await runStep(second, "ls /tmp/job-one-marker 2>&1 || echo absent");
-  assert.equal(look.texts.at(-1), "absent");
+  assert.notEqual(await qemuPidOf(second), await qemuPidOf(first));
+  const look = await runStep(
+    second,
+    "for f in /tmp/job-one-marker /job-one-marker; do cat $f 2>/dev/null || echo absent; done",
+  );
+  assert.deepEqual(look.texts, ["absent", "absent"]);
+  const control = await runStep(first, "cat /tmp/job-one-marker /job-one-marker");
+  assert.deepEqual(control.texts, ["secret", "secret"]);
   await executor.whenPoolFull();
   assert.equal(executor.readyVmCount, 1);
+});
+
+test(
+  "VMs restored from one snapshot draw different random bytes and keep the host's time",
+  vmTestTimeout,
+  async () => {
+    // Its own executor without a pool: each job's VM is restored when asked for and probed at once, before the
+    // guest kernel would reseed on its own, and the template's save time is known to lie seconds back.
+    const restoring = new MicroVmExecutor({
+      baseDir: join(baseDir, "restoring"),
+      imageDir,
+      poolSize: 0,
+      accel: "tcg",
+    });
+    const probe = "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' '\ndate +%s";
+    const runProbe = async (): Promise<{ random: string; guestSeconds: number; hostSeconds: number }> => {
+      const job = await createStepFixture(() => restoring);
+      fixtures.push(job);
+      const { texts } = await runStep(job, probe);
+      return { random: texts[0] ?? "", guestSeconds: Number(texts[1]), hostSeconds: Date.now() / 1000 };
+    };
+    try {
+      const one = await runProbe();
+      assert.ok(restoring.snapshot, "the job's VM was restored from a template snapshot");
+      await new Promise((resolve) => setTimeout(resolve, 8000));
+      const two = await runProbe();
+      assert.match(one.random, /^[0-9a-f]{32}$/);
+      assert.notEqual(one.random, two.random);
+      // A clone's clock would lag by the time since the template was saved: 8 s at least for the second.
+      for (const { guestSeconds, hostSeconds } of [one, two]) {
+        assert.ok(
+          Math.abs(guestSeconds - hostSeconds) < 4,
+          `the guest's clock (${guestSeconds}) is within 4 s of the host's (${hostSeconds})`,
+        );
+      }
+    } finally {
+      await restoring.close();
+    }
+  },
+);
+
+test("when a restore fails the executor warns once and boots VMs instead", vmTestTimeout, async () => {
+  const warnings: string[] = [];
+  const fallback = new MicroVmExecutor({
+    baseDir: join(baseDir, "fallback"),
+    imageDir,
+    poolSize: 0,
+    accel: "tcg",
+    onWarning: (message) => warnings.push(message),
+  });
+  const runOn = async (script: string): Promise<string[]> => {
+    const job = await createStepFixture(() => fallback);
+    fixtures.push(job);
+    return (await runStep(job, script)).texts;
+  };
+  try {
+    assert.deepEqual(await runOn("echo restored"), ["restored"]);
+    const snapshot = fallback.snapshot;
+    assert.ok(snapshot, "the first VM came from a snapshot");
+    await rm(snapshot.file);
+    assert.deepEqual(await runOn("echo booted"), ["booted"]);
+    assert.deepEqual(await runOn("echo booted again"), ["booted again"]);
+    assert.equal(fallback.snapshot, undefined);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0] ?? "", /restoring a microVM from .* failed, booting every VM instead/);
+  } finally {
+    await fallback.close();
+  }
 });
 
 test("network none reaches nothing on the host; network host does (control)", vmTestTimeout, async () => {

@@ -7,6 +7,8 @@
 //   EXEC   id, argc u32, envc u32, "cwd\0", argc × "arg\0", envc × "NAME=value\0"
 //          → REPLY (errno 0: started in its own session; else it never ran), then STDOUT/STDERR chunks, then EXIT
 //   SIGNAL id, signo u32                           → the signal goes to the exec's process group
+//   SEED   id, seconds u64, nanoseconds u32, up to 512 random bytes
+//          → REPLY (the bytes are credited to the kernel RNG, the CRNG reseeded, the realtime clock set)
 // Guest → host:
 //   READY  id 0, protocol version u32, kernel release (sent once when the agent starts)
 //   STDOUT / STDERR  id, bytes as they were read
@@ -14,13 +16,14 @@
 //   REPLY  id, errno u32, message
 // Hand-written: a nine-byte header needs no serialisation library.
 
-export const agentProtocolVersion = 1;
+export const agentProtocolVersion = 2;
 
 export const frameTypes = {
   ping: 0x01,
   mount: 0x02,
   exec: 0x03,
   signal: 0x04,
+  seed: 0x05,
   ready: 0x80,
   pong: 0x81,
   stdout: 0x82,
@@ -74,6 +77,17 @@ export function encodeSignal(signo: number): Buffer {
   return payload;
 }
 
+/** The agent takes at most this much entropy per SEED. */
+export const maxSeedBytes = 512;
+
+export function encodeSeed(entropy: Buffer, epochMs: number): Buffer {
+  if (entropy.length > maxSeedBytes) throw new RangeError(`a seed holds at most ${maxSeedBytes} bytes`);
+  const time = Buffer.alloc(12);
+  time.writeBigUInt64BE(BigInt(Math.floor(epochMs / 1000)), 0);
+  time.writeUInt32BE(Math.round((epochMs % 1000) * 1e6), 8);
+  return Buffer.concat([time, entropy]);
+}
+
 export interface AgentHello {
   protocolVersion: number;
   kernelRelease: string;
@@ -105,11 +119,28 @@ export function decodeExit(payload: Buffer): AgentExit {
 /** Cuts a byte stream into frames; a frame may arrive split across any number of chunks. */
 export class FrameReader {
   private pending: Buffer = Buffer.alloc(0);
+  private skipTo: Buffer | undefined;
 
   constructor(private readonly onFrame: (frame: Frame) => void) {}
 
+  /** Drops every byte before the next frame of this type and id, such as the tail of a frame half sent earlier. */
+  skipUntil(type: FrameType, id: number): void {
+    this.skipTo = Buffer.alloc(5);
+    this.skipTo.writeUInt8(type, 0);
+    this.skipTo.writeUInt32BE(id >>> 0, 1);
+  }
+
   push(chunk: Buffer): void {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.skipTo) {
+      const at = this.pending.indexOf(this.skipTo);
+      if (at < 0) {
+        this.pending = this.pending.subarray(Math.max(0, this.pending.length - this.skipTo.length + 1));
+        return;
+      }
+      this.pending = this.pending.subarray(at);
+      this.skipTo = undefined;
+    }
     while (this.pending.length >= headerLength) {
       const length = this.pending.readUInt32BE(5);
       if (this.pending.length < headerLength + length) return;

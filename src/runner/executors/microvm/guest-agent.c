@@ -7,25 +7,28 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/random.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define MAX_PAYLOAD (1u << 20)
 #define MAX_EXECS 16
 
 enum {
-  T_PING = 0x01, T_MOUNT = 0x02, T_EXEC = 0x03, T_SIGNAL = 0x04,
+  T_PING = 0x01, T_MOUNT = 0x02, T_EXEC = 0x03, T_SIGNAL = 0x04, T_SEED = 0x05,
   T_READY = 0x80, T_PONG = 0x81, T_STDOUT = 0x82, T_STDERR = 0x83, T_EXIT = 0x84, T_REPLY = 0x85,
 };
 
@@ -123,6 +126,32 @@ static void handle_mount(uint32_t id, char *payload, uint32_t length) {
   if (make_dirs(target) < 0) return send_reply(id, errno, strerror(errno));
   if (mount(tag, target, "9p", 0, "trans=virtio,version=9p2000.L,msize=262144,cache=none") < 0)
     return send_reply(id, errno, strerror(errno));
+  send_reply(id, 0, "");
+}
+
+/*
+ * A VM restored from a snapshot is a clone: its CRNG state and wall clock are the template's. The host's bytes are
+ * credited and the CRNG reseeded from them at once (not at the next scheduled reseed), then the clock is set.
+ */
+static void handle_seed(uint32_t id, char *payload, uint32_t length) {
+  if (length < 12 || length - 12 > 512) return send_reply(id, EINVAL, "seed: expected time and up to 512 bytes");
+  unsigned char *p = (unsigned char *)payload;
+  struct timespec now = {
+    .tv_sec = (time_t)(((uint64_t)get_u32(p) << 32) | get_u32(p + 4)),
+    .tv_nsec = (long)get_u32(p + 8),
+  };
+  uint32_t bytes = length - 12;
+  struct { struct rand_pool_info info; uint32_t words[128]; } entropy;
+  entropy.info.entropy_count = (int)(bytes * 8);
+  entropy.info.buf_size = (int)bytes;
+  memcpy(entropy.info.buf, p + 12, bytes);
+  int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return send_reply(id, errno, "seed: /dev/urandom");
+  int failed = ioctl(fd, RNDADDENTROPY, &entropy.info) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0;
+  int code = errno;
+  close(fd);
+  if (failed) return send_reply(id, code, "seed: reseeding the CRNG failed");
+  if (clock_settime(CLOCK_REALTIME, &now) < 0) return send_reply(id, errno, "seed: clock_settime failed");
   send_reply(id, 0, "");
 }
 
@@ -317,6 +346,7 @@ int main(void) {
       case T_MOUNT: handle_mount(id, payload, length); break;
       case T_EXEC: handle_exec(id, payload, length); break;
       case T_SIGNAL: handle_signal(id, payload, length); break;
+      case T_SEED: handle_seed(id, payload, length); break;
       default: send_reply(id, EINVAL, "unknown frame type");
     }
   }

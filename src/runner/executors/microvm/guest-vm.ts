@@ -1,6 +1,8 @@
-// One QEMU microVM and the connection to its guest agent: boot, mount, exec, signal, network off, destroy. Knows nothing of jobs.
+// One QEMU microVM and the connection to its guest agent: boot or restore, mount, exec, signal, network off, destroy.
+// Knows nothing of jobs.
 import type { ChildProcessByStdio } from "node:child_process";
 import { spawn } from "node:child_process";
+import { randomBytes, randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
@@ -15,6 +17,7 @@ import {
   encodeExec,
   encodeFrame,
   encodeMount,
+  encodeSeed,
   encodeSignal,
   FrameReader,
   frameTypes,
@@ -56,6 +59,11 @@ const silenceAfterTscFailureMs = 6000;
  * boot prints a line at least every second or two until the agent is up, so a longer silence means boot again.
  */
 const bootSilenceMs = 10_000;
+/** Fresh host randomness handed to a restored guest's kernel RNG. */
+const seedBytes = 64;
+const migrationPollMs = 20;
+/** A guest agent that is up answers a PING in milliseconds. */
+const agentSettleMs = 10_000;
 
 export interface ExecHandlers {
   onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void;
@@ -71,14 +79,18 @@ export class GuestVm {
   private nextId = 1;
   private readonly replies = new Map<number, (reply: AgentReply) => void>();
   private readonly execs = new Map<number, ExecHandlers>();
-  private readonly pongs = new Set<() => void>();
+  private readonly pongs = new Set<(id: number) => void>();
   private exitError: RunnerError | undefined;
   /** Set when this boot failed in a known transient way and booting again is worth it. */
   isBootRetryable = false;
   private stopBootWatch: () => void = () => undefined;
   private readonly exited: Promise<void>;
 
-  private constructor(private readonly options: GuestVmOptions) {
+  /** With `snapshot`, QEMU loads that saved state instead of booting; every device must match the saved VM's. */
+  private constructor(
+    private readonly options: GuestVmOptions,
+    snapshot?: string,
+  ) {
     this.shareDir = join(options.vmDir, "job");
     const net = ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"];
     this.qemu = spawn(
@@ -98,6 +110,8 @@ export class GuestVm {
         ...["-device", "virtio-9p-device,fsdev=job,mount_tag=job"],
         ...net,
         ...["-qmp", `unix:${this.qmpSocket},server=on,wait=off`],
+        // QEMU 7.2 has no file: migration URI; the shell quoting keeps any path one argument.
+        ...(snapshot ? ["-incoming", `exec:cat ${shellQuote(snapshot)}`] : []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -105,11 +119,12 @@ export class GuestVm {
       this.isBootRetryable = true;
       this.qemu.kill("SIGKILL");
     };
-    let silenceTimer = setTimeout(abandonBoot, bootSilenceMs);
+    // A restored guest prints nothing, and has no boot to hang in.
+    let silenceTimer = snapshot ? undefined : setTimeout(abandonBoot, bootSilenceMs);
     this.stopBootWatch = () => clearTimeout(silenceTimer);
     const keepTail = (chunk: Buffer): void => {
       this.consoleTail = Buffer.concat([this.consoleTail, chunk]).subarray(-consoleTailBytes);
-      if (this.hello || this.isBootRetryable) return;
+      if (this.hello || this.isBootRetryable || snapshot) return;
       clearTimeout(silenceTimer);
       const isTscSuspect = this.consoleTail.includes(tscHangSignature);
       silenceTimer = setTimeout(abandonBoot, isTscSuspect ? silenceAfterTscFailureMs : bootSilenceMs);
@@ -132,7 +147,63 @@ export class GuestVm {
   }
 
   /** Starts QEMU and resolves once the agent answered and the share is mounted; a failure carries the console tail. */
-  static async boot(options: GuestVmOptions, attempts = 10): Promise<GuestVm> {
+  static boot(options: GuestVmOptions): Promise<GuestVm> {
+    return GuestVm.start(options, (vm) => vm.mountShare());
+  }
+
+  /**
+   * Boots a VM, saves its state to `file` once the agent is up and destroys it; resolves with the time the save took.
+   * Nothing is mounted over 9p yet: QEMU refuses to migrate while a 9p export is mounted.
+   */
+  static async saveTemplate(options: GuestVmOptions, file: string): Promise<number> {
+    const vm = await GuestVm.start(options, () => Promise.resolve());
+    const began = performance.now();
+    try {
+      // Pings sent while it booted are answered in a burst: a state saved amid it would hold a half-sent frame.
+      if (!(await vm.ping(agentSettleMs, randomPingId())))
+        throw vm.failure(`the template's guest agent did not answer within ${agentSettleMs} ms`);
+      const qmp = await vm.connectQmp();
+      try {
+        await qmp.execute("stop");
+        await qmp.execute("migrate", { uri: `exec:cat > ${shellQuote(file)}` });
+        await vm.whenMigrated(qmp);
+      } finally {
+        qmp.close();
+      }
+      return performance.now() - began;
+    } finally {
+      await vm.destroy();
+    }
+  }
+
+  /**
+   * Starts a VM from a state saveTemplate wrote (with the same options but vmDir), gives its kernel fresh randomness
+   * and the host's time so that it is no clone of its siblings in those, then mounts its share.
+   */
+  static async restore(options: GuestVmOptions, snapshot: string): Promise<GuestVm> {
+    await GuestVm.prepareDir(options);
+    const vm = new GuestVm(options, snapshot);
+    try {
+      const qmp = await vm.connectQmp();
+      try {
+        await vm.whenMigrated(qmp);
+        await qmp.execute("cont");
+      } finally {
+        qmp.close();
+      }
+      // The restored agent sent its READY long ago, to the template's host; the PING in waitForAgent asks again.
+      await vm.waitForAgent(randomPingId());
+      const seed = await vm.request(frameTypes.seed, encodeSeed(randomBytes(seedBytes), Date.now()));
+      if (seed.errno !== 0) throw vm.failure(`reseeding the restored guest failed: ${seed.message}`);
+      await vm.mountShare();
+      return vm;
+    } catch (error) {
+      await vm.destroy();
+      throw error;
+    }
+  }
+
+  private static async prepareDir(options: GuestVmOptions): Promise<void> {
     if (join(options.vmDir, "agent.sock").length > maxSocketPath) {
       throw new RunnerError(
         "RUNNER_VM_FAILED",
@@ -140,18 +211,56 @@ export class GuestVm {
       );
     }
     await mkdir(join(options.vmDir, "job"), { recursive: true });
+  }
+
+  /** Boots until the agent answers, then runs `whenUp`; a boot that hung in a known transient way is tried again. */
+  private static async start(
+    options: GuestVmOptions,
+    whenUp: (vm: GuestVm) => Promise<void>,
+    attempts = 10,
+  ): Promise<GuestVm> {
+    await GuestVm.prepareDir(options);
     const vm = new GuestVm(options);
     try {
       await vm.waitForAgent();
-      const reply = await vm.request(frameTypes.mount, encodeMount("job", vm.shareDir));
-      if (reply.errno !== 0) throw vm.failure(`mounting the job share failed: ${reply.message}`);
+      await whenUp(vm);
       vm.stopBootWatch();
       return vm;
     } catch (error) {
       vm.stopBootWatch();
       await vm.destroy();
-      if (vm.isBootRetryable && attempts > 1) return GuestVm.boot(options, attempts - 1);
+      if (vm.isBootRetryable && attempts > 1) return GuestVm.start(options, whenUp, attempts - 1);
       throw error;
+    }
+  }
+
+  private async mountShare(): Promise<void> {
+    const reply = await this.request(frameTypes.mount, encodeMount("job", this.shareDir));
+    if (reply.errno !== 0) throw this.failure(`mounting the job share failed: ${reply.message}`);
+  }
+
+  private async connectQmp(): Promise<Qmp> {
+    const socket = await this.connectWhenListening(this.qmpSocket, "QMP");
+    return Qmp.open(socket).catch((error: unknown) => {
+      throw this.failure(`QMP: ${(error as Error).message}`);
+    });
+  }
+
+  /** Polls an outgoing or incoming migration until it completed; a failed one is an error. */
+  private async whenMigrated(qmp: Qmp): Promise<void> {
+    const deadline = Date.now() + this.options.bootTimeoutMs;
+    for (;;) {
+      const state = (await qmp.execute("query-migrate").catch((error: Error) => {
+        throw this.exitError ?? this.failure(`QMP: ${error.message}`);
+      })) as { status?: string; "error-desc"?: string };
+      if (state.status === "completed") return;
+      if (state.status === "failed" || state.status === "cancelled") {
+        throw this.failure(`the migration ${state.status}: ${state["error-desc"] ?? "no reason given"}`);
+      }
+      if (Date.now() > deadline) {
+        throw this.failure(`the migration did not complete within ${this.options.bootTimeoutMs} ms`);
+      }
+      await sleep(migrationPollMs);
     }
   }
 
@@ -187,17 +296,26 @@ export class GuestVm {
     this.replies.clear();
   }
 
-  private async waitForAgent(): Promise<void> {
+  /** Connects to one of QEMU's listening sockets once it exists. */
+  private async connectWhenListening(path: string, what: string): Promise<Socket> {
+    const deadline = Date.now() + this.options.bootTimeoutMs;
+    for (;;) {
+      if (this.exitError) throw this.exitError;
+      if (Date.now() > deadline)
+        throw this.failure(`the ${what} socket did not appear within ${this.options.bootTimeoutMs} ms`);
+      const socket = existsSync(path) ? await connectOnce(path) : undefined;
+      if (socket) return socket;
+      await sleep(20);
+    }
+  }
+
+  /** With `pingId`, frames before the answer to that PING are dropped: a restored guest may send its template's. */
+  private async waitForAgent(pingId = 0): Promise<void> {
     const deadline = Date.now() + this.options.bootTimeoutMs;
     const isLate = (): boolean => Date.now() > deadline;
-    while (!this.socket) {
-      if (this.exitError) throw this.exitError;
-      if (isLate())
-        throw this.failure(`the guest agent socket did not appear within ${this.options.bootTimeoutMs} ms`);
-      if (existsSync(this.agentSocket)) this.socket = await connectOnce(this.agentSocket);
-      if (!this.socket) await sleep(20);
-    }
+    this.socket = await this.connectWhenListening(this.agentSocket, "guest agent");
     const reader = new FrameReader((frame) => this.onFrame(frame));
+    if (pingId !== 0) reader.skipUntil(frameTypes.pong, pingId);
     this.socket.on("data", (chunk: Buffer) => reader.push(chunk));
     this.socket.on("error", () => undefined);
     this.socket.on("close", () => this.fail(this.failure("the guest agent connection closed")));
@@ -220,10 +338,10 @@ export class GuestVm {
             this.failure(`the guest agent did not answer within ${this.options.bootTimeoutMs} ms`),
           );
         }
-        this.send(frameTypes.ping, 0);
+        this.send(frameTypes.ping, pingId);
       }, pingIntervalMs);
       this.pongs.add(onHello);
-      this.send(frameTypes.ping, 0);
+      this.send(frameTypes.ping, pingId);
     });
     if (this.hello?.protocolVersion !== agentProtocolVersion) {
       throw this.failure(
@@ -237,7 +355,7 @@ export class GuestVm {
       case frameTypes.ready:
       case frameTypes.pong:
         this.hello = decodeHello(frame.payload);
-        for (const pong of [...this.pongs]) pong();
+        for (const pong of [...this.pongs]) pong(frame.id);
         return;
       case frameTypes.reply: {
         const reply = this.replies.get(frame.id);
@@ -295,11 +413,12 @@ export class GuestVm {
     this.send(frameTypes.signal, id, encodeSignal(signo));
   }
 
-  /** True when the agent answers within `timeoutMs`. */
-  ping(timeoutMs: number): Promise<boolean> {
+  /** True when the agent answers within `timeoutMs` (with `id`: answers this very PING). */
+  ping(timeoutMs: number, id = 0): Promise<boolean> {
     if (this.exitError) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const onPong = (): void => {
+      const onPong = (pongId: number): void => {
+        if (pongId !== id) return;
         clearTimeout(timer);
         this.pongs.delete(onPong);
         resolve(true);
@@ -309,18 +428,20 @@ export class GuestVm {
         resolve(false);
       }, timeoutMs);
       this.pongs.add(onPong);
-      this.send(frameTypes.ping, 0);
+      this.send(frameTypes.ping, id);
     });
   }
 
   /** Unplugs the NIC on the host side (QMP set_link): the guest's root cannot plug it back. */
   async disconnectNetwork(): Promise<void> {
-    const replies = await qmp(this.qmpSocket, [
-      { execute: "qmp_capabilities" },
-      { execute: "set_link", arguments: { name: "net0", up: false } },
-    ]);
-    const failed = replies.find((reply) => "error" in reply);
-    if (failed) throw this.failure(`QEMU refused to unplug the network: ${JSON.stringify(failed)}`);
+    const qmp = await this.connectQmp();
+    try {
+      await qmp.execute("set_link", { name: "net0", up: false });
+    } catch (error) {
+      throw this.failure(`QEMU refused to unplug the network: ${(error as Error).message}`);
+    } finally {
+      qmp.close();
+    }
   }
 
   async destroy(): Promise<void> {
@@ -347,31 +468,72 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Sends QMP commands in order and collects their replies (events are skipped). */
-function qmp(path: string, commands: object[]): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(path);
-    const replies: Record<string, unknown>[] = [];
-    let buffered = "";
-    let isGreeted = false;
-    socket.on("error", reject);
-    socket.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString("utf8");
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const message = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
-        buffered = buffered.slice(newline + 1);
-        if ("QMP" in message) isGreeted = true;
-        else if ("return" in message || "error" in message) replies.push(message);
-        else continue;
-        const next = commands[replies.length];
-        if (isGreeted && next && (replies.length > 0 || "QMP" in message))
-          socket.write(JSON.stringify(next) + "\n");
-        if (replies.length === commands.length) {
-          socket.end();
-          resolve(replies);
-        }
-      }
+/** Nonzero: id 0 is what every other PING and the READY carry. */
+function randomPingId(): number {
+  return randomInt(1, 2 ** 32);
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** A QMP session: one command at a time, its reply in order; events are skipped. */
+class Qmp {
+  private buffered = "";
+  private readonly waiting: {
+    resolve: (reply: Record<string, unknown>) => void;
+    reject: (error: Error) => void;
+  }[] = [];
+
+  private constructor(private readonly socket: Socket) {}
+
+  /** Resolves once QEMU greeted and accepted qmp_capabilities. */
+  static async open(socket: Socket): Promise<Qmp> {
+    const qmp = new Qmp(socket);
+    const greeted = new Promise<void>((resolve, reject) =>
+      qmp.waiting.push({ resolve: () => resolve(), reject }),
+    );
+    socket.on("data", (chunk: Buffer) => qmp.onData(chunk));
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      for (const waiter of qmp.waiting.splice(0)) waiter.reject(new Error("QEMU closed the QMP connection"));
     });
-  });
+    await greeted;
+    await qmp.execute("qmp_capabilities");
+    return qmp;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffered += chunk.toString("utf8");
+    let newline: number;
+    while ((newline = this.buffered.indexOf("\n")) >= 0) {
+      const message = JSON.parse(this.buffered.slice(0, newline)) as Record<string, unknown>;
+      this.buffered = this.buffered.slice(newline + 1);
+      if ("QMP" in message || "return" in message || "error" in message)
+        this.waiting.shift()?.resolve(message);
+    }
+  }
+
+  /** Resolves with the command's return value; QEMU's error is thrown with its description. */
+  execute(command: string, args?: object): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) return reject(new Error("the QMP connection is closed"));
+      this.waiting.push({
+        resolve: (reply) =>
+          "error" in reply
+            ? reject(
+                new Error(
+                  `${command}: ${(reply["error"] as { desc?: string }).desc ?? JSON.stringify(reply)}`,
+                ),
+              )
+            : resolve(reply["return"]),
+        reject,
+      });
+      this.socket.write(JSON.stringify({ execute: command, ...(args ? { arguments: args } : {}) }) + "\n");
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
 }
