@@ -11,6 +11,7 @@ import {
   MicroVmExecutor,
   parseExecutorKind,
   parseLabelRoutes,
+  reclaimDeadJobNetworks,
   RunnerError,
   type Executor,
   type ExecutorKind,
@@ -113,6 +114,8 @@ export async function openPlacement(
         : context.defaultKind;
   const routes = readLabelRoutes(values["label-map"] ?? []);
   const network = readNetwork(values.network);
+  // Any job may have services or a container, whatever its executor: every runner start sweeps job networks.
+  await reclaimDeadJobNetworks(context.warn);
   const built = new Map<ExecutorKind, Executor>();
   const describe: string[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -154,7 +157,7 @@ export async function openPlacement(
 async function buildExecutor(
   kind: ExecutorKind,
   values: ExecutorValues,
-  context: { dataDir: string; jobsDir: string },
+  context: { dataDir: string; jobsDir: string; warn: (message: string) => void },
   describe: string[],
   closers: (() => Promise<void>)[],
 ): Promise<Executor> {
@@ -172,6 +175,7 @@ async function buildExecutor(
       seccomp: values.seccomp ?? false,
       keepWorkspace,
       allowWithoutCgroups: values["allow-no-limits"] ?? false,
+      warn: context.warn,
       // uids are handed out per process: runners on one host each take their own range (pids are unique among them).
       uidBase: 200_000 + (process.pid % 100_000) * 1000,
     });

@@ -90,6 +90,7 @@ export {
 } from "./containers/container-error.js";
 export { ContainerExecutor, type ContainerExecutorOptions } from "./containers/container-executor.js";
 export { JobContainers } from "./containers/runtime/job-containers.js";
+export { reclaimDeadJobNetworks } from "./containers/runtime/reclaim-job-networks.js";
 export type {
   RuntimeImage,
   ContainerDefinition,

@@ -51,7 +51,7 @@ test("health-check options, quoted as the GitHub runner splits them, get Docker'
 test("env, user, workdir, entrypoint, limits and aliases", () => {
   assert.deepEqual(
     parseContainerOptions(
-      "-e A=1 --env B=x=y --user 1000:1000 -w /src --entrypoint /bin/init --memory 512m --cpus 1.5 --network-alias db --network-alias=pg",
+      "-e A=1 --env B=x=y --user 1000:1000 -w /src --entrypoint /bin/init --memory 512m --cpus 1.5 --network-alias db --network-alias=pg --security-opt seccomp=unconfined",
     ),
     {
       env: { A: "1", B: "x=y" },
@@ -61,6 +61,7 @@ test("env, user, workdir, entrypoint, limits and aliases", () => {
       memoryBytes: 512 * 1024 * 1024,
       cpus: 1.5,
       networkAliases: ["db", "pg"],
+      isSeccompUnconfined: true,
     },
   );
 });
@@ -81,6 +82,10 @@ test("unsupported or malformed options are refused by name", () => {
   assert.throws(() => parseContainerOptions("-e SECRET"), refusedWith("--env needs NAME=VALUE"));
   assert.throws(() => parseContainerOptions("--memory lots"), refusedWith("--memory needs a size"));
   assert.throws(() => parseContainerOptions("--cpus 0"), refusedWith("--cpus needs a positive number"));
+  assert.throws(
+    () => parseContainerOptions("--security-opt apparmor=unconfined"),
+    refusedWith("--security-opt supports only seccomp=unconfined"),
+  );
 });
 
 test("durations and sizes in docker's formats", () => {

@@ -1,4 +1,5 @@
-// Test images for the container runtime: a busybox-static rootfs and one with the host's bash and its libraries.
+// Test images for the container runtime: a busybox-static rootfs and one with the host's bash and its libraries,
+// owned by the host ids containers map root to (as the image store unpacks them) unless a test asks for own ids.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync } from "node:fs";
@@ -6,21 +7,30 @@ import { chmod, copyFile, mkdir, rename, rm, symlink, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { RuntimeImage } from "../../src/runner/index.js";
+import type { IdMap } from "../../src/runner/containers/runtime/id-mapping.js";
+import { detectUserNamespace } from "../../src/runner/containers/runtime/user-namespace.js";
+
+/** idMap: the rootfs's owners; default the mapping containers get on this host, null the image's own ids. */
+interface TestImageOptions {
+  idMap?: IdMap | null;
+}
 
 /** Built once per content (cached under the OS temp dir) and never written by tests: jobs get an overlay. */
-export async function busyboxImage(): Promise<RuntimeImage> {
+export async function busyboxImage(options: TestImageOptions = {}): Promise<RuntimeImage> {
   const busybox = realpathSync(execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim());
-  const rootfs = await cachedRootfs(`busybox-${hashFile(busybox)}`, async (dir) => {
+  const idMap = await chosenIdMap(options);
+  const rootfs = await cachedRootfs(`busybox-${hashFile(busybox)}`, idMap, async (dir) => {
     await addBusybox(dir, busybox);
   });
-  return image("test/busybox", rootfs);
+  return image("test/busybox", rootfs, idMap);
 }
 
 /** busybox plus the host's bash with the libraries ldd names, so `bash` exists in the image. */
-export async function bashImage(): Promise<RuntimeImage> {
+export async function bashImage(options: TestImageOptions = {}): Promise<RuntimeImage> {
   const busybox = realpathSync(execFileSync("sh", ["-c", "command -v busybox"], { encoding: "utf8" }).trim());
   const bash = realpathSync("/bin/bash");
-  const rootfs = await cachedRootfs(`bash-${hashFile(busybox)}-${hashFile(bash)}`, async (dir) => {
+  const idMap = await chosenIdMap(options);
+  const rootfs = await cachedRootfs(`bash-${hashFile(busybox)}-${hashFile(bash)}`, idMap, async (dir) => {
     await addBusybox(dir, busybox);
     await mkdir(join(dir, "usr/bin"), { recursive: true });
     await copyFile(bash, join(dir, "usr/bin/bash"));
@@ -30,13 +40,18 @@ export async function bashImage(): Promise<RuntimeImage> {
       await copyFile(realpathSync(library), join(dir, library));
     }
   });
-  return image("test/bash", rootfs);
+  return image("test/bash", rootfs, idMap);
 }
 
-function image(reference: string, rootfs: string): RuntimeImage {
+async function chosenIdMap(options: TestImageOptions): Promise<IdMap | null> {
+  return options.idMap !== undefined ? options.idMap : (await detectUserNamespace(tmpdir())).idMap;
+}
+
+function image(reference: string, rootfs: string, idMap: IdMap | null): RuntimeImage {
   return {
     reference,
     rootfs,
+    ...(idMap ? { idMap } : {}),
     config: {
       env: ["PATH=/usr/bin:/bin", "IMAGE_VAR=from-image"],
       entrypoint: [],
@@ -61,13 +76,19 @@ async function addBusybox(dir: string, busybox: string): Promise<void> {
   await writeFile(join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
 }
 
-async function cachedRootfs(key: string, build: (dir: string) => Promise<void>): Promise<string> {
-  const dir = join(tmpdir(), "hangar-test-rootfs", key);
+async function cachedRootfs(
+  key: string,
+  idMap: IdMap | null,
+  build: (dir: string) => Promise<void>,
+): Promise<string> {
+  const dir = join(tmpdir(), "hangar-test-rootfs", idMap ? `${key}-shifted-${idMap.hostId}` : key);
   if (existsSync(dir)) return dir;
   const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   await build(partial);
+  // Every file is root's here, so shifting is one chown to the mapping's root (links themselves, not targets).
+  if (idMap) execFileSync("chown", ["-R", "-h", `${idMap.hostId}:${idMap.hostId}`, partial]);
   await rename(partial, dir).catch(async () => rm(partial, { recursive: true, force: true }));
   return dir;
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,9 @@ import {
   type ExecSpec,
   type JobDirectories,
   type RuntimeImage,
+  type StartedContainer,
 } from "../../src/runner/index.js";
+import { containerIdMap } from "../../src/runner/containers/runtime/id-mapping.js";
 import { bashImage, busyboxImage } from "./container-rootfs.js";
 
 if (process.getuid?.() !== 0)
@@ -64,6 +66,10 @@ async function withJob(
   } finally {
     await executor.cleanup(dirs);
   }
+}
+
+function jobContainerOf(executor: ContainerExecutor): StartedContainer {
+  return executor.containers.find((started) => started.name === "job")!;
 }
 
 function hostProcessesWith(marker: string): number[] {
@@ -324,6 +330,7 @@ test("teardown leaves no namespace, mount, crun state, bridge or process behind"
   const marker = `sleep 9${process.pid % 1000}3`;
   let jobRoot = "";
   let bridge = "";
+  let rootMountPoints: string[] = [];
   await withJob(
     {
       services: [
@@ -342,15 +349,13 @@ test("teardown leaves no namespace, mount, crun state, bridge or process behind"
       assert.equal(started.stdout, "started\n");
       assert.ok(hostProcessesWith(marker).length >= 2);
       assert.ok(readFileSync("/proc/mounts", "utf8").includes(jobRoot));
-      bridge =
-        execFileSync("ip", ["-o", "link", "show", "type", "bridge"], { encoding: "utf8" })
-          .split("\n")
-          .map((line) => line.split(": ")[1])
-          .filter((name) => name?.startsWith("hangar-br"))
-          .find((name) =>
-            netnsNames().some((ns) => ns.startsWith(`hangar-${name.slice("hangar-br".length)}-`)),
-          ) ?? "";
-      assert.notEqual(bridge, "");
+      // Other test files may run jobs at the same time: this job's bridge and roots, not any hangar one.
+      bridge = executor.jobContainers!.network.bridge;
+      rootMountPoints = readFileSync("/proc/mounts", "utf8")
+        .split("\n")
+        .filter((line) => line.includes(`upperdir=${jobRoot}/`))
+        .map((line) => line.split(" ")[1]);
+      assert.equal(rootMountPoints.length, 2, "the service's and the job container's overlays");
     },
   );
   assert.deepEqual(
@@ -359,7 +364,154 @@ test("teardown leaves no namespace, mount, crun state, bridge or process behind"
   );
   assert.equal(readFileSync("/proc/mounts", "utf8").includes(jobRoot), false);
   assert.equal(statSync(jobRoot, { throwIfNoEntry: false }), undefined);
+  for (const mountPoint of rootMountPoints)
+    assert.equal(statSync(mountPoint, { throwIfNoEntry: false }), undefined);
   assert.deepEqual(hostProcessesWith(marker), []);
   const bridges = execFileSync("ip", ["-o", "link", "show", "type", "bridge"], { encoding: "utf8" });
   assert.doesNotMatch(bridges, new RegExp(`: ${bridge}[:@]`));
+});
+
+test("in a user namespace container root is host uid 300000000: inside, seen from the host, and in its overlay", async () => {
+  const { hostId, size } = containerIdMap;
+  const marker = `sleep 8${process.pid % 1000}5`;
+  await withJob({}, async (executor) => {
+    const inside = await run(executor, {
+      command: "sh",
+      args: [
+        "-c",
+        [
+          "id -u",
+          "cat /proc/self/uid_map",
+          "awk '$5 == \"/sys\" { print $6 }' /proc/self/mountinfo",
+          "echo made-inside > /made-inside",
+          "touch /made-for-999 && chown 999:999 /made-for-999",
+          `(${marker} >/dev/null 2>&1 &)`,
+        ].join("; "),
+      ],
+    });
+    assert.equal(inside.exitCode, 0, inside.stderr);
+    const [uid, uidMap, sysOptions] = inside.stdout.split("\n");
+    assert.equal(uid, "0");
+    assert.deepEqual(uidMap.trim().split(/\s+/), ["0", String(hostId), String(size)]);
+    assert.match(sysOptions, /^ro,/, "the host's /sys, read-only");
+    const [pid] = hostProcessesWith(marker);
+    assert.ok(pid, "the step's background process runs");
+    const uids = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1].split(/\s+/);
+    assert.deepEqual(uids, Array(4).fill(String(hostId)));
+    const upper = join(jobContainerOf(executor).container.config.dir, "overlay", "upper");
+    assert.equal(statSync(join(upper, "made-inside")).uid, hostId);
+    assert.equal(statSync(join(upper, "made-for-999")).uid, hostId + 999);
+  });
+  // The contrast: forced off, with an image keeping its own ids, container root is host root.
+  await withJob(
+    { userns: false, container: { image: await busyboxImage({ idMap: null }) } },
+    async (executor) => {
+      const inside = await run(executor, { command: "cat", args: ["/proc/self/uid_map"] });
+      assert.deepEqual(inside.stdout.trim().split(/\s+/), ["0", "0", "4294967295"]);
+    },
+  );
+});
+
+test("in a user namespace the job dirs stay the runner's: files pass both ways, also for a non-root image user", async () => {
+  await withJob({}, async (executor, dirs) => {
+    await writeFile(join(dirs.workspace, "from-runner"), "runner\n", { mode: 0o600 });
+    const result = await run(executor, {
+      command: "sh",
+      args: [
+        "-c",
+        "cat from-runner && echo step >> from-runner && echo step > from-step && stat -c %u:%g from-runner from-step",
+      ],
+      cwd: dirs.workspace,
+    });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout, "runner\n0:0\n0:0\n", "container root owns what host root owns");
+    assert.equal(await readFile(join(dirs.workspace, "from-runner"), "utf8"), "runner\nstep\n");
+    const made = statSync(join(dirs.workspace, "from-step"));
+    assert.deepEqual([made.uid, made.gid], [0, 0], "and what it makes is host root's");
+    await writeFile(join(dirs.workspace, "from-step"), "the runner rewrites it\n");
+  });
+  await withJob({ container: { image: busybox, options: "--user 999:999" } }, async (executor, dirs) => {
+    const open = join(dirs.workspace, "open");
+    await mkdir(open, { mode: 0o777 });
+    await chmod(open, 0o777);
+    await writeFile(join(dirs.workspace, "readable"), "for everyone\n");
+    const result = await run(executor, {
+      command: "sh",
+      args: ["-c", "id -u && cat readable && echo by-999 > open/by-999"],
+      cwd: dirs.workspace,
+    });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(result.stdout, "999\nfor everyone\n");
+    assert.equal(statSync(join(open, "by-999")).uid, 999, "uid 999 in the container is 999 in the job dir");
+  });
+  // A sandbox job's dirs belong to its uid (200000+), beyond the container's ids; a Docker action step still writes them.
+  const sandboxUid = 200_123;
+  const sandboxDir = join(baseDir, "sandbox-job-dir");
+  await mkdir(sandboxDir);
+  await writeFile(join(sandboxDir, "by-runner"), "runner\n");
+  await writeFile(join(sandboxDir, "by-sandbox"), "sandbox\n");
+  for (const path of [sandboxDir, join(sandboxDir, "by-sandbox")]) await chown(path, sandboxUid, sandboxUid);
+  const containers = await JobContainers.create({ dir: join(baseDir, "sandbox-owned"), network: "none" });
+  try {
+    const job = await containers.startJobContainer({ image: busybox }, [
+      { source: sandboxDir, destination: "/j" },
+    ]);
+    const result = await job.container.exec(
+      {
+        args: ["sh", "-c", "echo step >> by-runner && echo step >> by-sandbox && echo new > new"],
+        env: ["PATH=/bin"],
+        cwd: "/j",
+      },
+      () => {},
+    );
+    assert.equal(result.exitCode, 0);
+  } finally {
+    await containers.destroy();
+  }
+  assert.equal(await readFile(join(sandboxDir, "by-sandbox"), "utf8"), "sandbox\nstep\n");
+  assert.equal(await readFile(join(sandboxDir, "by-runner"), "utf8"), "runner\nstep\n");
+  assert.equal(statSync(join(sandboxDir, "by-sandbox")).uid, sandboxUid, "owners stay as they were");
+  assert.equal(statSync(join(sandboxDir, "new")).uid, 0);
+});
+
+test("container root is not host root: a root-only host file bound with host ids is unreadable, unlike without a user namespace", async () => {
+  const secret = join(baseDir, "root-only");
+  await writeFile(secret, "host secret\n", { mode: 0o600 });
+  const readSecret = async (userns: boolean, image: RuntimeImage) => {
+    const containers = await JobContainers.create({
+      dir: join(baseDir, `secret-${userns}`),
+      network: "none",
+      userns,
+    });
+    try {
+      const mount = { source: secret, destination: "/secret", readOnly: true, keepHostIds: true };
+      const job = await containers.startJobContainer({ image }, [mount]);
+      const chunks: Buffer[] = [];
+      const result = await job.container.exec(
+        { args: ["sh", "-c", "stat -c %u /secret && cat /secret 2>&1"], env: ["PATH=/bin"], cwd: "/" },
+        (chunk) => chunks.push(chunk),
+      );
+      return { exitCode: result.exitCode, output: Buffer.concat(chunks).toString("utf8") };
+    } finally {
+      await containers.destroy();
+    }
+  };
+  const ownIds = await busyboxImage({ idMap: null });
+  const inUserNamespace = await readSecret(true, busybox);
+  assert.notEqual(inUserNamespace.exitCode, 0);
+  assert.match(inUserNamespace.output, /^65534\n.*Permission denied/s, "host root shows as nobody");
+  assert.deepEqual(await readSecret(false, ownIds), { exitCode: 0, output: "0\nhost secret\n" });
+
+  const containers = await JobContainers.create({ dir: join(baseDir, "mismatch"), network: "none" });
+  try {
+    await assert.rejects(
+      containers.startJobContainer({ image: ownIds }, []),
+      (error: unknown) =>
+        error instanceof ContainerError &&
+        error.code === "CONTAINER_START_FAILED" &&
+        error.message.includes("image test/busybox is unpacked with its own ids"),
+    );
+  } finally {
+    await containers.destroy();
+  }
 });

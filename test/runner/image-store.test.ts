@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -21,6 +21,7 @@ import {
   type RegistryRequest,
 } from "../support/oci-registry.js";
 import { buildTestImages, testImages } from "../support/test-images.js";
+import { containerIdMap } from "../../src/runner/containers/runtime/id-mapping.js";
 
 const run = promisify(execFile);
 const dayMs = 24 * 60 * 60 * 1000;
@@ -321,6 +322,45 @@ describe("image store with a loopback registry", () => {
     assert.deepEqual(await readdir(path.join(store.dir, "digests")), []);
   });
 
+  test("images are unpacked shifted into the containers' id range; one unpacked before that is unpacked again from its blobs", async () => {
+    const dir = await newStoreDir();
+    const { events, onEvent } = recordEvents();
+    const own = await new ImageStore({ dir, idMap: null, onEvent }).ensure(images["debian-bash"]);
+    assert.equal(own.idMap, undefined);
+    assert.equal((await stat(path.join(own.rootfs, "bin/bash"))).uid, 0);
+    // What a store written before user namespaces holds: an image.json without idMap.
+    const recordFile = path.join(dir, "digests", own.digest.replace("sha256:", ""), "image.json");
+    const { idMap, ...oldRecord } = JSON.parse(await readFile(recordFile, "utf8")) as Record<string, unknown>;
+    assert.equal(idMap, null);
+    await writeFile(recordFile, JSON.stringify(oldRecord));
+
+    const start = registry.requests().length;
+    const shifted = await new ImageStore({ dir, idMap: containerIdMap, onEvent }).ensure(
+      images["debian-bash"],
+    );
+    assert.deepEqual(registry.requests().slice(start), [], "the stored blobs suffice");
+    assert.deepEqual(shifted.idMap, containerIdMap);
+    assert.equal(shifted.rootfs, own.rootfs);
+    const bash = await stat(path.join(shifted.rootfs, "bin/bash"));
+    assert.deepEqual([bash.uid, bash.gid], [containerIdMap.hostId, containerIdMap.hostId]);
+    assert.deepEqual(JSON.parse(await readFile(recordFile, "utf8")).idMap, containerIdMap);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ["unpacked", "pulled", "unpacked"],
+    );
+
+    // A job's overlay may sit on a leased image's rootfs: it is not swapped under it.
+    const { image: used, lease } = await new ImageStore({ dir }).use(images["debian-bash"]);
+    assert.deepEqual(used.idMap, containerIdMap, "by default, the mapping containers get on this host");
+    await rejectsWith(
+      new ImageStore({ dir, idMap: null }).ensure(images["debian-bash"]),
+      "IMAGE_IN_USE",
+      /unpacked with other file owners than containers here need, and a running job uses it/,
+    );
+    await lease.release();
+    assert.deepEqual(await readdir(path.join(dir, "tmp")), [], "no staging left behind");
+  });
+
   test("errors: unknown tag, unreachable registry", async () => {
     const store = new ImageStore({ dir: await newStoreDir() });
     await rejectsWith(
@@ -386,6 +426,38 @@ test("a registry with htpasswd auth: no credentials and wrong ones are refused c
     );
   } finally {
     await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("an image with files owned by ids beyond the user namespace's 65536 fails to unpack, naming the image", async () => {
+  const dir = await tempDir("image-store-big-ids");
+  try {
+    const files = path.join(dir, "files");
+    await mkdir(files);
+    await writeFile(path.join(files, "f"), "owned by 70000\n");
+    await chown(path.join(files, "f"), 70_000, 70_000);
+    const layout = path.join(dir, "layout");
+    await run("umoci", ["init", "--layout", layout]);
+    await run("umoci", ["new", "--image", `${layout}:big-ids`]);
+    await run("umoci", ["insert", "--image", `${layout}:big-ids`, files, "/opt"]);
+    const store = new ImageStore({ dir: path.join(dir, "store"), idMap: containerIdMap });
+    await rejectsWith(
+      store.import(`${layout}:big-ids`),
+      "IMAGE_UNPACK_FAILED",
+      new RegExp(
+        `image oci:${layout}:big-ids \\(sha256:[0-9a-f]{64}\\) has files owned by id 70000: .* ids 0-65535`,
+      ),
+    );
+    const ownIds = await new ImageStore({ dir: path.join(dir, "store"), idMap: null }).import(
+      `${layout}:big-ids`,
+    );
+    assert.equal(
+      (await stat(path.join(ownIds.rootfs, "opt/f"))).uid,
+      70_000,
+      "without a user namespace it unpacks",
+    );
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });

@@ -8,7 +8,8 @@ import { test } from "node:test";
 import { createSandboxExecutor, probeSandbox, RunnerError } from "../../src/runner/index.js";
 import type { SandboxHarness } from "./sandbox-fixture.js";
 import { readCgroupMembers, withSandbox } from "./sandbox-fixture.js";
-import { isProcessAlive, runStep } from "./step-fixture.js";
+import { isOwnerAlive, ownerOf, type ProcessOwner } from "../../src/runner/process-owner.js";
+import { runStep } from "./step-fixture.js";
 
 test("probeSandbox finds bwrap, user namespaces, cgroups and seccomp on this host", async () => {
   const probe = await probeSandbox();
@@ -100,6 +101,8 @@ async function runTreeUntilKilled(
   assert.ok(cgroupDirs.length > 0, "the job has a cgroup");
   const controller = new AbortController();
   let pids: number[] = [];
+  // A pid alone may be reused by then: the fork bombs of the escape tests cycle this host's 32768 pids in seconds.
+  let processes: ProcessOwner[] = [];
   let output = "";
   const script = [
     options.ignoreTerm ? "trap '' TERM" : "",
@@ -122,6 +125,7 @@ async function runTreeUntilKilled(
       if (!output.includes("ready") || pids.length > 0) return;
       void readCgroupMembers(cgroupDirs[0]).then((members) => {
         pids = members;
+        processes = members.flatMap((pid) => ownerOf(pid) ?? []);
         if (options.timeoutMs === undefined) controller.abort();
       });
     },
@@ -129,8 +133,9 @@ async function runTreeUntilKilled(
   // 1. Everything the step started was in the cgroup: bwrap, its init, bash, the subshell, three sleeps.
   assert.ok(pids.length >= 6, `cgroup members when ready: ${pids.join(" ")}; output ${output}`);
   // 2. None of them survived the kill, the daemon included.
-  for (const pid of pids)
-    assert.equal(isProcessAlive(pid), false, `pid ${pid} survived: ${describeProcess(pid)}`);
+  for (const owner of processes) {
+    assert.equal(isOwnerAlive(owner), false, `pid ${owner.pid} survived: ${describeProcess(owner.pid)}`);
+  }
   for (const dir of cgroupDirs) assert.deepEqual(await readCgroupMembers(dir), []);
   // 3. Cleanup removes the cgroup.
   await sandbox.executor.cleanup(job.dirs);

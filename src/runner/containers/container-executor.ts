@@ -24,6 +24,8 @@ export interface ContainerExecutorOptions {
   limits?: ResourceLimits;
   /** The runner's node for JavaScript action steps, mounted where GitHub puts it; see container-node.ts. */
   node?: ContainerNode;
+  /** Run the containers in a user namespace (container root an unprivileged host uid); default: when the host can. */
+  userns?: boolean;
 }
 
 /** Where GitHub's Docker actions and container jobs find the workspace, home and file commands. */
@@ -53,6 +55,7 @@ export class ContainerExecutor implements Executor {
         dir: join(root, "containers"),
         network: spec.network ?? "host",
         limits: this.options.limits,
+        userns: this.options.userns,
       });
       for (const service of this.options.services ?? []) await containers.startService(service);
       const jobContainer = await containers.startJobContainer(

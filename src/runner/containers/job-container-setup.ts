@@ -25,6 +25,7 @@ import {
   type StartedContainer,
 } from "./runtime/job-containers.js";
 import type { BindMount } from "./runtime/oci-spec.js";
+import { detectUserNamespace, userNamespaceNotice } from "./runtime/user-namespace.js";
 
 /** Docs "Contexts: context availability": what `jobs.<id>.container` and `jobs.<id>.services` may read. */
 const containerContextNames = ["github", "needs", "strategy", "matrix", "vars", "secrets", "inputs"];
@@ -117,6 +118,7 @@ export class JobContainerSession {
   private sideDir: string | undefined;
   private stepContainers = 0;
   private jobExecutor: ContainerExecutor | undefined;
+  private hasNotedUserNamespace = false;
 
   private constructor(private readonly options: JobContainerSessionOptions) {}
 
@@ -166,7 +168,22 @@ export class JobContainerSession {
     });
     this.leases.push(lease);
     this.options.onLine({ stream: "system", text: `Image ${reference}: ${image.digest}` });
+    await this.noteUserNamespace();
     return image;
+  }
+
+  /** Once per job, before its first container: the job's log says so when containers run as host root. */
+  private async noteUserNamespace(): Promise<void> {
+    if (this.hasNotedUserNamespace) return;
+    this.hasNotedUserNamespace = true;
+    const notice = userNamespaceNotice(await detectUserNamespace(this.options.baseDir));
+    if (notice) {
+      this.options.onLine({
+        stream: "system",
+        text: notice,
+        annotation: { level: "warning", message: notice },
+      });
+    }
   }
 
   /** Keeps an image from removal until the job ends (one this job built, say). */
@@ -232,6 +249,7 @@ export class JobContainerSession {
       onOutput(Buffer.from(`[dry run] ${definition.image.reference}: ${exec.args.join(" ")}\n`), "stdout");
       return { exitCode: 0, signal: null, timedOut: false, cancelled: false };
     }
+    await this.noteUserNamespace();
     const containers = this.executor?.jobContainers ?? (await this.sideJobContainers());
     return containers.runToExit(`step-${++this.stepContainers}`, definition, mounts, exec, onOutput);
   }

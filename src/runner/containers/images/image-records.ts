@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { IdMap } from "../runtime/id-mapping.js";
 import type { ImageConfig } from "./image-config.js";
 
 /**
@@ -72,6 +73,11 @@ export interface ImageRecord {
   config: ImageConfig;
   createdAt: string;
   lastUsedAt: string;
+  /**
+   * The mapping rootfs/ was unpacked shifted by (its files owned by host ids from hostId), or null: the image's own
+   * ids. Absent in records written before user namespaces, whose rootfs keep the image's own ids.
+   */
+  idMap?: IdMap | null;
 }
 
 export interface ReferenceRecord {

@@ -5,6 +5,8 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ContainerError } from "../container-error.js";
+import { isSameIdMap, type IdMap } from "../runtime/id-mapping.js";
+import { detectUserNamespace } from "../runtime/user-namespace.js";
 import { collectImageGarbage, type ImageGcOptions, type ImageGcReport } from "./collect-image-garbage.js";
 import { describePullFailure, toolFailureMessage } from "./describe-pull-failure.js";
 import type { ImageConfig } from "./image-config.js";
@@ -27,7 +29,7 @@ import {
 } from "./image-reference.js";
 import { withFileLock } from "./file-lock.js";
 import { runImageTool, ToolFailure } from "./run-image-tool.js";
-import { createStaging, stagedTag, unpackStagedImage } from "./unpack-image.js";
+import { createStaging, reunpackImage, stagedTag, unpackStagedImage } from "./unpack-image.js";
 
 /** Contract (issue 6/7): an image ready to be the read-only lower layer of a job's overlay. */
 export interface UnpackedImage {
@@ -37,6 +39,8 @@ export interface UnpackedImage {
   /** Never written by jobs: the runtime mounts it read-only under an overlay. */
   rootfs: string;
   config: ImageConfig;
+  /** rootfs/ is owned by host ids shifted by this mapping, for containers in a user namespace; absent: own ids. */
+  idMap?: IdMap;
 }
 
 export interface RegistryCredentials {
@@ -83,6 +87,11 @@ export interface ImageStoreOptions {
   /** The clock for created and last-used times; tests pass one instead of sleeping. */
   now?: () => Date;
   onEvent?: (event: ImageStoreEvent) => void;
+  /**
+   * Unpack images shifted by this mapping, or with their own ids (null). Default: the user namespace containers
+   * get on this host (detectUserNamespace). A stored image unpacked otherwise is unpacked again before use.
+   */
+  idMap?: IdMap | null;
 }
 
 /** Loopback registries are what tests and local mirrors run; nothing else is trusted without TLS unless named. */
@@ -127,6 +136,7 @@ export class ImageStore {
   private readonly insecureRegistries: Set<string>;
   private readonly now: () => Date;
   private readonly onEvent: (event: ImageStoreEvent) => void;
+  private readonly fixedIdMap: IdMap | null | undefined;
 
   constructor(options: ImageStoreOptions) {
     this.dir = path.resolve(options.dir);
@@ -134,16 +144,21 @@ export class ImageStore {
     this.insecureRegistries = new Set(options.insecureRegistries ?? defaultInsecureRegistries);
     this.now = options.now ?? (() => new Date());
     this.onEvent = options.onEvent ?? (() => undefined);
+    this.fixedIdMap = options.idMap;
   }
 
   /** The image for a reference (or a stored `sha256:` digest), pulled and unpacked if needed. */
   async ensure(reference: string, options: EnsureImageOptions = {}): Promise<UnpackedImage> {
-    if (isImageDigest(reference)) return this.unpackedOf(reference, await this.storedImage(reference));
+    if (isImageDigest(reference)) {
+      const image = await this.usable(reference, reference);
+      if (!image) throw this.notInStore(reference);
+      return this.unpackedOf(reference, image);
+    }
     const parsed = parseImageReference(reference, options.field);
     return withFileLock(this.layout.referenceLock(parsed.canonical), async () => {
       if (options.pull !== "always") {
         const known = await readRecord<ReferenceRecord>(this.layout.refFile(parsed.canonical));
-        const image = known && (await this.touch(known.digest));
+        const image = known && (await this.usable(known.digest, parsed.canonical));
         if (image) return this.unpackedOf(parsed.canonical, image);
       }
       const image = await this.pull(parsed, options);
@@ -342,21 +357,51 @@ export class ImageStore {
         { signal, failureCode: "IMAGE_PULL_FAILED" },
       );
       const digest = (await readFile(digestFile, "utf8")).trim();
-      return await this.commit(staging, digest);
+      return await this.commit(staging, digest, source);
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
   }
 
   /** Unpacks once per digest: whoever holds the lock first unpacks, the others find the image there. */
-  private commit(staging: string, digest: string): Promise<ImageRecord> {
+  private async commit(staging: string, digest: string, name: string): Promise<ImageRecord> {
+    const idMap = await this.wantedIdMap();
     return withFileLock(this.layout.digestLock(digest), async () => {
       const existing = await this.touch(digest);
-      if (existing) return existing;
-      const record = await unpackStagedImage(this.layout, staging, digest, this.now());
+      if (existing && isSameIdMap(existing.idMap, idMap)) return existing;
+      if (existing) return this.reunpack(digest, name, idMap);
+      const record = await unpackStagedImage(this.layout, staging, digest, this.now(), { idMap, name });
       this.onEvent({ type: "unpacked", digest });
       return record;
     });
+  }
+
+  /** The mapping images are unpacked with here; see ImageStoreOptions.idMap. */
+  private async wantedIdMap(): Promise<IdMap | null> {
+    if (this.fixedIdMap !== undefined) return this.fixedIdMap;
+    return (await detectUserNamespace(this.layout.tempDir)).idMap;
+  }
+
+  /**
+   * The stored image with its last use set to now, unpacked again first when its rootfs has other owners than
+   * containers here expect (stored before user namespaces, or by a store with another mapping).
+   */
+  private async usable(digest: string, name: string): Promise<ImageRecord | undefined> {
+    const record = await this.touch(digest);
+    const idMap = await this.wantedIdMap();
+    if (!record || isSameIdMap(record.idMap, idMap)) return record;
+    return withFileLock(this.layout.digestLock(digest), async () => {
+      const current = await readRecord<ImageRecord>(this.layout.imageRecordFile(digest));
+      if (!current || isSameIdMap(current.idMap, idMap)) return current;
+      return this.reunpack(digest, name, idMap);
+    });
+  }
+
+  /** Under the digest lock. */
+  private async reunpack(digest: string, name: string, idMap: IdMap | null): Promise<ImageRecord> {
+    const record = await reunpackImage(this.layout, digest, this.now(), { idMap, name });
+    this.onEvent({ type: "unpacked", digest });
+    return record;
   }
 
   private async writeReference(reference: string, digest: string): Promise<void> {
@@ -381,13 +426,15 @@ export class ImageStore {
 
   private async storedImage(digest: string): Promise<ImageRecord> {
     const record = await this.touch(digest);
-    if (!record) {
-      throw new ContainerError(
-        "IMAGE_NOT_IN_STORE",
-        `no image with digest ${digest} in the image store ${this.dir}`,
-      );
-    }
+    if (!record) throw this.notInStore(digest);
     return record;
+  }
+
+  private notInStore(digest: string): ContainerError {
+    return new ContainerError(
+      "IMAGE_NOT_IN_STORE",
+      `no image with digest ${digest} in the image store ${this.dir}`,
+    );
   }
 
   private unpackedOf(reference: string, image: ImageRecord): UnpackedImage {
@@ -396,6 +443,7 @@ export class ImageStore {
       digest: image.digest,
       rootfs: path.join(this.layout.imageDir(image.digest), "rootfs"),
       config: image.config,
+      ...(image.idMap ? { idMap: image.idMap } : {}),
     };
   }
 

@@ -1,12 +1,14 @@
 // Turns a staged OCI layout (copied in by skopeo) into a complete image directory: rootfs unpacked by umoci,
 // config parsed, image.json written, then one rename into digests/ so nobody ever sees half an unpack.
-import { lstat, mkdir, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ContainerError } from "../container-error.js";
+import { umociIdMapArgs, type IdMap } from "../runtime/id-mapping.js";
 import { toolFailureMessage } from "./describe-pull-failure.js";
 import { parseImageConfig } from "./image-config.js";
+import { isLeased } from "./image-leases.js";
 import { type ImageRecord, type ImageStoreLayout } from "./image-records.js";
-import { runImageTool } from "./run-image-tool.js";
+import { runImageTool, ToolFailure } from "./run-image-tool.js";
 
 /** The tag skopeo writes each staged layout's single image under. */
 export const stagedTag = "image";
@@ -67,11 +69,69 @@ async function directorySize(dir: string): Promise<number> {
   return total;
 }
 
+export interface UnpackTarget {
+  /** Shift every file's owner into this range (a user namespace's), or null to keep the image's own ids. */
+  idMap: IdMap | null;
+  /** Names the image in errors: the reference or source it came from. */
+  name: string;
+}
+
+/** Unpacks the staged layout and moves the finished image directory into digests/. */
 export async function unpackStagedImage(
   layout: ImageStoreLayout,
   staging: string,
   digest: string,
   now: Date,
+  target: UnpackTarget,
+): Promise<ImageRecord> {
+  const record = await unpackInStaging(layout, staging, digest, now, target);
+  await mkdir(layout.digestsDir, { recursive: true });
+  await rename(staging, layout.imageDir(digest));
+  return record;
+}
+
+/**
+ * Unpacks a stored image again with another id mapping, from the blobs already stored, and swaps the new image
+ * directory in; the caller holds the digest lock. A job's overlay may sit on a leased image's rootfs: IMAGE_IN_USE.
+ */
+export async function reunpackImage(
+  layout: ImageStoreLayout,
+  digest: string,
+  now: Date,
+  target: UnpackTarget,
+): Promise<ImageRecord> {
+  if (await isLeased(layout, digest)) {
+    throw new ContainerError(
+      "IMAGE_IN_USE",
+      `image ${target.name} (${digest}) is unpacked with other file owners than containers here need, and a ` +
+        "running job uses it: it is unpacked again once no job does",
+    );
+  }
+  const { staging, layoutDir } = await createStaging(layout);
+  try {
+    for (const file of ["index.json", "oci-layout"]) {
+      await copyFile(path.join(layout.imageDir(digest), "layout", file), path.join(layoutDir, file));
+    }
+    const record = await unpackInStaging(layout, staging, digest, now, target);
+    const doomed = layout.newTempPath("removed");
+    await rename(layout.imageDir(digest), doomed);
+    await rename(staging, layout.imageDir(digest));
+    await rm(doomed, { recursive: true, force: true });
+    return record;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** umoci's complaint about an owner outside the mapping: "container id 70000 cannot be mapped to a host id". */
+const unmappableId = /container id (\d+) cannot be mapped/;
+
+async function unpackInStaging(
+  layout: ImageStoreLayout,
+  staging: string,
+  digest: string,
+  now: Date,
+  target: UnpackTarget,
 ): Promise<ImageRecord> {
   const manifest = await readManifest(layout, digest);
   const configDigest = manifest.config!.digest;
@@ -80,25 +140,26 @@ export async function unpackStagedImage(
   // `raw unpack` writes only the rootfs: plain `unpack` also builds a runtime config, which fails on images
   // whose User is not in their own /etc/passwd; the runtime writes its own config anyway.
   const isRoot = process.getuid?.() === 0;
+  const ownership = target.idMap ? umociIdMapArgs(target.idMap) : isRoot ? [] : ["--rootless"];
   await runImageTool(
     "umoci",
-    [
-      "raw",
-      "unpack",
-      ...(isRoot ? [] : ["--rootless"]),
-      "--image",
-      `${path.join(staging, "layout")}:${stagedTag}`,
-      rootfs,
-    ],
+    ["raw", "unpack", ...ownership, "--image", `${path.join(staging, "layout")}:${stagedTag}`, rootfs],
     { failureCode: "IMAGE_UNPACK_FAILED" },
   ).catch((error: unknown) => {
     if (error instanceof ContainerError) throw error;
+    const id = error instanceof ToolFailure ? unmappableId.exec(error.stderr)?.[1] : undefined;
+    if (id !== undefined && target.idMap) {
+      throw new ContainerError(
+        "IMAGE_UNPACK_FAILED",
+        `image ${target.name} (${digest}) has files owned by id ${id}: a container's user namespace maps only ` +
+          `ids 0-${target.idMap.size - 1}`,
+        { cause: error },
+      );
+    }
     throw new ContainerError(
       "IMAGE_UNPACK_FAILED",
-      `umoci could not unpack ${digest}: ${toolFailureMessage(error)}`,
-      {
-        cause: error,
-      },
+      `umoci could not unpack ${target.name} (${digest}): ${toolFailureMessage(error)}`,
+      { cause: error },
     );
   });
   const blobs = [manifest.config!, ...manifest.layers!];
@@ -110,9 +171,8 @@ export async function unpackStagedImage(
     config,
     createdAt: now.toISOString(),
     lastUsedAt: now.toISOString(),
+    idMap: target.idMap,
   };
   await writeFile(path.join(staging, "image.json"), JSON.stringify(record, null, 2) + "\n");
-  await mkdir(layout.digestsDir, { recursive: true });
-  await rename(staging, layout.imageDir(digest));
   return record;
 }

@@ -21,6 +21,8 @@ export interface ContainerOptions {
   /** Fraction of CPUs, e.g. 1.5. */
   cpus?: number;
   networkAliases: string[];
+  /** `--security-opt seccomp=unconfined`: no seccomp profile, as Docker spells it. */
+  isSeccompUnconfined?: boolean;
 }
 
 /** Docker's defaults for a health check given without timings (docker run reference, HEALTHCHECK). */
@@ -81,6 +83,12 @@ const optionTable: Record<string, OptionHandler> = {
   },
   "--network-alias": (options, value) => {
     options.networkAliases.push(value);
+  },
+  "--security-opt": (options, value) => {
+    if (value !== "seccomp=unconfined") {
+      throw badOption(`container option --security-opt supports only seccomp=unconfined, got '${value}'`);
+    }
+    options.isSeccompUnconfined = true;
   },
 };
 

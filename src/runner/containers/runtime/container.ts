@@ -1,6 +1,6 @@
 // One running OCI container: its overlay, bundle and crun state, processes exec'd into it, and its teardown.
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
@@ -18,7 +18,8 @@ import {
   type ResourceLimits,
 } from "./oci-spec.js";
 import { findInContainer } from "./find-in-container.js";
-import { mountOverlay, unmountOverlay } from "./overlay.js";
+import type { IdMap } from "./id-mapping.js";
+import { makeRootMountPoint, mountOverlay, unmountOverlay } from "./overlay.js";
 
 /** Where the host's static busybox appears in every container: our init and tools for images without a shell. */
 export const containerBusybox = "/.hangar/busybox";
@@ -46,6 +47,9 @@ export interface ContainerConfig {
   networkNamespace?: string;
   limits: ResourceLimits;
   busybox: string;
+  /** Run in a user namespace with this mapping; lowerDir must be unpacked shifted by it. */
+  idMap?: IdMap;
+  isSeccompUnconfined?: boolean;
 }
 
 export interface ContainerExecSpec {
@@ -62,6 +66,8 @@ export class Container {
   readonly logFile: string;
   private execCount = 0;
   private isStarted = false;
+  /** The mounted overlay, once start() made it. */
+  private rootfs: string | undefined;
 
   constructor(
     private readonly crun: Crun,
@@ -74,15 +80,22 @@ export class Container {
     const { config } = this;
     await mkdir(config.dir, { recursive: true });
     this.isStarted = true;
-    const rootfs = await mountOverlay(config.lowerDir, join(config.dir, "overlay"));
+    const rootfs = await makeRootMountPoint(config.id);
+    this.rootfs = rootfs;
+    await mountOverlay(config.lowerDir, join(config.dir, "overlay"), rootfs);
     const spec = buildOciSpec({
       hostname: config.hostname,
       rootfs,
       process: config.process,
-      mounts: [{ source: config.busybox, destination: containerBusybox, readOnly: true }, ...config.mounts],
+      mounts: [
+        { source: config.busybox, destination: containerBusybox, readOnly: true, keepHostIds: true },
+        ...(config.idMap ? await withSourceOwners(config.mounts) : config.mounts),
+      ],
       networkNamespace: config.networkNamespace,
       cgroupsPath: `/hangar/${config.id}`,
       limits: config.limits,
+      ...(config.idMap ? { idMap: config.idMap } : {}),
+      isSeccompUnconfined: config.isSeccompUnconfined,
     });
     const bundle = join(config.dir, "bundle");
     await mkdir(bundle, { recursive: true });
@@ -113,9 +126,9 @@ export class Container {
 
   /** `which` for the container's processes: the overlay root and bind mounts as the container sees them. */
   findExecutable(command: string, pathVariable: string): string | undefined {
-    if (!this.isStarted) return undefined;
+    if (!this.rootfs) return undefined;
     const mounts = [{ source: this.config.busybox, destination: containerBusybox }, ...this.config.mounts];
-    return findInContainer(join(this.config.dir, "overlay", "rootfs"), mounts, command, pathVariable);
+    return findInContainer(this.rootfs, mounts, command, pathVariable);
   }
 
   /** Whether the container's main process still runs. */
@@ -219,7 +232,18 @@ export class Container {
   async remove(): Promise<void> {
     if (!this.isStarted) return;
     await this.crun.remove(this.config.id);
-    await unmountOverlay(join(this.config.dir, "overlay"));
+    if (this.rootfs) await unmountOverlay(this.rootfs);
+    this.rootfs = undefined;
     this.isStarted = false;
   }
+}
+
+/** Idmapped mounts are mapped by who owns their source; a missing source is left for crun to name. */
+async function withSourceOwners(mounts: BindMount[]): Promise<BindMount[]> {
+  return Promise.all(
+    mounts.map(async (mount) => {
+      const owner = mount.keepHostIds ? undefined : await stat(mount.source).catch(() => undefined);
+      return owner ? { ...mount, sourceOwner: { uid: owner.uid, gid: owner.gid } } : mount;
+    }),
+  );
 }

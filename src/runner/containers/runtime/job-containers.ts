@@ -1,7 +1,7 @@
 // The containers of one job (its job container and services) on one job network, and tearing all of them down.
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ContainerError } from "../container-error.js";
 import type { ExecResult } from "../../types.js";
 import { Container, keepAliveArgs, type ContainerExecSpec } from "./container.js";
@@ -15,11 +15,13 @@ import {
 import { Crun, detectCgroupLayout } from "./crun.js";
 import { healthCheckFromImage, waitUntilHealthy, type ImageHealthCheck } from "./health-check.js";
 import { buildEnvironment, toEnvList } from "./container-env.js";
-import { requireStaticBusybox } from "./host-tools.js";
+import { requireStaticBusybox, requireTool, runTool } from "./host-tools.js";
+import { isSameIdMap, type IdMap } from "./id-mapping.js";
 import { resolveImageUser } from "./image-user.js";
 import { JobNetwork } from "./job-network.js";
 import type { BindMount, ResourceLimits } from "./oci-spec.js";
 import { forwardPort, type PortForwarder } from "./port-forwarder.js";
+import { detectUserNamespace } from "./user-namespace.js";
 
 /** What the runtime needs of an image; the image store's UnpackedImage has this shape. */
 export interface RuntimeImage {
@@ -33,6 +35,8 @@ export interface RuntimeImage {
     user: string;
     healthcheck?: ImageHealthCheck;
   };
+  /** The mapping the rootfs was unpacked shifted by; absent: the image's own ids. */
+  idMap?: IdMap;
 }
 
 /** `jobs.<id>.container` and `services.<id>`: what the workflow says about one container. */
@@ -69,6 +73,8 @@ export interface JobContainersOptions {
   network: "host" | "none";
   /** Applied to every container unless its options say otherwise. */
   limits?: ResourceLimits;
+  /** Run containers in a user namespace; default: when the host allows it (detectUserNamespace). */
+  userns?: boolean;
 }
 
 export class JobContainers {
@@ -82,18 +88,23 @@ export class JobContainers {
     readonly network: JobNetwork,
     private readonly busybox: string,
     private readonly idPrefix: string,
+    /** The user namespace's mapping every container gets; undefined: containers run as host root. */
+    readonly idMap: IdMap | undefined,
   ) {}
 
   static async create(options: JobContainersOptions): Promise<JobContainers> {
     const busybox = requireStaticBusybox();
     const stateDir = join(options.dir, "crun");
     await mkdir(stateDir, { recursive: true });
+    const idMap = options.userns === false ? undefined : await requireUserNamespace(options);
     const crun = new Crun(stateDir, await detectCgroupLayout());
     const network = await JobNetwork.create({
       dir: join(options.dir, "network"),
       hasHostLink: options.network === "host",
+      containers: { crunStateDir: stateDir, dir: join(options.dir, "containers") },
     });
-    return new JobContainers(options, crun, network, busybox, `hangar-${randomBytes(6).toString("hex")}`);
+    const idPrefix = `hangar-${randomBytes(6).toString("hex")}`;
+    return new JobContainers(options, crun, network, busybox, idPrefix, idMap);
   }
 
   get containers(): readonly StartedContainer[] {
@@ -177,6 +188,13 @@ export class JobContainers {
     extraMounts: BindMount[] = [],
   ): Promise<StartedContainer> {
     const { image } = definition;
+    if (!isSameIdMap(image.idMap, this.idMap)) {
+      throw new ContainerError(
+        "CONTAINER_START_FAILED",
+        `image ${image.reference} is unpacked ${describeIdMap(image.idMap)}, but its container would run ` +
+          `${this.idMap ? "in a user namespace" : "without a user namespace"} (${describeIdMap(this.idMap)})`,
+      );
+    }
     const ports = (definition.ports ?? []).map((text) => parsePortMapping(text));
     if (ports.length > 0 && !this.network.gateway) {
       throw new ContainerError(
@@ -189,6 +207,7 @@ export class JobContainers {
     const env = buildEnvironment(image.config.env, definition.env ?? {}, options.env);
     const ip = await this.network.reserve(name, options.networkAliases);
     const address = await this.network.attach(name);
+    if (this.idMap) await allowUnprivilegedNetworking(address.namespacePath, this.busybox);
     const id = `${this.idPrefix}-${name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
     const container = new Container(this.crun, {
       id,
@@ -197,8 +216,13 @@ export class JobContainers {
       lowerDir: image.rootfs,
       process: { args, env: toEnvList(env), cwd: options.workdir ?? (image.config.workingDir || "/"), user },
       mounts: [
-        { source: this.network.hostsFile, destination: "/etc/hosts", readOnly: true },
-        { source: this.network.resolvConfFile, destination: "/etc/resolv.conf", readOnly: true },
+        { source: this.network.hostsFile, destination: "/etc/hosts", readOnly: true, keepHostIds: true },
+        {
+          source: this.network.resolvConfFile,
+          destination: "/etc/resolv.conf",
+          readOnly: true,
+          keepHostIds: true,
+        },
         ...mounts,
       ],
       networkNamespace: address.namespacePath,
@@ -208,6 +232,8 @@ export class JobContainers {
         ...(options.cpus !== undefined ? { cpus: options.cpus } : {}),
       },
       busybox: this.busybox,
+      ...(this.idMap ? { idMap: this.idMap } : {}),
+      isSeccompUnconfined: options.isSeccompUnconfined,
     });
     const started: StartedContainer = { name, id, ip, ports: {}, logFile: container.logFile, container, env };
     // Registered before start so destroy() removes whatever part of it came up.
@@ -241,4 +267,35 @@ export class JobContainers {
     }
     return mounts;
   }
+}
+
+/** The detected mapping; with `userns: true` a host without one is an error instead of a silent fallback. */
+async function requireUserNamespace(options: JobContainersOptions): Promise<IdMap | undefined> {
+  const support = await detectUserNamespace(options.dir);
+  if (support.idMap) return support.idMap;
+  if (options.userns) {
+    throw new ContainerError(
+      "CONTAINER_RUNTIME_UNAVAILABLE",
+      `containers were asked to run in a user namespace, but: ${support.reason}`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Docker's default sysctls for a container's own network namespace (moby daemon/oci_linux.go): ports below 1024 and
+ * ping without admin rights. A user namespace's root has no rights over a namespace the host's `ip netns` made, so
+ * without them a service could not listen on port 80.
+ */
+async function allowUnprivilegedNetworking(namespacePath: string, busybox: string): Promise<void> {
+  const sysctls = ["net.ipv4.ip_unprivileged_port_start=0", "net.ipv4.ping_group_range=0 2147483647"];
+  await runTool(
+    requireTool("ip"),
+    ["netns", "exec", basename(namespacePath), busybox, "sysctl", "-w", ...sysctls],
+    "CONTAINER_NETWORK_FAILED",
+  );
+}
+
+function describeIdMap(idMap: IdMap | undefined): string {
+  return idMap ? `with ids shifted to host ${idMap.hostId}+ (${idMap.size})` : "with its own ids";
 }

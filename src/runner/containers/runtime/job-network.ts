@@ -1,10 +1,21 @@
 // One job's container network: a bridge on a private /24, a network namespace and veth per container, /etc/hosts by name.
+// Every part is in the host-wide network record before it exists, so a sweep can reclaim it if the runner dies.
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { currentOwner } from "../../process-owner.js";
 import { ContainerError } from "../container-error.js";
 import { findTool, requireTool, runTool } from "./host-tools.js";
+import {
+  claimRecord,
+  enableForwarding,
+  removeRecord,
+  restoreForwardingIfLast,
+  withNetworkRecordLock,
+  writeRecord,
+  type NetworkRecord,
+} from "./network-registry.js";
 
-/** Jobs get 10.213.<index>.0/24; the bridge's name carries the index, so creating it claims the subnet atomically. */
+/** Jobs get 10.213.<index>.0/24; the record file and the bridge are named for the index, which claims the subnet. */
 const subnetPrefix = "10.213";
 const maxSubnetIndex = 254;
 const firstContainerHost = 2;
@@ -24,20 +35,22 @@ export interface JobNetworkOptions {
    * out through NAT. False: the containers reach only each other.
    */
   hasHostLink: boolean;
+  /** The job's crun state dir and the dir its containers keep theirs in: reclaimed with the network after a crash. */
+  containers: { crunStateDir: string; dir: string };
 }
 
 export class JobNetwork {
   readonly hostsFile: string;
   readonly resolvConfFile: string;
   private readonly names = new Map<string, { ip: string; aliases: string[] }>();
-  private readonly attached: string[] = [];
-  private natRules: string[][] = [];
   private nextHost = firstContainerHost;
+  private isDestroyed = false;
 
   private constructor(
     private readonly ip: string,
     readonly index: number,
     readonly options: JobNetworkOptions,
+    private readonly record: NetworkRecord,
   ) {
     this.hostsFile = join(options.dir, "hosts");
     this.resolvConfFile = join(options.dir, "resolv.conf");
@@ -55,31 +68,22 @@ export class JobNetwork {
   static async create(options: JobNetworkOptions): Promise<JobNetwork> {
     const ip = requireTool("ip");
     await mkdir(options.dir, { recursive: true });
-    const start = 1 + Math.floor(Math.random() * maxSubnetIndex);
-    for (let attempt = 0; attempt < maxSubnetIndex; attempt++) {
-      const index = 1 + ((start + attempt) % maxSubnetIndex);
-      const claimed = await runTool(
-        ip,
-        ["link", "add", "name", `hangar-br${index}`, "type", "bridge"],
+    const claimed = await withNetworkRecordLock(() => claimSubnet(ip, options)).catch((error: unknown) => {
+      if (error instanceof ContainerError) throw error;
+      throw new ContainerError(
         "CONTAINER_NETWORK_FAILED",
-      ).then(
-        () => true,
-        () => false,
+        `cannot record the job network on this host: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
       );
-      if (!claimed) continue;
-      const network = new JobNetwork(ip, index, options);
-      try {
-        await network.setUpBridge();
-      } catch (error) {
-        await network.destroy();
-        throw error;
-      }
-      return network;
+    });
+    const network = new JobNetwork(ip, claimed.index, options, claimed.record);
+    try {
+      await network.setUpBridge();
+    } catch (error) {
+      await network.destroy();
+      throw error;
     }
-    throw new ContainerError(
-      "CONTAINER_NETWORK_FAILED",
-      `no free job subnet in ${subnetPrefix}.0.0/16 (every hangar-br<N> bridge exists)`,
-    );
+    return network;
   }
 
   /** Gives a name (and aliases) an address now, so every container's /etc/hosts knows it before anything starts. */
@@ -99,8 +103,9 @@ export class JobNetwork {
     const host = entry.ip.split(".")[3];
     const namespace = `hangar-${this.index}-${host}`;
     const hostEnd = `hgv${this.index}-${host}`;
+    this.record.netns.push(namespace);
+    await writeRecord(this.index, this.record);
     await this.ipCommand(["netns", "add", namespace]);
-    this.attached.push(namespace);
     await this.ipCommand([
       "link",
       "add",
@@ -122,19 +127,19 @@ export class JobNetwork {
     return { name, ip: entry.ip, namespacePath: `/run/netns/${namespace}` };
   }
 
-  /** Removes every namespace (their veths go with them), the NAT rules and the bridge; safe to call twice. */
+  /**
+   * Removes every namespace (their veths go with them), the NAT rules and the bridge, then the record; safe to call
+   * twice. When a part cannot be removed the record stays, for the sweep after this runner is gone.
+   */
   async destroy(): Promise<void> {
-    const failures: unknown[] = [];
-    for (const namespace of this.attached.splice(0)) {
-      await this.ipCommand(["netns", "delete", namespace]).catch((error: unknown) => failures.push(error));
-    }
-    const iptables = findTool("iptables");
-    for (const rule of this.natRules.splice(0)) {
-      if (iptables)
-        await runTool(iptables, ["-D", ...rule], "CONTAINER_NETWORK_FAILED").catch(() => undefined);
-    }
-    await this.ipCommand(["link", "delete", this.bridge]).catch((error: unknown) => failures.push(error));
+    if (this.isDestroyed) return;
+    const failures = await removeNetworkParts(this.ip, this.record);
     if (failures.length > 0) throw failures[0];
+    this.isDestroyed = true;
+    await withNetworkRecordLock(async () => {
+      await removeRecord(this.index);
+      await restoreForwardingIfLast();
+    });
   }
 
   private async setUpBridge(): Promise<void> {
@@ -160,10 +165,11 @@ export class JobNetwork {
     ];
     for (const rule of rules) {
       const [chain, ...rest] = rule;
+      this.record.natRules.push(rule);
+      await writeRecord(this.index, this.record);
       await runTool(iptables, ["-I", chain, ...rest], "CONTAINER_NETWORK_FAILED");
-      this.natRules.push(rule);
     }
-    await writeFile("/proc/sys/net/ipv4/ip_forward", "1");
+    await withNetworkRecordLock(enableForwarding);
   }
 
   /** Rewritten in place (same inode), so containers that already mount it see later names too. */
@@ -176,4 +182,77 @@ export class JobNetwork {
   private async ipCommand(args: string[]): Promise<void> {
     await runTool(this.ip, args, "CONTAINER_NETWORK_FAILED");
   }
+}
+
+/**
+ * Under the record lock: the first free index whose bridge we could create. The record comes first, so a crash
+ * between the two leaves a record for the sweep rather than an unowned bridge.
+ */
+async function claimSubnet(
+  ip: string,
+  options: JobNetworkOptions,
+): Promise<{ index: number; record: NetworkRecord }> {
+  const start = 1 + Math.floor(Math.random() * maxSubnetIndex);
+  for (let attempt = 0; attempt < maxSubnetIndex; attempt++) {
+    const index = 1 + ((start + attempt) % maxSubnetIndex);
+    const record: NetworkRecord = {
+      ...currentOwner(),
+      createdAt: new Date().toISOString(),
+      bridge: `hangar-br${index}`,
+      netns: [],
+      natRules: [],
+      crunStateDir: options.containers.crunStateDir,
+      containersDir: options.containers.dir,
+    };
+    if (!(await claimRecord(index, record))) continue;
+    const created = await runTool(
+      ip,
+      ["link", "add", "name", record.bridge, "type", "bridge"],
+      "CONTAINER_NETWORK_FAILED",
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (created) return { index, record };
+    // A bridge of that name that no record owns: not ours to touch.
+    await removeRecord(index);
+  }
+  throw new ContainerError(
+    "CONTAINER_NETWORK_FAILED",
+    `no free job subnet in ${subnetPrefix}.0.0/16 (every hangar-br<N> bridge exists)`,
+  );
+}
+
+/**
+ * Removes what of a job network exists (namespaces with their veths, NAT rules, then the bridge) and returns what
+ * failed; parts already gone are no failure.
+ */
+export async function removeNetworkParts(
+  ip: string,
+  parts: Pick<NetworkRecord, "netns" | "natRules" | "bridge">,
+): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  const { stdout } = await runTool(ip, ["netns", "list"], "CONTAINER_NETWORK_FAILED");
+  const existing = new Set(stdout.split("\n").map((line) => line.split(" ")[0]));
+  for (const namespace of parts.netns) {
+    if (!existing.has(namespace)) continue;
+    await runTool(ip, ["netns", "delete", namespace], "CONTAINER_NETWORK_FAILED").catch((error: unknown) =>
+      failures.push(error),
+    );
+  }
+  const iptables = findTool("iptables");
+  for (const rule of parts.natRules) {
+    // -D fails only for a rule that is not there (a runner that died before inserting it): nothing to remove.
+    if (iptables) await runTool(iptables, ["-D", ...rule], "CONTAINER_NETWORK_FAILED").catch(() => undefined);
+  }
+  const hasBridge = await runTool(ip, ["link", "show", "dev", parts.bridge], "CONTAINER_NETWORK_FAILED").then(
+    () => true,
+    () => false,
+  );
+  if (hasBridge) {
+    await runTool(ip, ["link", "delete", parts.bridge], "CONTAINER_NETWORK_FAILED").catch((error: unknown) =>
+      failures.push(error),
+    );
+  }
+  return failures;
 }

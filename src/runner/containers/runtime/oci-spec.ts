@@ -1,8 +1,20 @@
-// Writes the OCI runtime spec (config.json) for one container: Docker's defaults for capabilities, /dev, masked paths.
+// Writes the OCI runtime spec (config.json) for one container: Docker's defaults for capabilities, /dev, masked paths,
+// a seccomp profile, and the user namespace that makes container root an unprivileged host uid.
+import { buildSeccompProfile } from "./seccomp-profile.js";
+import { mountIdMappings, ociIdMappings, type IdMap } from "./id-mapping.js";
+
 export interface BindMount {
   source: string;
   destination: string;
   readOnly?: boolean;
+  /**
+   * In a user namespace, bind mounts are idmapped so container root owns what host root owns (the runner writes
+   * job files as host root; steps write them back). True skips that: the container sees the host's owners, an
+   * unmapped one as nobody. For the runtime's own read-only files (busybox, hosts), which no job should own.
+   */
+  keepHostIds?: boolean;
+  /** The source's owner, for an idmapped mount (see mountIdMappings); root when absent. */
+  sourceOwner?: { uid: number; gid: number };
 }
 
 export interface ProcessUser {
@@ -35,6 +47,10 @@ export interface ContainerSpec {
   networkNamespace?: string;
   cgroupsPath: string;
   limits: ResourceLimits;
+  /** A user namespace mapping container ids to these host ids; the rootfs must be unpacked shifted to match. */
+  idMap?: IdMap;
+  /** `--security-opt seccomp=unconfined`: no seccomp profile. */
+  isSeccompUnconfined?: boolean;
 }
 
 /** Docker's default capability set (moby oci/caps/defaults.go): no SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE. */
@@ -97,18 +113,22 @@ export function buildOciSpec(spec: ContainerSpec): Record<string, unknown> {
     { type: "cgroup" },
     spec.networkNamespace ? { type: "network", path: spec.networkNamespace } : { type: "network" },
   ];
+  const { idMap } = spec;
+  if (idMap) namespaces.push({ type: "user" });
   return {
     ociVersion: "1.0.2",
     process: buildProcessSpec(spec.process),
     root: { path: spec.rootfs, readonly: false },
     hostname: spec.hostname,
-    mounts: [...systemMounts(), ...spec.mounts.map(bindMount)],
+    mounts: [...systemMounts(idMap), ...spec.mounts.map((mount) => bindMount(mount, idMap))],
     linux: {
       namespaces,
+      ...(idMap ? { uidMappings: ociIdMappings(idMap), gidMappings: ociIdMappings(idMap) } : {}),
       cgroupsPath: spec.cgroupsPath,
       resources: buildResources(spec.limits),
       maskedPaths,
       readonlyPaths,
+      ...(spec.isSeccompUnconfined ? {} : { seccomp: buildSeccompProfile() }),
     },
   };
 }
@@ -125,17 +145,33 @@ function buildResources(limits: ResourceLimits): Record<string, unknown> {
   return resources;
 }
 
-function bindMount(mount: BindMount): Record<string, unknown> {
+function bindMount(mount: BindMount, idMap: IdMap | undefined): Record<string, unknown> {
+  const options = ["rbind", "rprivate", mount.readOnly ? "ro" : "rw"];
+  const bind = { destination: mount.destination, type: "bind", source: mount.source, options };
+  if (!idMap || mount.keepHostIds) return bind;
+  // crun's "idmap" option (an idmapped mount, Linux 5.12+): host id N shows as container id N.
   return {
-    destination: mount.destination,
-    type: "bind",
-    source: mount.source,
-    options: ["rbind", "rprivate", mount.readOnly ? "ro" : "rw"],
+    ...bind,
+    options: [...options, "idmap"],
+    uidMappings: mountIdMappings(idMap, mount.sourceOwner?.uid ?? 0),
+    gidMappings: mountIdMappings(idMap, mount.sourceOwner?.gid ?? 0),
   };
 }
 
+/**
+ * Mounting sysfs takes admin rights over the network namespace's owner, and a job network's namespaces (`ip netns`)
+ * belong to the host's user namespace: in a user namespace /sys is the host's, bound read-only without submounts
+ * (crun would fall back to a read-write bind itself).
+ */
+const hostSysfsBind = {
+  destination: "/sys",
+  type: "bind",
+  source: "/sys",
+  options: ["bind", "nosuid", "noexec", "nodev", "ro"],
+};
+
 /** The mounts `docker run` gives every container (moby oci/defaults.go). */
-function systemMounts(): Array<Record<string, unknown>> {
+function systemMounts(idMap: IdMap | undefined): Array<Record<string, unknown>> {
   return [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     {
@@ -157,6 +193,8 @@ function systemMounts(): Array<Record<string, unknown>> {
       options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
     },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    idMap
+      ? hostSysfsBind
+      : { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
   ];
 }

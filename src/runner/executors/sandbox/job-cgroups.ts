@@ -1,8 +1,10 @@
-// Per-job cgroups for the sandbox: finding our own cgroup (v1 or v2), creating a limited child per job, killing and removing it. Knows nothing of bwrap.
+// Per-job cgroups for the sandbox: finding our own cgroup (v1 or v2), creating a limited child per job, killing and removing it,
+// and removing those of runners that died. Knows nothing of bwrap.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { currentOwner, isOwnerAlive } from "../../process-owner.js";
 
 export type CgroupVersion = 1 | 2;
 
@@ -120,6 +122,12 @@ function explainCgroupError(error: unknown, dir: string, controller?: string): E
 
 let jobCgroupSequence = 0;
 
+/**
+ * `hangar-<runner pid>-<its start time>-<sequence>`: the name alone says whether the owner still runs, even after a
+ * crash. Names from before the start time was added (`hangar-<pid>-<sequence>`) are judged by the pid alone.
+ */
+const jobCgroupName = /^hangar-(\d+)-(?:(\d+)-)?\d+$/;
+
 /** One job's cgroup: a directory per v1 controller, or one v2 directory. */
 export class JobCgroup {
   private constructor(
@@ -130,9 +138,12 @@ export class JobCgroup {
 
   /** Creates the job's cgroup below our own and writes its limits. */
   static async create(parents: CgroupParents, limits: SandboxLimits): Promise<JobCgroup> {
-    const name = `hangar-${process.pid}-${++jobCgroupSequence}`;
-    const dirs = Object.fromEntries(Object.entries(parents.dirs).map(([key, dir]) => [key, join(dir, name)]));
-    const cgroup = new JobCgroup(parents, dirs);
+    const owner = currentOwner();
+    const cgroup = JobCgroup.named(
+      parents,
+      `hangar-${owner.pid}-${owner.pidStartTime}-${++jobCgroupSequence}`,
+    );
+    const { dirs } = cgroup;
     try {
       for (const dir of Object.values(dirs)) await mkdir(dir);
       await cgroup.writeLimits(limits);
@@ -141,6 +152,40 @@ export class JobCgroup {
       throw error;
     }
     return cgroup;
+  }
+
+  /**
+   * Removes the job cgroups below ours whose runner is dead (SIGKILL, a crash), killing what still runs in them, with
+   * one `warn` line each. Those of live runners, this one included, stay. Never throws.
+   */
+  static async reclaimDead(parents: CgroupParents, warn: (message: string) => void): Promise<void> {
+    const names = new Set<string>();
+    for (const dir of Object.values(parents.dirs)) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries)
+        if (entry.isDirectory() && jobCgroupName.test(entry.name)) names.add(entry.name);
+    }
+    for (const name of names) {
+      const owner = jobCgroupOwner(name);
+      if (isOwnerAlive(owner)) continue;
+      const cgroup = JobCgroup.named(parents, name);
+      const survivors = cgroup.members().length;
+      const job = `the job cgroup ${name} of runner pid ${owner.pid}, dead`;
+      try {
+        await cgroup.remove();
+        warn(`removed ${job}, and the ${survivors} process(es) left in it`);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        warn(`could not remove ${job}: ${reason}; the next start tries again`);
+      }
+    }
+  }
+
+  private static named(parents: CgroupParents, name: string): JobCgroup {
+    return new JobCgroup(
+      parents,
+      Object.fromEntries(Object.entries(parents.dirs).map(([key, dir]) => [key, join(dir, name)])),
+    );
   }
 
   /** The files a process writes its own pid to, to join this cgroup (all of them, for v1). */
@@ -215,6 +260,11 @@ export class JobCgroup {
       await writeFile(join(this.dirs.cpu, "cpu.cfs_quota_us"), String(quota));
     }
   }
+}
+
+function jobCgroupOwner(name: string): { pid: number; pidStartTime?: number } {
+  const [, pid, startTime] = jobCgroupName.exec(name)!;
+  return { pid: Number(pid), ...(startTime === undefined ? {} : { pidStartTime: Number(startTime) }) };
 }
 
 function readMembers(dir: string): number[] {

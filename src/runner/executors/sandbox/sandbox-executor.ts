@@ -40,6 +40,8 @@ export interface SandboxExecutorOptions {
   allowWithoutCgroups?: boolean;
   /** Default: `bwrap` on PATH. */
   bwrapPath?: string;
+  /** Told one line per job cgroup of a dead runner that creation removed. */
+  warn?: (message: string) => void;
 }
 
 export interface SandboxJobInfo {
@@ -114,6 +116,7 @@ export async function createSandboxExecutor(options: SandboxExecutorOptions): Pr
     }
     warnings.push(`sandboxed jobs run WITHOUT memory, CPU and process limits: ${reason}`);
   }
+  if (cgroups) await JobCgroup.reclaimDead(cgroups, options.warn ?? (() => undefined));
   const system = await findSystemMounts();
   warnings.push(...system.warnings);
   system.args.push(...(await writeJobIdentity(baseDir)));
