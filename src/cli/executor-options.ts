@@ -198,6 +198,7 @@ async function buildExecutor(
     cpus: readCount(values["vm-cpus"], "--vm-cpus", 1),
     accel: readAccel(values["vm-accel"]),
     keepWorkspace,
+    onWarning: context.warn,
   });
   closers.push(() => microvm.close());
   await microvm.start();
