@@ -1,4 +1,4 @@
-// The job-start phase: remote JavaScript actions' `pre` steps run before any main step, in step order.
+// The job-start phase: remote actions' `pre` (JavaScript) and `pre-entrypoint` (Docker) steps run before any main step, in step order.
 import type { StepModel } from "../workflow/index.js";
 import { EvaluationFailure } from "./evaluation.js";
 import type { StepRef } from "./job-events.js";

@@ -411,6 +411,74 @@ ENTRYPOINT ["/bin/bash", "/entry.sh"]
   ".github/actions/built/entry.sh": `echo "out=built-for-$1" >> "$GITHUB_OUTPUT"\necho "the built image ran"\n`,
 });
 
+test("a remote Docker action's pre-entrypoint runs at job start, its post-entrypoint after the last step", async () => {
+  const actionRepo = await makeGitRepo({
+    "action.yml": `name: docker-phases
+description: a Docker action with all three entrypoints
+runs:
+  using: docker
+  image: docker://${images["debian-bash"]}
+  pre-entrypoint: /bin/bash
+  entrypoint: /bin/bash
+  post-entrypoint: /bin/bash
+  args:
+    - -c
+    - |
+      case "$STATE_phase" in
+        "") echo "phase=pre" >> "$GITHUB_STATE"; echo "docker pre ran" ;;
+        pre) echo "phase=main" >> "$GITHUB_STATE"; echo "docker main saw pre" ;;
+        main) echo "docker post saw main" ;;
+      esac
+`,
+  });
+  try {
+    const added = await runHangar([
+      "actions",
+      "add",
+      "octo-org/docker-phases@main",
+      "--from",
+      actionRepo,
+      "--data-dir",
+      dataDir,
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    await withRepo(
+      {
+        ".github/workflows/ci.yml": `on: push
+jobs:
+  phases:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "the first step"
+      - uses: octo-org/docker-phases@main
+      - run: echo "the last step"
+`,
+      },
+      async (repo) => {
+        const result = await hangarRun(repo);
+        assert.equal(result.code, 0, describe(result));
+        const lines = result.stderr.split("\n");
+        const at = (text: string) => lines.findIndex((line) => line.includes(text));
+        const order = [
+          "docker pre ran",
+          "the first step",
+          "docker main saw pre",
+          "the last step",
+          "docker post saw main",
+        ];
+        for (const text of order) assert.ok(at(text) >= 0, `no '${text}' in\n${result.stderr}`);
+        assert.deepEqual(
+          [...order].sort((a, b) => at(a) - at(b)),
+          order,
+          result.stderr,
+        );
+      },
+    );
+  } finally {
+    await rm(actionRepo, { recursive: true, force: true });
+  }
+});
+
 test("a Dockerfile action is built with buildah and runs with its inputs", async () => {
   await withRepo(
     {

@@ -66,8 +66,9 @@ async function prepareAction(
 }
 
 /**
- * A remote JavaScript action's `pre`, run when the job starts (docs "runs.pre"), before any main step;
- * undefined when there is none or its `pre-if` is false. Its saved state reaches main and post.
+ * A remote action's `pre` (JavaScript) or `pre-entrypoint` (Docker), run when the job starts (docs "runs.pre",
+ * "runs.pre-entrypoint"), before any main step; undefined when there is none or its `pre-if` is false. Its saved
+ * state reaches main and post.
  */
 export async function prepareActionPre(
   run: StepRun,
@@ -75,11 +76,16 @@ export async function prepareActionPre(
 ): Promise<(() => Promise<StepResult>) | undefined> {
   const prepared = await prepareAction(run, uses, false);
   if (!("action" in prepared)) return undefined;
-  const { runs } = prepared.action.template;
-  if (runs.using === "docker" || runs.using === "composite" || !runs.pre) return undefined;
-  if (!(await evaluateCondition(runs.preIf ?? "always()", prepared.contexts, {}))) return undefined;
+  const { action, contexts, inputs } = prepared;
+  const { runs } = action.template;
+  if (runs.using === "composite") return undefined;
+  const hasPre = runs.using === "docker" ? runs.preEntrypoint !== undefined : runs.pre !== undefined;
+  if (!hasPre || !(await evaluateCondition(runs.preIf ?? "always()", contexts, {}))) return undefined;
   return async () => {
-    const pre = await runNodeAction({ ...run, inputs: prepared.inputs }, prepared.action, "pre");
+    const pre =
+      runs.using === "docker"
+        ? await runDockerAction({ ...run, contexts }, action, inputs, "pre")
+        : await runNodeAction({ ...run, inputs }, action, "pre");
     run.job.preStates.set(run.step, pre.state);
     return pre;
   };
@@ -115,24 +121,30 @@ export async function runActionStep(run: StepRun, uses: string, isLocal: boolean
   return main;
 }
 
-/** pre-entrypoint right before main (as a local JavaScript action's pre), main, and post-entrypoint as a post step. */
+/**
+ * pre-entrypoint (unless it already ran at job start, as a remote action's does; a local action's runs right before
+ * main), main, and post-entrypoint as a post step.
+ */
 async function runDockerActionPhases(
   run: StepRun,
   action: LoadedAction,
   inputs: Record<string, string>,
 ): Promise<StepResult> {
   const runs = action.template.runs as ActionRunsDocker;
-  const shouldRunPre = await evaluateCondition(runs.preIf ?? "always()", run.contexts, {});
-  const pre = shouldRunPre ? await runDockerAction(run, action, inputs, "pre") : emptyStepResult("success");
-  if (pre.outcome !== "success") return pre;
-  const main = await runDockerAction(run, action, inputs, "main", pre.state);
+  let preState = run.job.preStates.get(run.step);
+  if (preState === undefined && (await evaluateCondition(runs.preIf ?? "always()", run.contexts, {}))) {
+    const pre = await runDockerAction(run, action, inputs, "pre");
+    if (pre.outcome !== "success") return pre;
+    preState = pre.state;
+  }
+  const main = await runDockerAction(run, action, inputs, "main", preState);
   if (runs.postEntrypoint) {
     run.job.registerPost({
       name: run.ref.name.replace(/^Run /, ""),
       stepId: run.step.id,
       condition: runs.postIf ?? "always()",
       run: (signal, onLine) =>
-        runDockerAction({ ...run, signal, onLine }, action, inputs, "post", { ...pre.state, ...main.state }),
+        runDockerAction({ ...run, signal, onLine }, action, inputs, "post", { ...preState, ...main.state }),
     });
   }
   return main;
