@@ -89,7 +89,7 @@ export {
   type ContainerErrorCode,
 } from "./containers/container-error.js";
 export { ContainerExecutor, type ContainerExecutorOptions } from "./containers/container-executor.js";
-export { JobContainers } from "./containers/runtime/job-containers.js";
+export { JobContainers, jobContainerName } from "./containers/runtime/job-containers.js";
 export { reclaimDeadJobNetworks } from "./containers/runtime/reclaim-job-networks.js";
 export type {
   RuntimeImage,

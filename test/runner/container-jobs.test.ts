@@ -144,6 +144,29 @@ function jobOf(result: CliResult, key: string): JobJson {
   return job;
 }
 
+/** `hangar run` of a repository with these files, which must succeed; its log. */
+async function greenRun(files: Record<string, string>, ...args: string[]): Promise<string> {
+  let log = "";
+  await withRepo(files, async (repo) => {
+    const result = await hangarRun(repo, ...args);
+    assert.equal(result.code, 0, describe(result));
+    log = result.stderr;
+  });
+  return log;
+}
+
+/** `hangar run` of a repository with these files, whose job `jobKey` must fail; the log. */
+async function failedRun(files: Record<string, string>, jobKey: string): Promise<string> {
+  let log = "";
+  await withRepo(files, async (repo) => {
+    const result = await hangarRun(repo);
+    assert.equal(result.code, 1, describe(result));
+    assert.equal(jobOf(result, jobKey).conclusion, "failure", describe(result));
+    log = result.stderr;
+  });
+  return log;
+}
+
 /** A git repository with these files for the length of `use`. */
 async function withRepo(files: Record<string, string>, use: (repo: string) => Promise<void>): Promise<void> {
   const repo = await makeGitRepo(files);
@@ -221,9 +244,8 @@ test("the done-when workflow runs green on a hangar runner claiming from a serve
 });
 
 test("a job on the runner's executor reaches its service at localhost:<mapped port>", async () => {
-  await withRepo(
-    {
-      ".github/workflows/ci.yml": `on: push
+  const log = await greenRun({
+    ".github/workflows/ci.yml": `on: push
 jobs:
   host-db:
     runs-on: ubuntu-latest
@@ -239,18 +261,13 @@ jobs:
           test -n "$port"
           /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$port" -U postgres -tA -c "SELECT 'reached-' || 40 + 2"
 `,
-    },
-    async (repo) => {
-      const result = await hangarRun(repo);
-      assert.equal(result.code, 0, describe(result));
-      assert.match(result.stderr, /reached-42/);
-      assert.match(result.stderr, /Service container postgres logs/);
-    },
-  );
+  });
+  assert.match(log, /reached-42/);
+  assert.match(log, /Service container postgres logs/);
 });
 
 test("--label-map ubuntu-latest=docker://IMAGE runs a plain job in that image", async () => {
-  await withRepo(
+  const log = await greenRun(
     {
       ".github/workflows/ci.yml": `on: push
 jobs:
@@ -263,18 +280,15 @@ jobs:
           echo "in the mapped image"
 `,
     },
-    async (repo) => {
-      const result = await hangarRun(repo, "--label-map", `ubuntu-latest=docker://${images["debian-bash"]}`);
-      assert.equal(result.code, 0, describe(result));
-      assert.match(result.stderr, /in the mapped image/);
-    },
+    "--label-map",
+    `ubuntu-latest=docker://${images["debian-bash"]}`,
   );
+  assert.match(log, /in the mapped image/);
 });
 
 test("a JavaScript action runs inside the job container on the runner's node, mounted at /__e/node20", async () => {
-  await withRepo(
-    {
-      ".github/workflows/ci.yml": `on: push
+  const log = await greenRun({
+    ".github/workflows/ci.yml": `on: push
 jobs:
   js:
     runs-on: ubuntu-latest
@@ -286,7 +300,7 @@ jobs:
           who: container
       - run: test "\${{ steps.probe.outputs.seen }}" = "container /__e/node20/bin/node root nobody"
 `,
-      ".github/actions/probe/action.yml": `name: probe
+    ".github/actions/probe/action.yml": `name: probe
 description: reports where it runs
 inputs:
   who:
@@ -298,8 +312,8 @@ runs:
   using: node20
   main: index.js
 `,
-      // The image's own bash and a second node started through process.execPath both work from the action.
-      ".github/actions/probe/index.js": `const { appendFileSync, readFileSync } = require("node:fs");
+    // The image's own bash and a second node started through process.execPath both work from the action.
+    ".github/actions/probe/index.js": `const { appendFileSync, readFileSync } = require("node:fs");
 const { execFileSync } = require("node:child_process");
 const users = readFileSync("/etc/passwd", "utf8").trim().split("\\n").map((line) => line.split(":")[0]);
 const child = execFileSync(process.execPath, ["-e", "process.stdout.write(process.execPath)"], { encoding: "utf8" });
@@ -309,17 +323,32 @@ const seen = [process.env.INPUT_WHO, child, ...users].join(" ");
 appendFileSync(process.env.GITHUB_OUTPUT, "seen=" + seen + "\\n");
 console.log("the probe saw " + seen);
 `,
-    },
-    async (repo) => {
-      const result = await hangarRun(repo);
-      assert.equal(result.code, 0, describe(result));
-      assert.match(result.stderr, /the probe saw container \/__e\/node20\/bin\/node root nobody/);
-    },
-  );
+  });
+  assert.match(log, /the probe saw container \/__e\/node20\/bin\/node root nobody/);
+});
+
+test("a service may be named job: it is reached by that name from the job container", async () => {
+  const log = await greenRun({
+    ".github/workflows/ci.yml": `on: push
+jobs:
+  named:
+    runs-on: ubuntu-latest
+    container: ${images["debian-bash"]}
+    services:
+      job:
+        image: ${images.postgres}
+        env:
+          POSTGRES_PASSWORD: hunter22
+        options: --health-cmd pg_isready --health-interval 1s --health-retries 30
+    steps:
+      - run: (exec 3<>/dev/tcp/job/5432) && echo "reached the service named job"
+`,
+  });
+  assert.match(log, /reached the service named job/);
 });
 
 test("a bad image name fails the job naming jobs.<id>.container.image", async () => {
-  await withRepo(
+  const log = await failedRun(
     {
       ".github/workflows/ci.yml": `on: push
 jobs:
@@ -331,19 +360,15 @@ jobs:
       - run: echo must not run
 `,
     },
-    async (repo) => {
-      const result = await hangarRun(repo);
-      assert.equal(result.code, 1, describe(result));
-      assert.equal(jobOf(result, "bad").conclusion, "failure");
-      assert.match(result.stderr, /jobs\.bad\.container\.image: invalid image reference '[^']*Hangar Test/);
-      assert.doesNotMatch(result.stderr, /\| must not run/);
-    },
+    "bad",
   );
+  assert.match(log, /jobs\.bad\.container\.image: invalid image reference '[^']*Hangar Test/);
+  assert.doesNotMatch(log, /\| must not run/);
 });
 
 test("an unreachable registry fails the job saying so and naming host:port", async () => {
   const closed = `127.0.0.1:${await freePort()}`;
-  await withRepo(
+  const log = await failedRun(
     {
       ".github/workflows/ci.yml": `on: push
 jobs:
@@ -354,18 +379,14 @@ jobs:
       - run: echo must not run
 `,
     },
-    async (repo) => {
-      const result = await hangarRun(repo);
-      assert.equal(result.code, 1, describe(result));
-      assert.equal(jobOf(result, "unreachable").conclusion, "failure");
-      assert.ok(result.stderr.includes(`cannot reach registry ${closed}`), describe(result));
-      assert.match(result.stderr, /connection refused/);
-    },
+    "unreachable",
   );
+  assert.ok(log.includes(`cannot reach registry ${closed}`), log);
+  assert.match(log, /connection refused/);
 });
 
 test("a service option outside the supported subset fails the job naming the option", async () => {
-  await withRepo(
+  const log = await failedRun(
     {
       ".github/workflows/ci.yml": `on: push
 jobs:
@@ -379,14 +400,10 @@ jobs:
       - run: echo must not run
 `,
     },
-    async (repo) => {
-      const result = await hangarRun(repo);
-      assert.equal(result.code, 1, describe(result));
-      assert.equal(jobOf(result, "privileged").conclusion, "failure");
-      assert.match(result.stderr, /container option '--privileged' is not supported/);
-      assert.doesNotMatch(result.stderr, /\| must not run/);
-    },
+    "privileged",
   );
+  assert.match(log, /container option '--privileged' is not supported/);
+  assert.doesNotMatch(log, /\| must not run/);
 });
 
 /** A Docker action built from its Dockerfile: FROM the loopback registry, its ENTRYPOINT given the input as an arg. */
@@ -480,9 +497,8 @@ jobs:
 });
 
 test("a Dockerfile action is built with buildah and runs with its inputs", async () => {
-  await withRepo(
-    {
-      ".github/workflows/ci.yml": `on: push
+  const log = await greenRun({
+    ".github/workflows/ci.yml": `on: push
 jobs:
   build-action:
     runs-on: ubuntu-latest
@@ -493,14 +509,9 @@ jobs:
           who: you
       - run: test "\${{ steps.built.outputs.out }}" = built-for-you
 `,
-      ...dockerfileAction(),
-    },
-    async (repo) => {
-      const result = await hangarRun(repo);
-      assert.equal(result.code, 0, describe(result));
-      assert.match(result.stderr, /the built image ran/);
-    },
-  );
+    ...dockerfileAction(),
+  });
+  assert.match(log, /the built image ran/);
 });
 
 test("a Dockerfile action without buildah on PATH fails its step naming the Debian package", async () => {
@@ -543,7 +554,7 @@ jobs:
 
 test("--dry-run checks container references but pulls and starts nothing", async () => {
   const closed = `127.0.0.1:${await freePort()}`;
-  await withRepo(
+  const log = await greenRun(
     {
       ".github/workflows/ci.yml": `on: push
 jobs:
@@ -560,12 +571,9 @@ jobs:
           args: echo from a docker step
 `,
     },
-    async (repo) => {
-      const result = await hangarRun(repo, "--dry-run");
-      assert.equal(result.code, 0, describe(result));
-      assert.ok(result.stderr.includes(`[dry run] image ${closed}/hangar-test/postgres:1`), describe(result));
-      assert.match(result.stderr, /\[dry run\] .*debian-bash:1: echo from a docker step/);
-      assert.doesNotMatch(result.stderr, /cannot reach registry/);
-    },
+    "--dry-run",
   );
+  assert.ok(log.includes(`[dry run] image ${closed}/hangar-test/postgres:1`), log);
+  assert.match(log, /\[dry run\] .*debian-bash:1: echo from a docker step/);
+  assert.doesNotMatch(log, /cannot reach registry/);
 });

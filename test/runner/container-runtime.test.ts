@@ -11,6 +11,7 @@ import {
   ContainerError,
   ContainerExecutor,
   JobContainers,
+  jobContainerName,
   RunnerError,
   type ExecResult,
   type ExecSpec,
@@ -69,7 +70,7 @@ async function withJob(
 }
 
 function jobContainerOf(executor: ContainerExecutor): StartedContainer {
-  return executor.containers.find((started) => started.name === "job")!;
+  return executor.containers.find((started) => started.name === jobContainerName)!;
 }
 
 function hostProcessesWith(marker: string): number[] {
@@ -195,7 +196,7 @@ test("the container sees neither host processes nor the host's /root, and runs w
     const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(result.stdout)?.[1] ?? "0"}`);
     const capSysAdmin = 21n;
     assert.equal((capEff >> capSysAdmin) & 1n, 0n, "CAP_SYS_ADMIN must be dropped");
-    assert.match(result.stdout, /^job$/m);
+    assert.match(result.stdout, /^job\.container$/m);
   });
 });
 

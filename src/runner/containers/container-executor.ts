@@ -9,6 +9,7 @@ import { containerNodeDir, containerNodePath, type ContainerNode } from "./conta
 import { buildEnvironment, toEnvList } from "./runtime/container-env.js";
 import {
   JobContainers,
+  jobContainerName,
   type ContainerDefinition,
   type ServiceDefinition,
   type StartedContainer,
@@ -85,7 +86,8 @@ export class ContainerExecutor implements Executor {
   async readServiceLogs(): Promise<Record<string, string>> {
     const logs: Record<string, string> = {};
     for (const started of this.containers) {
-      if (started.name !== "job" && this.job) logs[started.name] = await this.job.containers.readLog(started);
+      if (started.name !== jobContainerName && this.job)
+        logs[started.name] = await this.job.containers.readLog(started);
     }
     return logs;
   }

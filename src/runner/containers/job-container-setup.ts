@@ -20,6 +20,7 @@ import {
 import type { ContainerExecSpec } from "./runtime/container.js";
 import {
   JobContainers,
+  jobContainerName,
   type ContainerDefinition,
   type ServiceDefinition,
   type StartedContainer,
@@ -215,14 +216,14 @@ export class JobContainerSession {
 
   /** The PATH of the job container's processes, when this is a container job. */
   get containerPath(): string | undefined {
-    return this.started.find((started) => started.name === "job" && this.executor)?.env.PATH;
+    return this.started.find((started) => started.name === jobContainerName && this.executor)?.env.PATH;
   }
 
   /** Docs "Contexts: job context": `job.container` and `job.services.<id>` with id, network and ports. */
   jobContext(): Record<string, ExpressionValue> {
     const network = (this.executor?.jobContainers ?? this.sideContainers)?.network.bridge ?? "";
     const context: Record<string, ExpressionValue> = {};
-    const job = this.executor && this.started.find((started) => started.name === "job");
+    const job = this.executor && this.started.find((started) => started.name === jobContainerName);
     if (job) context.container = { id: job.id, network };
     const services: Record<string, ExpressionValue> = {};
     for (const service of this.services) {

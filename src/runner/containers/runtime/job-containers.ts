@@ -23,6 +23,9 @@ import type { BindMount, ResourceLimits } from "./oci-spec.js";
 import { forwardPort, type PortForwarder } from "./port-forwarder.js";
 import { detectUserNamespace } from "./user-namespace.js";
 
+/** The job container's name and hostname: a dot can be in no service id, so no service takes it. */
+export const jobContainerName = "job.container";
+
 /** What the runtime needs of an image; the image store's UnpackedImage has this shape. */
 export interface RuntimeImage {
   reference: string;
@@ -141,7 +144,7 @@ export class JobContainers {
     if (options.entrypoint !== undefined) {
       throw new ContainerError("CONTAINER_BAD_OPTION", "--entrypoint is not supported for a job container");
     }
-    return this.startContainer("job", definition, options, keepAliveArgs, extraMounts);
+    return this.startContainer(jobContainerName, definition, options, keepAliveArgs, extraMounts);
   }
 
   /**
