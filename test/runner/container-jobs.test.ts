@@ -14,7 +14,7 @@ import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar, type CliResult } from "../support/hangar-cli.js";
 import { pushWebhook, registerRunner } from "../support/hangar-process.js";
 import { freePort, startOciRegistry, type OciRegistry } from "../support/oci-registry.js";
-import { testImages, type TestImages } from "../support/test-images.js";
+import { buildTestImages, testImages, type TestImages } from "../support/test-images.js";
 
 let registry: OciRegistry;
 let images: Pick<TestImages, "debian-bash" | "debian-psql" | "postgres">;
@@ -345,6 +345,43 @@ jobs:
 `,
   });
   assert.match(log, /reached the service named job/);
+});
+
+test("a job container from a registry that needs a login pulls with credentials: from secrets", async () => {
+  const auth = { username: "hangar", password: "correct horse" };
+  const privateRegistry = await startOciRegistry({ auth });
+  try {
+    const reference = `${privateRegistry.host}/private/bash:1`;
+    await privateRegistry.push(await buildTestImages(["debian-bash"]), "debian-bash", reference);
+    const workflow = (password: string) => `on: push
+jobs:
+  private:
+    runs-on: ubuntu-latest
+    container:
+      image: ${reference}
+      credentials:
+        username: \${{ secrets.REGISTRY_USER }}
+        password: \${{ secrets.${password} }}
+    steps:
+      - run: echo "in the private image as $(id -un)"
+`;
+    const secrets = [
+      "--secret",
+      `REGISTRY_USER=${auth.username}`,
+      "--secret",
+      `REGISTRY_PASSWORD=${auth.password}`,
+    ];
+    const log = await greenRun({ ".github/workflows/ci.yml": workflow("REGISTRY_PASSWORD") }, ...secrets);
+    assert.match(log, /in the private image as root/);
+    await withRepo({ ".github/workflows/ci.yml": workflow("WRONG_PASSWORD") }, async (repo) => {
+      const result = await hangarRun(repo, ...secrets, "--secret", "WRONG_PASSWORD=guess");
+      assert.equal(jobOf(result, "private").conclusion, "failure", describe(result));
+      assert.match(result.stderr, /refused the credentials given for/);
+      assert.ok(!result.stderr.includes("guess"), "the password is masked in the log");
+    });
+  } finally {
+    await privateRegistry.stop();
+  }
 });
 
 test("a bad image name fails the job naming jobs.<id>.container.image", async () => {

@@ -391,20 +391,7 @@ test("a registry with htpasswd auth: no credentials and wrong ones are refused c
   try {
     const layout = await buildTestImages(["debian-bash"]);
     const reference = `${registry.host}/private/bash:1`;
-    const authFile = path.join(dir, "push-auth.json");
-    const encoded = Buffer.from(`${auth.username}:${auth.password}`).toString("base64");
-    await writeFile(authFile, JSON.stringify({ auths: { [registry.host]: { auth: encoded } } }), {
-      mode: 0o600,
-    });
-    await run("skopeo", [
-      "copy",
-      "--quiet",
-      "--dest-tls-verify=false",
-      "--dest-authfile",
-      authFile,
-      `oci:${layout}:debian-bash`,
-      `docker://${reference}`,
-    ]);
+    await registry.push(layout, "debian-bash", reference);
 
     const store = new ImageStore({ dir: path.join(dir, "store") });
     await rejectsWith(
@@ -424,6 +411,13 @@ test("a registry with htpasswd auth: no credentials and wrong ones are refused c
       [],
       "the auth file is deleted after the pull",
     );
+    // Once stored, the private image is still the registry's to grant: no credentials, no image.
+    await rejectsWith(
+      store.ensure(reference),
+      "REGISTRY_UNAUTHORIZED",
+      /requires credentials .* none were given/,
+    );
+    assert.equal((await store.ensure(reference, { credentials: auth })).digest, image.digest);
   } finally {
     await registry.stop();
     await rm(dir, { recursive: true, force: true });

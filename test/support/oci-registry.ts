@@ -19,6 +19,8 @@ export interface OciRegistry {
   host: string;
   /** Requests answered so far, from the registry's access log. */
   requests(): RegistryRequest[];
+  /** Copies `tag` of the OCI layout `layout` here as `reference` (host included), signed in when the registry has auth. */
+  push(layout: string, tag: string, reference: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -133,5 +135,24 @@ export async function startOciRegistry(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
-  return { host: `127.0.0.1:${port}`, requests: () => [...requests], stop };
+  const host = `127.0.0.1:${port}`;
+  const push = async (layout: string, tag: string, reference: string): Promise<void> => {
+    const args = [
+      "copy",
+      "--quiet",
+      "--dest-tls-verify=false",
+      `oci:${layout}:${tag}`,
+      `docker://${reference}`,
+    ];
+    if (options.auth) {
+      // An auth file, as hangar itself passes credentials: never on a command line.
+      const authFile = path.join(dir, "push-auth.json");
+      const encoded = Buffer.from(`${options.auth.username}:${options.auth.password}`).toString("base64");
+      await writeFile(authFile, JSON.stringify({ auths: { [host]: { auth: encoded } } }), { mode: 0o600 });
+      args.splice(1, 0, "--dest-authfile", authFile);
+    }
+    const result = spawnSync("skopeo", args, { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`skopeo could not push ${reference}: ${result.stderr}`);
+  };
+  return { host, requests: () => [...requests], push, stop };
 }

@@ -84,6 +84,8 @@ export interface ReferenceRecord {
   reference: string;
   digest: string;
   updatedAt: string;
+  /** Pulled with credentials: every later use must show the registry credentials again. */
+  needsCredentials?: boolean;
 }
 
 export function hexOf(digest: string): string {

@@ -158,7 +158,9 @@ export class ImageStore {
     return withFileLock(this.layout.referenceLock(parsed.canonical), async () => {
       if (options.pull !== "always") {
         const known = await readRecord<ReferenceRecord>(this.layout.refFile(parsed.canonical));
-        const image = known && (await this.usable(known.digest, parsed.canonical));
+        // A private image is the registry's to grant per job, as `docker pull` asks it each time on GitHub: a job
+        // must not run it only because another job with the credentials pulled it here first.
+        const image = known && !known.needsCredentials && (await this.usable(known.digest, parsed.canonical));
         if (image) return this.unpackedOf(parsed.canonical, image);
       }
       const image = await this.pull(parsed, options);
@@ -322,7 +324,7 @@ export class ImageStore {
     }
     try {
       const image = await this.copyIn(skopeoSourceOf(reference), args, options.signal);
-      await this.writeReference(reference.canonical, image.digest);
+      await this.writeReference(reference.canonical, image.digest, options.credentials !== undefined);
       this.onEvent({ type: "pulled", reference: reference.canonical, digest: image.digest });
       return image;
     } catch (error) {
@@ -404,8 +406,13 @@ export class ImageStore {
     return record;
   }
 
-  private async writeReference(reference: string, digest: string): Promise<void> {
-    const record: ReferenceRecord = { reference, digest, updatedAt: this.now().toISOString() };
+  private async writeReference(reference: string, digest: string, needsCredentials = false): Promise<void> {
+    const record: ReferenceRecord = {
+      reference,
+      digest,
+      updatedAt: this.now().toISOString(),
+      ...(needsCredentials ? { needsCredentials } : {}),
+    };
     await writeRecord(this.layout, this.layout.refFile(reference), record);
   }
 
