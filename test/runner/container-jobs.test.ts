@@ -533,7 +533,15 @@ jobs:
   }
 });
 
+/** The action images in buildah's own storage. */
+function builtActionImages(): string[] {
+  const names = execFileSync("buildah", ["images", "--format", "{{.Name}}:{{.Tag}}"], { encoding: "utf8" });
+  return names.split("\n").filter((name) => name.includes("hangar-action"));
+}
+
 test("a Dockerfile action is built with buildah and runs with its inputs", async () => {
+  // Left by hangar versions that kept them; without them, any image left now is this run's.
+  for (const image of builtActionImages()) execFileSync("buildah", ["rmi", image]);
   const log = await greenRun({
     ".github/workflows/ci.yml": `on: push
 jobs:
@@ -549,6 +557,8 @@ jobs:
     ...dockerfileAction(),
   });
   assert.match(log, /the built image ran/);
+  // The image store keeps the built image; buildah's storage does not.
+  assert.deepEqual(builtActionImages(), []);
 });
 
 test("a Dockerfile action without buildah on PATH fails its step naming the Debian package", async () => {

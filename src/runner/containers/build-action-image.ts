@@ -54,6 +54,8 @@ export async function buildActionImage(
       );
       await runBuildah(buildah, ["push", reference, `oci:${layout}:action`], build);
       await build.store.import(`${layout}:action`, { reference, signal: build.signal });
+      // The store has it now; buildah's own copy would only grow /var/lib/containers, which `hangar image gc` never sees.
+      await runBuildah(buildah, ["rmi", reference], build);
     } finally {
       await rm(layout, { recursive: true, force: true });
     }
