@@ -1,10 +1,11 @@
 // One job's container network: a bridge on a private /24, a network namespace and veth per container, /etc/hosts by name.
 // Every part is in the host-wide network record before it exists, so a sweep can reclaim it if the runner dies.
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { currentOwner } from "../../process-owner.js";
 import { ContainerError } from "../container-error.js";
 import { findTool, requireTool, runTool } from "./host-tools.js";
+import { containerResolvConf } from "./container-resolv-conf.js";
 import {
   claimRecord,
   enableForwarding,
@@ -146,7 +147,10 @@ export class JobNetwork {
     if (this.gateway) await this.ipCommand(["addr", "add", `${this.gateway}/24`, "dev", this.bridge]);
     await this.ipCommand(["link", "set", this.bridge, "up"]);
     await this.writeHostsFile();
-    await copyFile("/etc/resolv.conf", this.resolvConfFile).catch(() => writeFile(this.resolvConfFile, ""));
+    const readOrNothing = (file: string) => readFile(file, "utf8").catch(() => undefined);
+    const hostText = (await readOrNothing("/etc/resolv.conf")) ?? "";
+    const resolvedText = await readOrNothing("/run/systemd/resolve/resolv.conf");
+    await writeFile(this.resolvConfFile, containerResolvConf(hostText, resolvedText));
     if (this.gateway) await this.enableOutbound();
   }
 
