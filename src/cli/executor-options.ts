@@ -37,6 +37,7 @@ export const executorOptions = {
   "vm-memory": { type: "string" },
   "vm-cpus": { type: "string" },
   "vm-accel": { type: "string" },
+  "vm-no-snapshot": { type: "boolean" },
 } as const;
 
 export function executorUsage(defaultKind: ExecutorKind): string {
@@ -58,13 +59,15 @@ export function executorUsage(defaultKind: ExecutorKind): string {
       --vm-memory MIB       microvm: memory per VM (default: 512)
       --vm-cpus N           microvm: vCPUs per VM (default: 1)
       --vm-accel A          microvm: kvm, tcg or auto (default: auto)
+      --vm-no-snapshot      microvm: boot every VM instead of restoring a saved template (saves its memory-sized
+                            state file)
 `;
 }
 
 type ExecutorValues = {
   [K in keyof typeof executorOptions]?: (typeof executorOptions)[K] extends { multiple: true }
     ? string[]
-    : K extends "seccomp" | "keep-workspace" | "allow-no-limits"
+    : (typeof executorOptions)[K] extends { type: "boolean" }
       ? boolean
       : string;
 };
@@ -197,12 +200,16 @@ async function buildExecutor(
     memoryMiB: readCount(values["vm-memory"], "--vm-memory", 64),
     cpus: readCount(values["vm-cpus"], "--vm-cpus", 1),
     accel: readAccel(values["vm-accel"]),
+    snapshot: !(values["vm-no-snapshot"] ?? false),
     keepWorkspace,
     onWarning: context.warn,
   });
   closers.push(() => microvm.close());
   await microvm.start();
-  describe.push(`microvm executor: QEMU microVMs from ${imageDir}, a warm pool of ${poolSize ?? 2}`);
+  const starts = values["vm-no-snapshot"] ? "booted" : "restored from a saved template";
+  describe.push(
+    `microvm executor: QEMU microVMs from ${imageDir}, a warm pool of ${poolSize ?? 2}, ${starts}`,
+  );
   return microvm;
 }
 

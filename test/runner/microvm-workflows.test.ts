@@ -46,7 +46,7 @@ test(
       { timeoutMs: 540_000 },
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /microvm executor: QEMU microVMs/);
+    assert.match(result.stderr, /microvm executor: QEMU microVMs .*, restored from a saved template/);
     const run = JSON.parse(result.stdout) as {
       conclusion: string;
       jobs: { key: string; conclusion: string }[];
