@@ -201,6 +201,7 @@ async function buildExecutor(
     cpus: readCount(values["vm-cpus"], "--vm-cpus", 1),
     accel: readAccel(values["vm-accel"]),
     snapshot: !(values["vm-no-snapshot"] ?? false),
+    nodeStoreDir: path.join(context.dataDir, "node"),
     keepWorkspace,
     onWarning: context.warn,
   });

@@ -252,26 +252,48 @@ test(
   },
 );
 
+test("a command that cannot start is RUNNER_SPAWN_FAILED", vmTestTimeout, async () => {
+  const job = fixtures[0] ?? (await newJob());
+  const exec = (command: string) =>
+    executor.exec(
+      { job: job.dirs, command, args: [], cwd: job.dirs.workspace, env: { PATH: "/usr/bin:/bin" } },
+      () => undefined,
+    );
+  await assert.rejects(exec("/no/such/command"), (error: RunnerError) => {
+    assert.equal(error.code, "RUNNER_SPAWN_FAILED");
+    assert.match(error.message, /No such file or directory/);
+    return true;
+  });
+});
+
 test(
-  "a command that cannot start, or node without nodejs in the image, is RUNNER_SPAWN_FAILED",
+  "a JavaScript action runs in a guest without nodejs on the runner's own node, shared read-only",
   vmTestTimeout,
   async () => {
-    const job = fixtures[0] ?? (await newJob());
-    const exec = (command: string) =>
-      executor.exec(
-        { job: job.dirs, command, args: [], cwd: job.dirs.workspace, env: { PATH: "/usr/bin:/bin" } },
-        () => undefined,
-      );
-    await assert.rejects(exec("/no/such/command"), (error: RunnerError) => {
-      assert.equal(error.code, "RUNNER_SPAWN_FAILED");
-      assert.match(error.message, /No such file or directory/);
-      return true;
-    });
-    await assert.rejects(exec(process.execPath), (error: RunnerError) => {
-      assert.equal(error.code, "RUNNER_SPAWN_FAILED");
-      assert.match(error.message, /--package nodejs/);
-      return true;
-    });
+    const job = await newJob();
+    const main = join(job.dirs.actions, "main.js");
+    await writeFile(
+      main,
+      [
+        'const fs = require("node:fs");',
+        "let writable = true;",
+        'try { fs.writeFileSync(process.execPath + ".planted", ""); } catch { writable = false; }',
+        "console.log(`node ${process.version} at ${process.execPath}, writable: ${writable}, ${process.env.INPUT_WHO}`);",
+      ].join("\n"),
+    );
+    let output = "";
+    const result = await executor.exec(
+      {
+        job: job.dirs,
+        command: process.execPath,
+        args: [main],
+        cwd: job.dirs.workspace,
+        env: { PATH: "/usr/bin:/bin", INPUT_WHO: "guest" },
+      },
+      (chunk) => (output += chunk.toString()),
+    );
+    assert.equal(result.exitCode, 0, output);
+    assert.equal(output, `node ${process.version} at /__e/node20/bin/node, writable: false, guest\n`);
   },
 );
 

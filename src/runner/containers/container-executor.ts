@@ -5,7 +5,7 @@ import { jobDirectoriesIn, makeJobRoot } from "../executors/job-root.js";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
 import { ContainerError } from "./container-error.js";
-import { containerNodeDir, containerNodePath, type ContainerNode } from "./container-node.js";
+import { portableNodeDir, portableNodePath, type PortableNode } from "../portable-node.js";
 import { buildEnvironment, toEnvList } from "./runtime/container-env.js";
 import {
   JobContainers,
@@ -23,8 +23,8 @@ export interface ContainerExecutorOptions {
   container: ContainerDefinition;
   services?: ServiceDefinition[];
   limits?: ResourceLimits;
-  /** The runner's node for JavaScript action steps, mounted where GitHub puts it; see container-node.ts. */
-  node?: ContainerNode;
+  /** The runner's node for JavaScript action steps, mounted where GitHub puts it; see portable-node.ts. */
+  node?: PortableNode;
   /** Run the containers in a user namespace (container root an unprivileged host uid); default: when the host can. */
   userns?: boolean;
 }
@@ -112,7 +112,7 @@ export class ContainerExecutor implements Executor {
         const reason = node?.unavailable ?? "no node was given to this container executor";
         return Promise.reject(new RunnerError("RUNNER_SPAWN_FAILED", reason));
       }
-      command = containerNodePath;
+      command = portableNodePath;
     }
     return jobContainer.container.exec(
       {
@@ -159,8 +159,8 @@ function jobMounts(dirs: JobDirectories, home: string): BindMount[] {
   ];
 }
 
-function nodeMounts(node: ContainerNode | undefined): BindMount[] {
+function nodeMounts(node: PortableNode | undefined): BindMount[] {
   return node && "hostDir" in node
-    ? [{ source: node.hostDir, destination: containerNodeDir, readOnly: true }]
+    ? [{ source: node.hostDir, destination: portableNodeDir, readOnly: true }]
     : [];
 }

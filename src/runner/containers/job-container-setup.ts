@@ -8,7 +8,7 @@ import type { Contexts, ExpressionValue, JobModel } from "../../workflow/index.j
 import type { ExecResult, JobNetwork, LogLine } from "../types.js";
 import { ContainerError, type ContainerErrorCode } from "./container-error.js";
 import { ContainerExecutor } from "./container-executor.js";
-import { prepareContainerNode } from "./container-node.js";
+import { preparePortableNode } from "../portable-node.js";
 import { ContainerSpecError, readJobContainer, readServices, type ContainerSpec } from "./container-spec.js";
 import {
   parseImageReference,
@@ -140,7 +140,7 @@ export class JobContainerSession {
           baseDir: path.join(options.baseDir, "jobs"),
           container: { image, ...definitionOf(spec) },
           services: session.services,
-          node: await prepareContainerNode(options.store.dir),
+          node: await preparePortableNode(options.store.dir),
         });
       }
       return session;

@@ -9,6 +9,7 @@ import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { RunnerError } from "../../runner-error.js";
+import { portableNodeDir } from "../../portable-node.js";
 import {
   agentProtocolVersion,
   decodeExit,
@@ -39,6 +40,8 @@ export interface GuestVmOptions {
   cpus: number;
   qemuBinary: string;
   bootTimeoutMs: number;
+  /** The runner's portable node (portable-node.ts), shared read-only and mounted where it expects itself. */
+  nodeDir?: string;
 }
 
 /** The serial console's tail kept for boot failure reports. */
@@ -108,6 +111,12 @@ export class GuestVm {
         // security_model=none: files the guest's root writes belong to QEMU's user on the host, like the runner's own.
         ...["-fsdev", `local,id=job,path=${this.shareDir},security_model=none`],
         ...["-device", "virtio-9p-device,fsdev=job,mount_tag=job"],
+        ...(options.nodeDir
+          ? [
+              ...["-fsdev", `local,id=node,path=${options.nodeDir},security_model=none,readonly=on`],
+              ...["-device", "virtio-9p-device,fsdev=node,mount_tag=node"],
+            ]
+          : []),
         ...net,
         ...["-qmp", `unix:${this.qmpSocket},server=on,wait=off`],
         // QEMU 7.2 has no file: migration URI; the shell quoting keeps any path one argument.
@@ -237,6 +246,9 @@ export class GuestVm {
   private async mountShare(): Promise<void> {
     const reply = await this.request(frameTypes.mount, encodeMount("job", this.shareDir));
     if (reply.errno !== 0) throw this.failure(`mounting the job share failed: ${reply.message}`);
+    if (!this.options.nodeDir) return;
+    const node = await this.request(frameTypes.mount, encodeMount("node", portableNodeDir));
+    if (node.errno !== 0) throw this.failure(`mounting the runner's node failed: ${node.message}`);
   }
 
   private async connectQmp(): Promise<Qmp> {

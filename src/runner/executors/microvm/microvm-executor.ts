@@ -11,6 +11,7 @@ import type { AgentExit } from "./agent-protocol.js";
 import { findGuestExecutable, readGuestImage, type GuestImage } from "./guest-image.js";
 import { GuestVm, type Accelerator, type GuestVmOptions } from "./guest-vm.js";
 import { WarmPool } from "./warm-pool.js";
+import { portableNodePath, preparePortableNode, type PortableNode } from "../../portable-node.js";
 
 export interface MicroVmExecutorOptions {
   /** Each VM's sockets and job share live in `<baseDir>/vm-<n>`. */
@@ -35,6 +36,8 @@ export interface MicroVmExecutorOptions {
   snapshot?: boolean;
   /** Told once when snapshots fail and VMs boot instead. Default: process.emitWarning. */
   onWarning?: (message: string) => void;
+  /** Where the runner's portable node for JavaScript actions is kept (portable-node.ts). Default `<baseDir>/node`. */
+  nodeStoreDir?: string;
 }
 
 /** The template VM's saved state that pool VMs start from. */
@@ -66,6 +69,8 @@ export class MicroVmExecutor implements Executor {
   private areSnapshotsAbandoned = false;
   private image: Promise<GuestImage> | undefined;
   private loadedImage: GuestImage | undefined;
+  /** Prepared with the image: every VM's command line shares it, so it must be known before the first one. */
+  private node: PortableNode | undefined;
   private accel: Promise<Accelerator> | undefined;
   private resolvedAccel: Accelerator | undefined;
   private readonly pool: WarmPool<GuestVm>;
@@ -87,6 +92,7 @@ export class MicroVmExecutor implements Executor {
       bootTimeoutMs: options.bootTimeoutMs ?? 120_000,
       snapshot: options.snapshot ?? true,
       onWarning: options.onWarning ?? ((message) => process.emitWarning(message)),
+      nodeStoreDir: resolve(options.nodeStoreDir ?? join(options.baseDir, "node")),
     };
     for (const [field, value] of Object.entries({
       poolSize: this.options.poolSize,
@@ -175,16 +181,7 @@ export class MicroVmExecutor implements Executor {
     if (spec.signal?.aborted) return { exitCode: null, signal: null, timedOut: false, cancelled: true };
     const job = this.findJob(spec);
     const image = await this.loadImage();
-    let command = spec.command;
-    if (spec.command === process.execPath) {
-      if (!image.manifest.hasNode) {
-        throw new RunnerError(
-          "RUNNER_SPAWN_FAILED",
-          `JavaScript actions need node in the guest: rebuild the image with 'hangar vm build --package nodejs --out ${image.dir}'`,
-        );
-      }
-      command = "node";
-    }
+    const command = spec.command === process.execPath ? this.guestNode(image) : spec.command;
     let resolveExit: (exit: AgentExit) => void = () => undefined;
     const exited = new Promise<AgentExit>((resolvePromise) => (resolveExit = resolvePromise));
     const { id, reply } = await job.vm.exec(spec.cwd, [command, ...spec.args], spec.env, {
@@ -260,8 +257,25 @@ export class MicroVmExecutor implements Executor {
     return findGuestExecutable(this.loadedImage.manifest, command, pathVariable);
   }
 
+  /** JavaScript actions run on the runner's own node shared into the VM, else on the guest's nodejs package. */
+  private guestNode(image: GuestImage): string {
+    if (this.node && "hostDir" in this.node) return portableNodePath;
+    if (image.manifest.hasNode) return "node";
+    throw new RunnerError(
+      "RUNNER_SPAWN_FAILED",
+      `JavaScript actions need node in the guest: ${this.node?.unavailable ?? "the runner's node is not prepared"}; ` +
+        `or rebuild the image with 'hangar vm build --package nodejs --out ${image.dir}'`,
+    );
+  }
+
   private loadImage(): Promise<GuestImage> {
-    this.image ??= readGuestImage(this.options.imageDir).then((image) => (this.loadedImage = image));
+    this.image ??= Promise.all([
+      readGuestImage(this.options.imageDir),
+      preparePortableNode(this.options.nodeStoreDir),
+    ]).then(([image, node]) => {
+      this.node = node;
+      return (this.loadedImage = image);
+    });
     this.image.catch(() => (this.image = undefined));
     return this.image;
   }
@@ -334,6 +348,7 @@ export class MicroVmExecutor implements Executor {
       cpus: this.options.cpus,
       qemuBinary: this.options.qemuBinary,
       bootTimeoutMs,
+      ...(this.node && "hostDir" in this.node ? { nodeDir: this.node.hostDir } : {}),
     };
   }
 

@@ -1,42 +1,43 @@
-// The runner's node for JavaScript actions in container jobs: a copy of the binary with its shared libraries beside
-// it, patched to load them from where the container sees them, so it runs on any image (musl, busybox, old glibc).
+// The runner's node for JavaScript actions in job containers and microVMs: a copy of the binary with its shared
+// libraries beside it, patched to load them from where the job sees them, so it runs on any image or guest (musl,
+// busybox, old glibc) without the job's own node.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { findTool, runTool } from "./runtime/host-tools.js";
+import { findTool, runTool } from "./containers/runtime/host-tools.js";
 
-/** Where GitHub's runner mounts its node in a job container (its "externals" dir). */
-export const containerNodeDir = "/__e/node20";
-export const containerNodePath = `${containerNodeDir}/bin/node`;
+/** Where GitHub's runner mounts its node in a job container (its "externals" dir); microVMs mount it there too. */
+export const portableNodeDir = "/__e/node20";
+export const portableNodePath = `${portableNodeDir}/bin/node`;
 
-/** The runner's node as a job container can run it, or why it cannot. */
-export type ContainerNode = { hostDir: string } | { unavailable: string };
+/** The runner's node as a job container or microVM can run it, or why it cannot. */
+export type PortableNode = { hostDir: string } | { unavailable: string };
 
-const prepared = new Map<string, Promise<ContainerNode>>();
+const prepared = new Map<string, Promise<PortableNode>>();
 
 /**
  * Makes (once per node binary, under storeDir/node/) bin/node with its interpreter and rpath pointing into
- * containerNodeDir/lib, and lib/ holding every library `ldd` names. Safe against other runner processes doing the
+ * portableNodeDir/lib, and lib/ holding every library `ldd` names. Safe against other runner processes doing the
  * same: the copy is built aside and renamed into place.
  */
-export function prepareContainerNode(storeDir: string): Promise<ContainerNode> {
+export function preparePortableNode(storeDir: string): Promise<PortableNode> {
   let pending = prepared.get(storeDir);
   if (!pending) {
-    pending = buildContainerNode(storeDir).catch((error: unknown) => ({
-      unavailable: `the runner's node could not be prepared for containers: ${(error as Error).message}`,
+    pending = buildPortableNode(storeDir).catch((error: unknown) => ({
+      unavailable: `the runner's node could not be prepared for isolated jobs: ${(error as Error).message}`,
     }));
     prepared.set(storeDir, pending);
   }
   return pending;
 }
 
-async function buildContainerNode(storeDir: string): Promise<ContainerNode> {
+async function buildPortableNode(storeDir: string): Promise<PortableNode> {
   const patchelf = findTool("patchelf");
   if (!patchelf) {
     return {
       unavailable:
-        "JavaScript actions in container jobs need 'patchelf' on the runner host; install the Debian package patchelf",
+        "JavaScript actions in job containers and microVMs need 'patchelf' on the runner host; install the Debian package patchelf",
     };
   }
   const node = await realpath(process.execPath);
@@ -54,7 +55,8 @@ async function buildContainerNode(storeDir: string): Promise<ContainerNode> {
     await mkdir(path.join(staging, "lib"));
     const libraries = await sharedLibraries(node);
     const loader = libraries.find((library) => library.isLoader);
-    if (!loader) return { unavailable: `${node} names no dynamic loader; cannot run it in a container` };
+    if (!loader)
+      return { unavailable: `${node} names no dynamic loader; cannot run it in a container or microVM` };
     for (const library of libraries) {
       await copyFile(await realpath(library.path), path.join(staging, "lib", library.name));
     }
@@ -65,15 +67,15 @@ async function buildContainerNode(storeDir: string): Promise<ContainerNode> {
       patchelf,
       [
         "--set-interpreter",
-        `${containerNodeDir}/lib/${loader.name}`,
+        `${portableNodeDir}/lib/${loader.name}`,
         "--force-rpath",
         "--set-rpath",
-        `${containerNodeDir}/lib`,
+        `${portableNodeDir}/lib`,
         stagedNode,
       ],
       "CONTAINER_START_FAILED",
     );
-    // The patched binary cannot run on the host (its loader path is the container's); its loader can run it.
+    // The patched binary cannot run on the host (its loader path is the job's); its loader can run it.
     await runTool(
       path.join(staging, "lib", loader.name),
       ["--library-path", path.join(staging, "lib"), stagedNode, "--version"],
