@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { HostExecutor, RunnerError, type JobDirectories } from "../../src/runner/index.js";
-import { isProcessAlive } from "./step-fixture.js";
+import { isPrintedChildAlive, printBackgroundChild } from "./step-fixture.js";
 
 /** The executor, its base dir and a job prepared on it, which exec specs name. */
 async function withExecutor(
@@ -79,7 +79,7 @@ test("timeout kills the whole process group, including a background child holdin
       {
         job,
         command: "bash",
-        args: ["-c", "sleep 1000 & echo child=$!; wait"],
+        args: ["-c", `sleep 1000 & ${printBackgroundChild}; wait`],
         cwd: baseDir,
         env,
         timeoutMs: 1500,
@@ -89,9 +89,7 @@ test("timeout kills the whole process group, including a background child holdin
     assert.equal(result.timedOut, true);
     assert.equal(result.cancelled, false);
     assert.equal(result.exitCode, null);
-    const pid = Number(/child=(\d+)/.exec(output)?.[1]);
-    assert.ok(pid > 0, output);
-    assert.equal(isProcessAlive(pid), false, `background sleep ${pid} survived`);
+    assert.equal(isPrintedChildAlive(output), false, `background sleep survived: ${output}`);
   });
 });
 
@@ -103,7 +101,7 @@ test("a group that ignores SIGTERM is killed with SIGKILL after the grace period
       {
         job,
         command: "bash",
-        args: ["-c", "trap '' TERM; sleep 1000 & echo child=$!; wait"],
+        args: ["-c", `trap '' TERM; sleep 1000 & ${printBackgroundChild}; wait`],
         cwd: baseDir,
         env,
         signal: controller.signal,
@@ -115,7 +113,7 @@ test("a group that ignores SIGTERM is killed with SIGKILL after the grace period
     );
     assert.equal(result.cancelled, true);
     assert.equal(result.signal, "SIGKILL");
-    assert.equal(isProcessAlive(Number(/child=(\d+)/.exec(output)?.[1])), false);
+    assert.equal(isPrintedChildAlive(output), false, output);
   });
 });
 

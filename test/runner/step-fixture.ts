@@ -1,9 +1,10 @@
 // Test fixture for runner tests: a real HostExecutor in a temp base dir, and a helper running one script step.
-import { readFileSync } from "node:fs";
+import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HostExecutor, Masker, runScriptStep } from "../../src/runner/index.js";
+import { isOwnerAlive } from "../../src/runner/process-owner.js";
 import type {
   Executor,
   JobDirectories,
@@ -68,12 +69,15 @@ export async function runStep(
   return { result, lines, texts, allText };
 }
 
-/** True while /proc shows the process and it is not a zombie waiting to be reaped. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+/**
+ * Shell that prints the last background process as `child=<pid>:<start time>`. A pid alone may be reused before the
+ * test looks again: this host's pid_max is 32768, and the escape tests' fork bombs cycle through it in seconds.
+ */
+export const printBackgroundChild = 'echo "child=$!:$(cut -d" " -f22 /proc/$!/stat)"';
+
+/** Whether the child that printBackgroundChild printed still runs (a zombie does not count). */
+export function isPrintedChildAlive(output: string): boolean {
+  const match = /child=(\d+):(\d+)/.exec(output);
+  assert.ok(match, `no child=<pid>:<start time> line in ${output}`);
+  return isOwnerAlive({ pid: Number(match[1]), pidStartTime: Number(match[2]) });
 }
