@@ -286,6 +286,21 @@ describe("image store with a loopback registry", () => {
     await rejectsWith(store.remove(images["debian-bash"]), "IMAGE_NOT_IN_STORE", /no image named/);
   });
 
+  test("a lease left by a dead process does not keep an image in use, even when its pid runs something else now", async () => {
+    const dir = await newStoreDir();
+    const store = new ImageStore({ dir });
+    const image = await store.ensure(images["debian-bash"]);
+    const leases = path.join(dir, "digests", image.digest.replace("sha256:", ""), "leases");
+    await mkdir(leases, { recursive: true });
+    // This test's own pid with a start time it never had: the lease of a dead process whose pid was reused.
+    await writeFile(path.join(leases, `${process.pid}-1-0123456789ab`), "");
+    assert.equal((await store.list())[0]!.inUse, false);
+    assert.deepEqual(await readdir(leases), [], "the dead process's lease is removed on the way");
+    // A lease named as before start times were recorded is judged by its pid alone: this process runs.
+    await writeFile(path.join(leases, `${process.pid}-0123456789ab`), "");
+    assert.equal((await store.list())[0]!.inUse, true);
+  });
+
   test("gc removes images unused too long, then the least recently used over the size limit, never one in use", async () => {
     let now = Date.now();
     const store = new ImageStore({ dir: await newStoreDir(), now: () => new Date(now) });
