@@ -7,13 +7,17 @@ import { mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { startServer } from "../../src/server/index.js";
-import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import { getRun, mintRegistrationToken } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar, type CliResult } from "../support/hangar-cli.js";
 import { pushWebhook, registerRunner } from "../support/hangar-process.js";
 import { freePort, startOciRegistry, type OciRegistry } from "../support/oci-registry.js";
+import {
+  repositoryName,
+  startServerWithRepository,
+  webhookSecret,
+} from "../support/server-with-repository.js";
 import { buildTestImages, testImages, type TestImages } from "../support/test-images.js";
 
 let registry: OciRegistry;
@@ -197,18 +201,7 @@ test("the done-when workflow runs green with hangar run: container job, postgres
 
 test("the done-when workflow runs green on a hangar runner claiming from a server", async (t) => {
   const repo = await doneWhenRepo();
-  const base = await mkdtemp(path.join(os.tmpdir(), "hangar-container-runner-"));
-  const server = await startServer({
-    dataDir: path.join(base, "server"),
-    host: "127.0.0.1",
-    port: 0,
-    embeddedRunnerLabels: [],
-  });
-  t.after(async () => {
-    await server.close();
-    await Promise.all([repo, base].map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-  await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
+  const { server, base } = await startServerWithRepository(t, repo);
   const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
   const runnerDir = path.join(base, "runner");
   const { token } = await mintRegistrationToken(server.store);
@@ -221,8 +214,8 @@ test("the done-when workflow runs green on a hangar runner claiming from a serve
 
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
   const [runId] = await pushWebhook(server.url, {
-    secret: "s",
-    repository: "octo-org/octo-repo",
+    secret: webhookSecret,
+    repository: repositoryName,
     sha,
     branch: "main",
   });

@@ -3,17 +3,21 @@
 // downloads and restores both exactly; the API lists the artifact and zips it; a runner reaches only its own run.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { startServer, type RunningServer } from "../../src/server/index.js";
-import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import type { RunningServer } from "../../src/server/index.js";
+import { getRun, mintRegistrationToken } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
 import { pushWebhook, registerRunner } from "../support/hangar-process.js";
+import {
+  repositoryName,
+  startServerWithRepository,
+  webhookSecret,
+} from "../support/server-with-repository.js";
 
 const workflow = `on: push
 jobs:
@@ -73,18 +77,7 @@ interface Setup {
 
 async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Setup> {
   const repo = await makeGitRepo({ ".github/workflows/ci.yml": workflow });
-  const base = await mkdtemp(path.join(os.tmpdir(), "hangar-artifacts-"));
-  const server = await startServer({
-    dataDir: path.join(base, "server"),
-    host: "127.0.0.1",
-    port: 0,
-    embeddedRunnerLabels: [],
-  });
-  t.after(async () => {
-    await server.close();
-    await Promise.all([repo, base].map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-  await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
+  const { server, base } = await startServerWithRepository(t, repo);
   return { server, repo, base, viewer: await createApiToken(server.store, { role: "viewer" }) };
 }
 
@@ -101,8 +94,8 @@ async function registerRunnerIn(server: RunningServer, dataDir: string, labels: 
 async function push({ server, repo }: Setup): Promise<number> {
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
   const [runId] = await pushWebhook(server.url, {
-    secret: "s",
-    repository: "octo-org/octo-repo",
+    secret: webhookSecret,
+    repository: repositoryName,
     sha,
     branch: "main",
   });

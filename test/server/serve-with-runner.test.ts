@@ -2,16 +2,18 @@
 // runner, and its logs, result and commit statuses come back through the server.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { startServer } from "../../src/server/index.js";
-import { getRun, insertRepository, mintRegistrationToken } from "../../src/store/index.js";
+import { getRun, mintRegistrationToken } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
 import { pushWebhook, registerRunner } from "../support/hangar-process.js";
+import {
+  repositoryName,
+  startServerWithRepository,
+  webhookSecret,
+} from "../support/server-with-repository.js";
 
 test("a push runs on a registered remote runner", async (t) => {
   const repo = await makeGitRepo({
@@ -25,19 +27,8 @@ jobs:
 `,
     "hello.txt": "hi\n",
   });
-  const serverDir = await mkdtemp(path.join(os.tmpdir(), "hangar-serve-"));
-  const runnerDir = await mkdtemp(path.join(os.tmpdir(), "hangar-runner-"));
-  const server = await startServer({
-    dataDir: serverDir,
-    host: "127.0.0.1",
-    port: 0,
-    embeddedRunnerLabels: [],
-  });
-  t.after(async () => {
-    await server.close();
-    await Promise.all([repo, serverDir, runnerDir].map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-  await insertRepository(server.store, { name: "octo-org/octo-repo", gitUrl: repo, webhookSecret: "s" });
+  const { server, base } = await startServerWithRepository(t, repo);
+  const runnerDir = path.join(base, "runner");
   const { token } = await mintRegistrationToken(server.store);
   await registerRunner({
     url: server.url,
@@ -48,8 +39,8 @@ jobs:
 
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
   const [runId] = await pushWebhook(server.url, {
-    secret: "s",
-    repository: "octo-org/octo-repo",
+    secret: webhookSecret,
+    repository: repositoryName,
     sha,
     branch: "main",
   });
