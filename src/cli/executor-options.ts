@@ -53,7 +53,7 @@ export function executorUsage(defaultKind: ExecutorKind): string {
       --job-pids N          sandbox process limit per job (default: 4096)
       --seccomp             sandbox: deny dangerous system calls (ptrace, mount, bpf, ...)
       --allow-no-limits     sandbox: run without limits when this host's cgroups cannot be used
-      --keep-workspace      keep each sandbox or microVM job's directories after it ends (debugging)
+      --keep-workspace      keep each job's directories (its workspace among them) after it ends, and say where
       --vm-image DIR        microvm: the guest made by 'hangar vm build' (default: <data dir>/vm)
       --vm-pool N           microvm: booted VMs kept ready (default: 2; 0 boots each job's VM cold)
       --vm-memory MIB       microvm: memory per VM (default: 512)
@@ -166,9 +166,10 @@ async function buildExecutor(
 ): Promise<Executor> {
   const baseDir = path.join(context.jobsDir, kind);
   const keepWorkspace = values["keep-workspace"] ?? false;
+  const onKept = (root: string) => context.warn(`kept the job's directories in ${root}`);
   if (kind === "host") {
     describe.push("host executor: steps run as this user on this machine, unisolated (trusted code only)");
-    return new HostExecutor({ baseDir });
+    return new HostExecutor({ baseDir, keepWorkspace, onKept });
   }
   if (kind === "sandbox") {
     const asked = readLimits(values);
@@ -177,6 +178,7 @@ async function buildExecutor(
       limits: asked,
       seccomp: values.seccomp ?? false,
       keepWorkspace,
+      onKept,
       allowWithoutCgroups: values["allow-no-limits"] ?? false,
       warn: context.warn,
       // uids are handed out per process: runners on one host each take their own range (pids are unique among them).

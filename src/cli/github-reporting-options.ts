@@ -1,6 +1,8 @@
-// `hangar serve`'s flags for reporting back to GitHub: parsed and checked here, so bad ones stop the server starting.
+// `hangar serve`'s flags for GitHub (reporting back, jobs' tokens): parsed and checked here, so bad ones stop the
+// server starting.
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { jobTokenDefaults, type JobTokenDefault } from "../integrations/github/index.js";
 import type { ServerConfig } from "../server/index.js";
 import { UsageError } from "./exit-codes.js";
 
@@ -11,14 +13,20 @@ export const gitHubReportingOptions = {
   "github-app-key": { type: "string" },
   "github-report": { type: "string" },
   "github-pr-comment": { type: "boolean" },
+  "job-token-permissions": { type: "string" },
 } as const;
 
-export const gitHubReportingUsage = `  --github-url URL     GitHub's REST API (default: https://api.github.com; GitHub Enterprise: https://HOST/api/v3)
+export const gitHubReportingUsage = `  --github-url URL     GitHub's REST API (default: https://api.github.com; GitHub Enterprise: https://HOST/api/v3);
+                       actions missing from a runner's store are fetched from its web host (https://github.com)
   --github-token TOKEN token for reporting (default: $GITHUB_TOKEN; without a token or App nothing is reported)
   --github-app-id ID   report as this GitHub App instead, on each repository's installation
   --github-app-key F   the App's private key (PEM file, as GitHub gives it)
   --github-report M    statuses (commit statuses, the default) or checks (check runs; needs a GitHub App)
   --github-pr-comment  comment on pull requests with a summary of each pull_request(_target) run
+  --job-token-permissions P
+                       with an App, each job gets an installation token as its GITHUB_TOKEN; P is what a job
+                       without permissions: gets: restricted (contents and packages read, the default) or
+                       permissive (write, as far as the App may); a --github-token is never given to jobs
 `;
 
 type GitHubReportingValues = {
@@ -39,6 +47,11 @@ export async function readGitHubReporting(
   const report = values["github-report"] ?? "statuses";
   if (!(reportModes as readonly string[]).includes(report))
     throw new UsageError(`--github-report must be ${reportModes.join(" or ")}, got '${report}'`);
+  const jobTokenPermissions = values["job-token-permissions"] ?? "restricted";
+  if (!(jobTokenDefaults as readonly string[]).includes(jobTokenPermissions))
+    throw new UsageError(
+      `--job-token-permissions must be ${jobTokenDefaults.join(" or ")}, got '${jobTokenPermissions}'`,
+    );
   const options = {
     baseUrl,
     report: report as (typeof reportModes)[number],
@@ -54,8 +67,18 @@ export async function readGitHubReporting(
       throw new UsageError(`--github-app-id must be the App's numeric id, got '${appId}'`);
     if (keyFile === undefined)
       throw new UsageError("--github-app-id needs --github-app-key, the App's private key");
-    return { ...options, appId, privateKey: await readPrivateKey(keyFile) };
+    return {
+      ...options,
+      jobTokenPermissions: jobTokenPermissions as JobTokenDefault,
+      appId,
+      privateKey: await readPrivateKey(keyFile),
+    };
   }
+  // A token is the operator's own credential, broader than any job should hold (docs/job-token.md).
+  if (values["job-token-permissions"] !== undefined)
+    throw new UsageError(
+      "--job-token-permissions needs --github-app-id: only an App's tokens are given to jobs",
+    );
   const token = values["github-token"] ?? env["GITHUB_TOKEN"];
   if (token) {
     if (report === "checks")
@@ -64,7 +87,8 @@ export async function readGitHubReporting(
       );
     return { ...options, token };
   }
-  const unused = (["github-url", "github-report", "github-pr-comment"] as const).find((flag) => values[flag]);
+  // --github-url alone is no mistake: it also says where actions come from.
+  const unused = (["github-report", "github-pr-comment"] as const).find((flag) => values[flag]);
   if (unused)
     throw new UsageError(
       `--${unused} needs --github-token (or $GITHUB_TOKEN) or --github-app-id to report with`,

@@ -13,6 +13,7 @@ import { runCommand, runUsage } from "./commands/run.js";
 import { secretCommand } from "./commands/secret.js";
 import { varCommand } from "./commands/var.js";
 import { tokenCommand } from "./commands/token.js";
+import { toolsCommand } from "./commands/tools.js";
 import { vmCommand } from "./commands/vm.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
@@ -20,7 +21,7 @@ const usage = `Usage: hangar <command> [options]
 
 Commands:
   run       run a repository's GitHub Actions workflows on this machine
-  actions   add actions to the offline action store (hangar actions add|ls)
+  actions   add actions to the action store ahead of use (hangar actions add|ls)
   image     the local OCI image store for container jobs (hangar image pull|import|ls|rm|gc)
   serve     run the server: GitHub webhooks in, runs, a JSON API
   repo      register a repository with the server (hangar repo add)
@@ -33,6 +34,7 @@ Commands:
   approve   approve or reject a run's jobs waiting for an environment, through the API (hangar approve RUN)
   deployments  the jobs that ran in an environment (hangar deployments OWNER/NAME [ENV])
   gc        delete expired artifacts, old caches and unreferenced content
+  tools     the shared tool cache of setup-node, setup-go and setup-java (hangar tools ls|add|rm|gc)
   vm        build the microVM guest image (hangar vm build)
 
 Run 'hangar <command> --help' for a command's options.
@@ -55,6 +57,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   var: varCommand,
   token: tokenCommand,
   vm: vmCommand,
+  tools: toolsCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 // Renders a run's events as live lines on stderr and the final job table; colour only on a TTY without NO_COLOR.
-import type { JobRef, RunHandle, RunResult } from "../engine/index.js";
+import type { JobRef, JobSummary, RunHandle, RunResult } from "../engine/index.js";
 
 export interface RenderOptions {
   stream: NodeJS.WritableStream & { isTTY?: boolean };
@@ -102,7 +102,7 @@ export function formatRunTable(result: RunResult): string {
     job.key,
     job.continuedOnError ? "failure (continue-on-error)" : job.conclusion,
     job.conclusion === "skipped" ? "-" : formatDuration(job.durationMs),
-    job.reason ?? "",
+    reasonOf(job),
   ]);
   const header = ["JOB", "CONCLUSION", "DURATION", "REASON"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -116,4 +116,18 @@ export function formatRunTable(result: RunResult): string {
     line(header),
     ...rows.map(line),
   ].join("\n");
+}
+
+/** Why a job did not succeed: its stop reason and the first line of its message (the first failing step, exit code). */
+function reasonOf(job: JobSummary): string {
+  const firstLine = job.message?.split("\n")[0];
+  return [job.reason, firstLine].filter(Boolean).join(": ");
+}
+
+/** Each job's GITHUB_STEP_SUMMARY, shown after the table as GitHub shows it on the run's page: Markdown as text. */
+export function formatJobSummaries(result: RunResult): string {
+  return result.jobs
+    .filter((job) => job.summary?.trim())
+    .map((job) => `── summary of ${job.key} ──\n${job.summary!.trimEnd()}`)
+    .join("\n\n");
 }

@@ -1,6 +1,8 @@
 // The engine's public surface: run a workflow model and observe it through typed events.
 export { runWorkflow, newRunId, type RunHandle, type RunOptions } from "./run-workflow.js";
 export type { RunResult, JobSummary, StepSummary } from "./run-result.js";
+export { instanceKey } from "./run-job-graph.js";
+export { isWorkflowRef } from "./workflow-env.js";
 export {
   ConcurrencyGroups,
   type Admission,

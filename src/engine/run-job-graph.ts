@@ -2,6 +2,7 @@
 // A reusable workflow's jobs run through the same graph, one level deeper.
 import {
   ancestorsOf,
+  effectivePermissions,
   expandMatrix,
   isTruthy,
   toDisplayString,
@@ -16,8 +17,10 @@ import {
   EvaluationFailure,
   evaluateIf,
   evaluateOrFail,
+  type ActionReference,
   type JobConclusion,
   type JobControl,
+  type JobPermissions,
   type JobRequest,
   type JobInstanceResult,
   type JobRef,
@@ -62,6 +65,10 @@ export interface JobGraph {
   keyPrefix: string;
   /** 1 for the top-level workflow; GitHub allows ten levels. */
   depth: number;
+  /** `owner/repo@ref` of a workflow called from another repository; absent for the run's own repository. */
+  repository?: ActionReference;
+  /** The effective `permissions:` of the jobs calling this workflow, outermost first; absent at the top level. */
+  callerPermissions?: JobPermissions["callers"];
 }
 
 export interface JobOutcome {
@@ -163,6 +170,10 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
     const signal = AbortSignal.any([cancelSignal, failFastController.signal]);
     const outputs: Record<string, string> = {};
 
+    /** Why this matrix's signal stopped a leg: a sibling's failure, or the run's (or its caller's) cancel. */
+    const stopReason = (): StopReason =>
+      failFastController.signal.aborted && !cancelSignal.aborted ? "fail_fast" : "cancelled";
+
     const runInstance = async (matrix: Combination, index: number): Promise<InstanceResult> => {
       const instanceContexts: Contexts = {
         ...contexts,
@@ -176,8 +187,7 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
       };
       const ref = await instanceRef(graph, job, matrix, index, instanceContexts);
       if (signal.aborted) {
-        const reason: StopReason =
-          failFastController.signal.aborted && !cancelSignal.aborted ? "fail_fast" : "cancelled";
+        const reason = stopReason();
         emit("job:finished", { job: ref, conclusion: "cancelled", outputs: {}, durationMs: 0, reason });
         return { conclusion: "cancelled", outputs: {}, reason, continuedOnError: false };
       }
@@ -271,6 +281,8 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         instance = { conclusion: "failure", outputs: {}, message: error.message };
       }
       if (instance.conclusion === "failure" && failFast && !continueOnError) failFastController.abort();
+      // The runner only sees its signal abort; the matrix knows whether a sibling's failure did it.
+      if (instance.reason === "cancelled") instance = { ...instance, reason: stopReason() };
       Object.assign(outputs, instance.outputs);
       const url = instance.environmentUrl;
       const environment = passage.environment && { ...passage.environment, ...(url ? { url } : {}) };
@@ -317,8 +329,11 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
         contexts,
         workflowEnv: graph.workflowEnv,
         requirePinnedSha: shared.options.requirePinnedActions ?? false,
+        ...(shared.options.realActions ? { realActions: shared.options.realActions } : {}),
+        ...(shared.options.actionSource ? { actionSource: shared.options.actionSource } : {}),
         checkoutUrl: shared.options.checkoutUrl,
         ...(environment ? { environment } : {}),
+        permissions: jobPermissions(graph, job),
       },
       {
         signal,
@@ -329,6 +344,18 @@ export async function runJobGraph(graph: JobGraph, shared: RunShared): Promise<M
 
   const outcomes = await Promise.all(graph.jobs.map(outcomeOf));
   return new Map(graph.jobs.map((job, index) => [job.id, outcomes[index]!]));
+}
+
+/**
+ * What the job's GITHUB_TOKEN may do: its own `permissions:`, else its workflow's, else its caller's (docs "Reusing
+ * workflows": a called workflow inherits the caller's and may only lower them); null where none is set.
+ */
+export function jobPermissions(
+  graph: Pick<JobGraph, "workflow" | "callerPermissions">,
+  job: JobModel,
+): JobPermissions {
+  const callers = graph.callerPermissions ?? [];
+  return { declared: effectivePermissions(graph.workflow, job) ?? callers.at(-1) ?? null, callers };
 }
 
 /** A job before its matrix expands: named by its id, as the job's own key. */
@@ -358,8 +385,7 @@ async function instanceRef(
   contexts: Contexts,
 ): Promise<JobRef> {
   const isMatrix = Object.keys(matrix).length > 0;
-  const suffix = isMatrix ? ` (${Object.values(matrix).map(toDisplayString).join(", ")})` : "";
-  const key = `${graph.keyPrefix}${job.id}${suffix}`;
+  const key = instanceKey(graph.keyPrefix, job.id, matrix);
   let name = key;
   if (job.name) {
     name = toDisplayString(
@@ -367,6 +393,12 @@ async function instanceRef(
     );
   }
   return { jobId: job.id, key, name, index, ...(isMatrix ? { matrix } : {}) };
+}
+
+/** A job instance's key: its id with its matrix values, after its caller's key for a called workflow's job. */
+export function instanceKey(keyPrefix: string, jobId: string, matrix: Combination): string {
+  const values = Object.values(matrix);
+  return `${keyPrefix}${jobId}${values.length > 0 ? ` (${values.map(toDisplayString).join(", ")})` : ""}`;
 }
 
 export function isObject(value: unknown): value is Record<string, ExpressionValue> {

@@ -3,11 +3,13 @@ import type { ExpressionValue, SourceFile } from "../workflow/index.js";
 import type { GateJob } from "./environment-gate.js";
 import type { ConcurrencyControl } from "./concurrency-groups.js";
 import type {
+  ActionSource,
   JobControl,
   JobInstanceResult,
   JobRequest,
   RunIdentity,
   RunnerPlacement,
+  ToolSourceSettings,
   TriggeringEvent,
 } from "../runner/index.js";
 
@@ -27,8 +29,10 @@ export interface RunSettings {
   inputs?: Record<string, ExpressionValue>;
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
-  /** Run in this directory instead of a fresh workspace per job. */
+  /** The checkout each job's workspace starts as a copy of, instead of an empty one. */
   workspace?: string;
+  /** Work in `workspace` itself instead of a copy per job (`hangar run --bind`). */
+  bindWorkspace?: boolean;
   /** The git repository actions/checkout reads from, on this machine. */
   sourceRepository?: string;
   /** The repository's git URL or path, for runners elsewhere that have no `sourceRepository`. */
@@ -37,6 +41,10 @@ export interface RunSettings {
   dataDir: string;
   /** Refuse remote actions not pinned to a full commit SHA (GitHub's organization policy of that name). */
   requirePinnedActions?: boolean;
+  /** Built-in actions to run as the real ones from the action store (`--real-actions`). */
+  realActions?: string[];
+  /** Where remote actions and reusable workflows missing from the store are fetched from; absent, none is. */
+  actionSource?: ActionSource;
   /** Only these jobs (and the jobs they need, so that `needs` outputs exist). */
   jobs?: string[];
   /** Job instances running at once; defaults to the number of cores. */
@@ -45,6 +53,8 @@ export interface RunSettings {
   baseEnv?: Record<string, string>;
   runnerName?: string;
   stepDebug?: boolean;
+  /** Where setup-node and setup-python find versions the tool cache lacks (`--tool-source`, `--*-mirror`). */
+  toolSources?: ToolSourceSettings;
   /** Shared by every run that must respect `concurrency:` across runs (a server's runs); absent, it is ignored. */
   concurrencyGroups?: ConcurrencyControl;
   /** Jobs (by id) that succeeded in the previous attempt and keep their outputs instead of running again. */

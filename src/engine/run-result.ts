@@ -24,6 +24,8 @@ export interface JobSummary {
   message?: string;
   /** The environment the job ran in and its evaluated `environment.url`. */
   environment?: { name: string; url?: string };
+  /** Its steps' GITHUB_STEP_SUMMARY Markdown, in step order, as GitHub shows a job's summary. */
+  summary?: string;
   steps: StepSummary[];
 }
 
@@ -43,17 +45,20 @@ export function collectRunResult(runId: string, workflow: string, jobOrder: stri
   const started = Date.now();
   const jobs: JobSummary[] = [];
   const steps = new Map<string, StepSummary[]>();
+  const summaries = new Map<string, string[]>();
   const events: RunEventName[] = ["job:finished", "step:finished", "job:requeued"] satisfies Recorded[];
   const order = new Map<string, number>();
   const listener = (payload: RunEvents[Recorded]) => {
     // Only job:requeued has no conclusion: the job's steps start over, the next runner's replacing the lost one's.
     if (!("conclusion" in payload)) {
       steps.delete(payload.job.key);
+      summaries.delete(payload.job.key);
       return;
     }
     if ("step" in payload) {
       const list = steps.get(payload.step.job.key) ?? [];
-      const { step, outcome, conclusion, durationMs, message } = payload;
+      const { step, outcome, conclusion, durationMs, message, summary } = payload;
+      if (summary) summaries.set(step.job.key, [...(summaries.get(step.job.key) ?? []), summary]);
       list.push({
         id: step.id,
         name: step.name,
@@ -80,6 +85,7 @@ export function collectRunResult(runId: string, workflow: string, jobOrder: stri
       ...(reason ? { reason } : {}),
       ...(message ? { message } : {}),
       ...(environment ? { environment } : {}),
+      ...(summaries.has(job.key) ? { summary: summaries.get(job.key)!.join("\n") } : {}),
       steps: steps.get(job.key) ?? [],
     });
   };

@@ -95,6 +95,7 @@ async function executeRun(
     workspace: options.workspace ?? "",
     eventPath: "",
     jobId: "",
+    ...(options.secrets?.["GITHUB_TOKEN"] ? { token: options.secrets["GITHUB_TOKEN"] } : {}),
   });
   const contexts: Contexts = {
     github,
@@ -172,7 +173,9 @@ async function runJobs(
               runnerName: options.runnerName ?? `hangar-${os.hostname()}`,
               stepDebug: options.stepDebug ?? false,
               workspace: options.workspace,
+              bindWorkspace: options.bindWorkspace,
               sourceRepository: options.sourceRepository,
+              toolSources: options.toolSources,
             },
             control,
           ),

@@ -7,6 +7,11 @@ import type { RunEventName, RunEvents } from "./events.js";
 /** Log lines about the workflow as a whole (its env, its concurrency) belong to no job; they carry this ref. */
 const workflowRef: JobRef = { jobId: "", key: "workflow", name: "workflow", index: 0 };
 
+/** A log line of the workflow as a whole (no job's), e.g. its env that failed to evaluate. */
+export function isWorkflowRef(job: JobRef): boolean {
+  return job.jobId === workflowRef.jobId && job.key === workflowRef.key;
+}
+
 export function reportWorkflowFailure(
   error: EvaluationFailure,
   masker: Masker,

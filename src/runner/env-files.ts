@@ -1,7 +1,10 @@
 // GitHub's environment files (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_PATH, GITHUB_STATE, GITHUB_STEP_SUMMARY): creating them per step and parsing what a step wrote.
 import { randomUUID } from "node:crypto";
-import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { anchorInJob } from "./job-files/job-anchor.js";
+import { createFileBeneath, readFileBeneath, removeFileBeneath } from "./job-files/open-beneath.js";
+import { RunnerError } from "./runner-error.js";
+import type { JobDirectories } from "./types.js";
 
 /** The environment variable names, and the file name prefixes the runner uses. A contract with user scripts. */
 export const envFileKinds = {
@@ -32,13 +35,20 @@ export interface KeyValueParse {
   problem?: EnvFileProblem;
 }
 
-/** Creates fresh empty files for one step in `dir` and returns their paths. */
-export async function createEnvFiles(dir: string): Promise<EnvFilePaths> {
+/** Larger env files are refused rather than read into the runner's memory; GitHub's own limits are far below. */
+export const envFileLimitBytes = 64 * 1024 * 1024;
+
+/**
+ * Creates fresh empty files for one step in the job's file-commands dir and returns their paths. The job may have
+ * changed that dir in an earlier step, so every access goes through open-beneath: no link is followed.
+ */
+export async function createEnvFiles(dirs: JobDirectories): Promise<EnvFilePaths> {
   const suffix = randomUUID();
   const paths = {} as EnvFilePaths;
   for (const [kind, { prefix }] of Object.entries(envFileKinds) as Array<[EnvFileKind, { prefix: string }]>) {
-    paths[kind] = join(dir, prefix + suffix);
-    await writeFile(paths[kind], "", { flag: "w" });
+    paths[kind] = join(dirs.fileCommands, prefix + suffix);
+    const { anchor, relative } = anchorInJob(dirs, paths[kind]);
+    await createFileBeneath(anchor, relative, "");
   }
   return paths;
 }
@@ -51,18 +61,27 @@ export function getEnvFileVariables(paths: EnvFilePaths): Record<string, string>
   return variables;
 }
 
-export async function removeEnvFiles(paths: EnvFilePaths): Promise<void> {
-  await Promise.all(Object.values(paths).map((path) => rm(path, { force: true })));
+/** Best effort: where the job replaced its file-commands dir, what is left goes with the job's root. */
+export async function removeEnvFiles(dirs: JobDirectories, paths: EnvFilePaths): Promise<void> {
+  for (const path of Object.values(paths)) {
+    const { anchor, relative } = anchorInJob(dirs, path);
+    await removeFileBeneath(anchor, relative).catch((error: unknown) => {
+      if (!(error instanceof RunnerError)) throw error;
+    });
+  }
 }
 
-/** Reads a file the step may have deleted; a missing file counts as empty, as on GitHub. */
-export async function readEnvFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
-    throw error;
-  }
+/**
+ * Reads a file the step may have deleted; a missing file counts as empty, as on GitHub. A link or special file in its
+ * place is refused (RunnerError RUNNER_PATH_OUTSIDE_JOB): the runner reads it with rights the job does not have.
+ */
+export async function readEnvFile(dirs: JobDirectories, kind: EnvFileKind, path: string): Promise<string> {
+  const { anchor, relative } = anchorInJob(dirs, path);
+  const contents = await readFileBeneath(anchor, relative, {
+    maxBytes: envFileLimitBytes,
+    describe: `$${envFileKinds[kind].variable}`,
+  });
+  return contents?.toString("utf8") ?? "";
 }
 
 interface TextLine {

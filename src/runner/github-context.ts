@@ -32,6 +32,8 @@ export interface GithubContextInput {
   workspace: string;
   eventPath: string;
   jobId: string;
+  /** `secrets.GITHUB_TOKEN` when the run has one: github.token is the same value (docs "Automatic token authentication"). */
+  token?: string;
 }
 
 /** Per docs "Contexts reference → github context"; fields we cannot know locally are left empty, not invented. */
@@ -72,7 +74,7 @@ export function buildGithubContext(input: GithubContextInput): Record<string, Ex
     run_attempt: String(identity.attempt),
     secret_source: "Actions",
     sha: identity.sha,
-    token: "",
+    token: input.token ?? "",
     workflow: input.workflowName,
     workflow_ref: `${repository}/${input.workflowFile}@${ref}`,
     workflow_sha: identity.sha,

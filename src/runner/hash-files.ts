@@ -1,5 +1,6 @@
-// The hashFiles() expression function: GitHub's algorithm over @actions/glob, run in a child process with the workspace as its cwd.
-import { execFile } from "node:child_process";
+// The hashFiles() expression function: GitHub's algorithm over @actions/glob, run by the file agent inside the job.
+import type { AgentHashDone } from "./job-files/file-agent-protocol.js";
+import { FileAgentRefusal, type JobFileAgent } from "./job-files/job-file-agent.js";
 import { RunnerError } from "./runner-error.js";
 
 /** The runner gives up after this long (runner: HashFilesFunction). */
@@ -7,42 +8,22 @@ export const hashFilesTimeoutMs = 120_000;
 
 const followSymbolicLinksOption = "--follow-symbolic-links";
 
-/**
- * The runner's hashFiles script (actions/runner src/Misc/expressionFunc/hashFiles): sha256 of each
- * matched regular file under the workspace, in glob order, then sha256 over those digests. It runs
- * in a child process, as on GitHub, because @actions/glob resolves relative patterns against
- * process.cwd() and writes `::debug::` lines to process.stdout, which in hangar carries results.
- */
-const hashScript = `
-import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
-import { sep } from "node:path";
-import { pipeline } from "node:stream/promises";
-const glob = await import(process.env.HANGAR_GLOB_MODULE);
-const workspace = process.cwd();
-const result = createHash("sha256");
-let count = 0;
-const globber = await glob.create(process.env.HANGAR_PATTERNS, {
-  followSymbolicLinks: process.env.HANGAR_FOLLOW_SYMBOLIC_LINKS === "true",
-});
-for await (const file of globber.globGenerator()) {
-  if (!file.startsWith(workspace + sep)) continue;
-  if (statSync(file).isDirectory()) continue;
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(file), hash);
-  result.write(hash.digest());
-  count++;
+/** Where hashFiles runs: the job's file agent, in the job's own view of its workspace. */
+export interface HashFilesHost {
+  agent: JobFileAgent;
+  workspace: string;
+  signal?: AbortSignal;
 }
-result.end();
-process.stderr.write("__OUTPUT__" + (count > 0 ? result.digest("hex") : "") + "__OUTPUT__\\n");
-`;
 
 /**
- * `hashFiles(...patterns)` (docs: "Expressions", hashFiles): a hex sha256, or "" when no file
- * matches. A first pattern `--follow-symbolic-links` makes the glob follow symlinks, as on GitHub.
+ * `hashFiles(...patterns)` (docs: "Expressions", hashFiles): a hex sha256 over the sha256 of each matched regular
+ * file in glob order (actions/runner src/Misc/expressionFunc/hashFiles), or "" when no file matches. A first pattern
+ * `--follow-symbolic-links` makes the glob follow symlinks, as on GitHub; a file whose real path leaves the workspace
+ * is skipped, as GitHub skips files outside it. The files are read by the file agent inside the job, so a pattern
+ * reaches only what the job itself can.
  * Rejects with RunnerError RUNNER_HASH_FILES_FAILED on an invalid option, pattern or read error.
  */
-export async function hashFiles(workspace: string, patterns: string[]): Promise<string> {
+export async function hashFiles(host: HashFilesHost, patterns: string[]): Promise<string> {
   let followSymbolicLinks = false;
   let globPatterns = patterns;
   if (patterns[0]?.startsWith("--")) {
@@ -55,35 +36,24 @@ export async function hashFiles(workspace: string, patterns: string[]): Promise<
     followSymbolicLinks = true;
     globPatterns = patterns.slice(1);
   }
-  const described = `hashFiles('${globPatterns.join(", ")}')`;
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HANGAR_GLOB_MODULE: import.meta.resolve("@actions/glob"),
-    HANGAR_PATTERNS: globPatterns.join("\n"),
-    HANGAR_FOLLOW_SYMBOLIC_LINKS: String(followSymbolicLinks),
-  };
-  const stderr = await new Promise<string>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["--input-type=module", "--eval", hashScript],
-      { cwd: workspace, env, timeout: hashFilesTimeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (error, _stdout, stderrText) => {
-        if (error) {
-          const detail = stderrText.trim().split("\n").slice(-3).join(" ") || error.message;
-          reject(
-            new RunnerError(
-              "RUNNER_HASH_FILES_FAILED",
-              `${described} failed. Fail to hash files under directory '${workspace}': ${detail}`,
-              { cause: error },
-            ),
-          );
-        } else resolve(stderrText);
-      },
+  try {
+    const done = await host.agent.call<AgentHashDone>(
+      { op: "hash", patterns: globPatterns, workspace: host.workspace, followSymbolicLinks },
+      { env: {}, signal: host.signal, timeoutMs: hashFilesTimeoutMs },
     );
-  });
-  const match = /__OUTPUT__([0-9a-f]*)__OUTPUT__/.exec(stderr);
-  if (!match) {
-    throw new RunnerError("RUNNER_HASH_FILES_FAILED", `${described} produced no result under '${workspace}'`);
+    if (typeof done.hash !== "string" || !/^([0-9a-f]{64})?$/.test(done.hash)) {
+      throw new RunnerError(
+        "RUNNER_FILE_AGENT_FAILED",
+        "the file agent answered a hash that is not sha256 hex",
+      );
+    }
+    return done.hash;
+  } catch (error) {
+    if (!(error instanceof FileAgentRefusal) && !(error instanceof RunnerError)) throw error;
+    throw new RunnerError(
+      "RUNNER_HASH_FILES_FAILED",
+      `hashFiles('${globPatterns.join(", ")}') failed. Fail to hash files under directory '${host.workspace}': ${error.message}`,
+      { cause: error },
+    );
   }
-  return match[1];
 }

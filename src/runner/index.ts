@@ -5,7 +5,8 @@ export { DryRunExecutor } from "./executors/dry-run-executor.js";
 export { runScriptStep, type ScriptStepSpec } from "./run-script-step.js";
 export { Masker, minimumMaskLength } from "./masker.js";
 export { LineSplitter } from "./line-splitter.js";
-export { hashFiles, hashFilesTimeoutMs } from "./hash-files.js";
+export { hashFiles, hashFilesTimeoutMs, type HashFilesHost } from "./hash-files.js";
+export { FileAgentRefusal, JobFileAgent } from "./job-files/job-file-agent.js";
 export { resolveShell, getScriptExtension, fixUpScript, splitArguments } from "./shell.js";
 export type { ResolvedShell, ShellResolution, WhichFunction } from "./shell.js";
 export { findExecutable } from "./find-executable.js";
@@ -40,7 +41,9 @@ export { runProcessStep, failBeforeStart, type ProcessStepSpec, type StepIo } fr
 export { loadAction, evaluateActionInputs, ActionLoadError } from "./actions/load-action.js";
 export type { LoadedAction, ActionLoadProblem, ActionInputs } from "./actions/load-action.js";
 export { addAction, listActions, resolveAction } from "./actions/action-store.js";
-export type { StoredAction, ResolvedAction, ActionPolicy } from "./actions/action-store.js";
+export { readCalledWorkflow, type CalledWorkflowSources } from "./actions/read-called-workflow.js";
+export type { StoredAction, ResolvedAction, ActionPolicy, ActionSource } from "./actions/action-store.js";
+export { collectActionGarbage, type ActionGcReport } from "./actions/collect-action-garbage.js";
 export {
   parseActionReference,
   formatActionReference,
@@ -53,10 +56,12 @@ export {
   type ActionStoreErrorCode,
 } from "./actions/action-store-error.js";
 export { runNodeAction, type NodeActionRun, type NodeActionPhase } from "./step-kinds/node-action.js";
+export { builtinActions } from "./step-kinds/classify-step.js";
 export * from "./content-store/index.js";
 export { HangarError } from "./hangar-error.js";
 export {
   runJobRequest,
+  type JobPermissions,
   type JobRequest,
   type RunnerHost,
   type RunnerPlacement,
@@ -126,3 +131,26 @@ export {
 export { probeSandbox, formatSandboxProbe, type SandboxProbe } from "./executors/sandbox/probe-sandbox.js";
 export { seccompDeniedSyscalls } from "./executors/sandbox/seccomp-filter.js";
 export * from "./containers/images/index.js";
+export {
+  goSourcesFor,
+  javaArch,
+  javaDistributionName,
+  javaKind,
+  javaSourcesFor,
+  nodeSourcesFor,
+  parsePythonSpec,
+  pythonSourcesFor,
+  readToolSourceSettings,
+  setUpGo,
+  setUpJava,
+  setUpNode,
+  setUpPython,
+  ToolCache,
+  toolCacheDir,
+  ToolError,
+  toolErrorCodes,
+  toolSourceKinds,
+  type InstalledTool,
+  type ToolErrorCode,
+  type ToolSourceSettings,
+} from "./tools/index.js";

@@ -41,6 +41,8 @@ export interface JobEvents {
     conclusion: StepConclusion;
     durationMs: number;
     message?: string;
+    /** What the step wrote to GITHUB_STEP_SUMMARY (Markdown, masked), when anything. */
+    summary?: string;
   };
   "log:line": { job: JobRef; step?: StepRef; line: LogLine };
   /**

@@ -1,5 +1,12 @@
 // A job instance as plain data, so it can cross a process or network boundary to whichever runner claims it.
-import { formatDiagnostic, loadWorkflow, type Contexts, type SourceFile } from "../workflow/index.js";
+import {
+  formatDiagnostic,
+  loadWorkflow,
+  type Contexts,
+  type PermissionsDeclaration,
+  type SourceFile,
+} from "../workflow/index.js";
+import type { ActionSource } from "./actions/action-store.js";
 import type { ArtifactsAndCaches } from "./content-store/index.js";
 import type { EmitJobEvent, JobRef } from "./job-events.js";
 import type { RunIdentity, TriggeringEvent } from "./github-context.js";
@@ -8,6 +15,8 @@ import { Masker } from "./masker.js";
 import { runJobInstance, type JobInstanceResult } from "./run-job.js";
 import { isForkPullRequestRun } from "./pull-request-origin.js";
 import type { Executor, JobNetwork } from "./types.js";
+import { foreignPlatformLabel } from "./executors/executor-routing.js";
+import type { ToolSourceSettings } from "./tools/index.js";
 
 export interface JobRequest {
   /** The workflow file the job is defined in (a called workflow's own file for its jobs). */
@@ -22,12 +31,25 @@ export interface JobRequest {
   contexts: Contexts;
   workflowEnv: Record<string, string>;
   requirePinnedSha: boolean;
+  /** Built-ins the job runs as the real actions from the action store instead. */
+  realActions?: string[];
+  /** Where remote actions missing from the runner's store come from: the configured GitHub, unless offline. */
+  actionSource?: ActionSource;
   /** Where actions/checkout fetches from when the runner has no local copy: the repository's git URL or path. */
   checkoutUrl?: string;
   /** The environment the job deploys to, its gate passed; the runner evaluates its url after the steps. */
   environment?: { name: string };
   /** Set by a server: the tag of the secret placeholders in `contexts.secrets` and `workflowEnv` (job-secrets.ts). */
   secretPlaceholderTag?: string;
+  /** What the job's GITHUB_TOKEN may do, when a server creates one; absent in requests queued before it was added. */
+  permissions?: JobPermissions;
+}
+
+/** A job's `permissions:` as plain data; null where none is set (the server's default applies). */
+export interface JobPermissions {
+  declared: PermissionsDeclaration | null;
+  /** The calling jobs' effective permissions, outermost first: a called workflow may lower them, never raise them. */
+  callers: (PermissionsDeclaration | null)[];
 }
 
 /** What the machine that runs the job provides. */
@@ -46,12 +68,16 @@ export interface RunnerHost {
   baseEnv: Record<string, string>;
   runnerName: string;
   stepDebug: boolean;
-  /** Use this directory as the workspace (local runs on a checkout). */
+  /** The checkout each job's workspace starts as a copy of (local runs). */
   workspace?: string;
+  /** Work in `workspace` itself instead of a copy. */
+  bindWorkspace?: boolean;
   /** The git repository actions/checkout reads from. */
   sourceRepository?: string;
   /** Artifacts and caches; default: the content store in `dataDir`. */
   content?: ArtifactsAndCaches;
+  /** Where setup-node finds versions the tool cache lacks; default: from the runner's environment. */
+  toolSources?: ToolSourceSettings;
 }
 
 /** Which executor runs each job and what network it gets; chosen per runner (`--executor`, `--label-map`). */
@@ -97,6 +123,12 @@ export async function runJobRequest(
   for (const value of Object.values({ ...delivered?.repository, ...delivered?.environment }))
     masker.add(value);
   const emit = maskingEmit(control.emit, masker);
+  const unserved = unservedLabel(host, request.runsOn);
+  if (unserved) {
+    // Not run rather than run on the wrong system: steps written for that OS would fail, or pass without testing it.
+    const message = `no runner for ${unserved}; --label-map ${unserved}=host runs it here`;
+    return { conclusion: "skipped", outputs: {}, message };
+  }
   const { executor, network, notices } = placeJob(host, request);
   const imageLabel = request.runsOn.find((name) => host.imagesByLabel?.has(name.toLowerCase()));
   const containerImage = imageLabel && host.imagesByLabel?.get(imageLabel.toLowerCase());
@@ -110,6 +142,8 @@ export async function runJobRequest(
     contexts,
     workflowEnv,
     requirePinnedSha: request.requirePinnedSha,
+    ...(request.realActions ? { realActions: request.realActions } : {}),
+    ...(request.actionSource ? { actionSource: request.actionSource } : {}),
     ...(request.environment ? { environment: request.environment } : {}),
     masker,
     ...host,
@@ -122,6 +156,15 @@ export async function runJobRequest(
     emit,
   });
   return result.message === undefined ? result : { ...result, message: masker.mask(result.message) };
+}
+
+/** A runs-on label for another operating system than this runner's, unless `--label-map` routes one of the labels. */
+function unservedLabel(host: RunnerHost, runsOn: readonly string[]): string | undefined {
+  const isRouted = runsOn.some(
+    (label) =>
+      host.executorsByLabel?.has(label.toLowerCase()) || host.imagesByLabel?.has(label.toLowerCase()),
+  );
+  return isRouted ? undefined : foreignPlatformLabel(runsOn, process.platform);
 }
 
 /** The executor a job's labels route it to, and the network it gets: none for a fork's code wherever it can be cut. */

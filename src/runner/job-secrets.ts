@@ -65,7 +65,7 @@ export function exposeSecrets(
 }
 
 /**
- * Masks what leaves the job as events: step messages and every line (a second pass over lines the output
+ * Masks what leaves the job as events: step messages and summaries and every line (a second pass over lines the output
  * processor masked already costs little and covers lines emitted before a value was registered).
  */
 export function maskingEmit(emit: EmitJobEvent, masker: Masker): EmitJobEvent {
@@ -78,6 +78,7 @@ export function maskingEmit(emit: EmitJobEvent, masker: Masker): EmitJobEvent {
       emit("step:finished", {
         ...finished,
         ...(finished.message === undefined ? {} : { message: masker.mask(finished.message) }),
+        ...(finished.summary === undefined ? {} : { summary: masker.mask(finished.summary) }),
       });
     } else {
       emit(event, payload);

@@ -9,7 +9,7 @@ import type { LogLine } from "./types.js";
 
 export async function runPreSteps(scope: StepListScope, steps: StepModel[]): Promise<void> {
   for (const [index, step] of steps.entries()) {
-    const kind = classifyStep(step);
+    const kind = classifyStep(step, scope.runtime.realActions);
     if (kind.kind !== "remote-action") continue;
     const ref: StepRef = { job: scope.jobRef, index, id: step.id, name: `Pre Run ${kind.uses}` };
     const onLine = (line: LogLine) => scope.emit("log:line", { job: scope.jobRef, step: ref, line });

@@ -1,6 +1,5 @@
 // Runs one job instance (one matrix combination): sets up its contexts, runs main steps then post steps, computes outputs.
 // It lives in the runner because a remote runner runs whole jobs with no engine or database behind it.
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import {
@@ -11,8 +10,12 @@ import {
   type StepModel,
   type WorkflowModel,
 } from "../workflow/index.js";
+import type { ActionSource } from "./actions/action-store.js";
 import { ContentStore, type ArtifactsAndCaches } from "./content-store/index.js";
 import { hashFiles } from "./hash-files.js";
+import { anchorInJob } from "./job-files/job-anchor.js";
+import { createFileBeneath } from "./job-files/open-beneath.js";
+import { JobFileAgent } from "./job-files/job-file-agent.js";
 import type { Masker } from "./masker.js";
 import type { Executor, JobDirectories, JobNetwork, LogLine } from "./types.js";
 import type { EmitJobEvent, JobConclusion, JobRef, StepRef, StopReason } from "./job-events.js";
@@ -35,6 +38,7 @@ import {
 } from "./containers/job-container-setup.js";
 import { defaultImageStoreDir, ImageStore } from "./containers/images/index.js";
 import { evaluateEnvironmentUrl, type JobEnvironment } from "./job-environment.js";
+import { readToolSourceSettings, ToolCache, toolCacheDir, type ToolSourceSettings } from "./tools/index.js";
 
 export interface JobInstanceSpec {
   workflow: WorkflowModel;
@@ -50,8 +54,10 @@ export interface JobInstanceSpec {
   network?: JobNetwork;
   /** Warnings shown at the top of the job's log, e.g. untrusted code on the host executor. */
   notices?: string[];
-  /** Use this directory as the workspace (local runs on a checkout). */
+  /** The checkout the job's workspace starts as a copy of (local runs). */
   workspace?: string;
+  /** Work in `workspace` itself instead of a copy. */
+  bindWorkspace?: boolean;
   /** The git repository actions/checkout reads from. */
   sourceRepository?: string;
   /** The image a runs-on label maps to (`--label-map L=docker://IMAGE`): a container job unless it names its own. */
@@ -59,8 +65,14 @@ export interface JobInstanceSpec {
   dataDir: string;
   /** Artifacts and caches; default: the content store in `dataDir`. */
   content?: ArtifactsAndCaches;
+  /** Where setup-node and setup-python look for versions the tool cache lacks; default: HANGAR_TOOL_SOURCES ... */
+  toolSources?: ToolSourceSettings;
   /** Refuse remote actions not pinned to a full commit SHA. */
   requirePinnedSha: boolean;
+  /** Built-ins run as the real actions from the action store instead. */
+  realActions?: readonly string[];
+  /** Where a remote action missing from the store is fetched from; absent, none is. */
+  actionSource?: ActionSource;
   masker: Masker;
   /** Aborted when the run is cancelled or a fail-fast sibling failed. */
   signal: AbortSignal;
@@ -114,6 +126,7 @@ async function openJobContainers(spec: JobInstanceSpec): Promise<JobContainerSes
     workspace: spec.workspace ?? "",
     eventPath: "",
     jobId: spec.job.id,
+    token: githubToken(spec.contexts),
   });
   const plan = await readContainerPlan(
     spec.job,
@@ -148,7 +161,9 @@ async function runJobOn(spec: JobInstanceSpec, containers: JobContainerSession):
       runId: spec.identity.runId,
       jobKey: spec.ref.key,
       workspace: spec.workspace,
+      bindWorkspace: spec.bindWorkspace,
       network: spec.network,
+      toolCache: toolCacheDir(spec.dataDir),
     });
   } catch (error) {
     if (containers.executor) return failContainerSetup(spec, error);
@@ -193,7 +208,8 @@ async function runJobIn(
 ): Promise<JobInstanceResult> {
   const { job, workflow } = spec;
   const eventPath = path.join(dirs.fileCommands, "event.json");
-  await writeFile(eventPath, JSON.stringify(spec.event.payload));
+  const eventFile = anchorInJob(dirs, eventPath);
+  await createFileBeneath(eventFile.anchor, eventFile.relative, JSON.stringify(spec.event.payload));
   const github = buildGithubContext({
     identity: spec.identity,
     event: spec.event,
@@ -202,6 +218,7 @@ async function runJobIn(
     workspace: dirs.workspace,
     eventPath,
     jobId: job.id,
+    token: githubToken(spec.contexts),
   });
   const runner = buildRunnerContext(spec.runnerName, dirs);
   const posts: PostStep[] = [];
@@ -313,16 +330,27 @@ function makeRuntime(
   posts: PostStep[],
   runNestedSteps: JobRuntime["runNestedSteps"],
 ): Omit<JobRuntime, "preStates" | "containers"> {
-  const hashHost = { hashFiles: (patterns: string[]) => hashFiles(dirs.workspace, patterns) };
+  const files = new JobFileAgent(spec.executor, dirs);
+  const hashHost = {
+    hashFiles: (patterns: string[]) =>
+      hashFiles({ agent: files, workspace: dirs.workspace, signal: spec.signal }, patterns),
+  };
   return {
     file,
     dirs,
+    files,
     executor: spec.executor,
     masker: spec.masker,
     stepDebug: spec.stepDebug,
     dataDir: spec.dataDir,
     content: spec.content ?? new ContentStore({ dataDir: spec.dataDir }),
+    tools: {
+      cache: new ToolCache(toolCacheDir(spec.dataDir)),
+      sources: spec.toolSources ?? readToolSourceSettings(process.env),
+    },
     requirePinnedSha: spec.requirePinnedSha,
+    realActions: spec.realActions ?? [],
+    ...(spec.actionSource ? { actionSource: spec.actionSource } : {}),
     runId: spec.identity.runId,
     sourceRepository: spec.sourceRepository,
     givenWorkspace: spec.workspace,
@@ -402,4 +430,9 @@ function emitSystemLine(spec: JobInstanceSpec, step: StepRef | undefined, text: 
 
 function asRecord(value: ExpressionValue | undefined): Record<string, ExpressionValue> {
   return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+}
+
+function githubToken(contexts: Contexts): string | undefined {
+  const token = (contexts["secrets"] as Record<string, ExpressionValue> | undefined)?.["GITHUB_TOKEN"];
+  return typeof token === "string" ? token : undefined;
 }

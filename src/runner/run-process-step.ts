@@ -54,7 +54,7 @@ export async function runProcessStep(spec: ProcessStepSpec): Promise<StepResult>
     return collectResult(processor, "failure");
   }
 
-  const envFiles = await createEnvFiles(spec.dirs.fileCommands);
+  const envFiles = await createEnvFiles(spec.dirs);
   try {
     const env = { ...spec.env, ...getEnvFileVariables(envFiles) };
     processor.reportDebug([spec.command, ...spec.args].join(" "));
@@ -86,7 +86,15 @@ export async function runProcessStep(spec: ProcessStepSpec): Promise<StepResult>
     }
 
     // The runner processes file commands whatever the step's result (runner: ActionRunner's finally).
-    const files = await applyEnvFiles(envFiles, processor, spec.masker);
+    let files: FileResults;
+    try {
+      files = await applyEnvFiles(spec.dirs, envFiles, processor, spec.masker);
+    } catch (error) {
+      // A link planted in place of an env file is the job's doing: its step fails, nothing of the files applies.
+      if (!(error instanceof RunnerError)) throw error;
+      processor.reportSystem(error.message, "error");
+      return { ...collectResult(processor, "failure"), exitCode: exec.exitCode };
+    }
     if (exec.cancelled) {
       processor.reportSystem("The operation was canceled.", "error");
       return { ...collectResult(processor, "cancelled", files), exitCode: exec.exitCode };
@@ -109,7 +117,7 @@ export async function runProcessStep(spec: ProcessStepSpec): Promise<StepResult>
     const isSuccess = exec.exitCode === 0 && !processor.hasCommandFailure && !files.hasProblem;
     return { ...collectResult(processor, isSuccess ? "success" : "failure", files), exitCode: exec.exitCode };
   } finally {
-    await removeEnvFiles(envFiles);
+    await removeEnvFiles(spec.dirs, envFiles);
   }
 }
 
@@ -141,13 +149,14 @@ interface FileResults {
 
 /** Reads what the step wrote to its environment files; each file is processed on its own, as on GitHub. */
 async function applyEnvFiles(
+  dirs: JobDirectories,
   paths: EnvFilePaths,
   processor: OutputProcessor,
   masker: Masker,
 ): Promise<FileResults> {
   const results: FileResults = { outputs: {}, env: {}, state: {}, path: [], summary: "", hasProblem: false };
   const readPairs = async (kind: EnvFileKind, target: Record<string, string>): Promise<void> => {
-    const parsed = parseKeyValueFile(await readEnvFile(paths[kind]), envFileKinds[kind].variable);
+    const parsed = parseKeyValueFile(await readEnvFile(dirs, kind, paths[kind]), envFileKinds[kind].variable);
     for (const [name, value] of parsed.pairs) {
       if (kind === "env" && blockedEnvNames.some((blocked) => blocked.toUpperCase() === name.toUpperCase())) {
         processor.reportSystem(`Can't store ${name} output parameter using '$GITHUB_ENV' command.`, "error");
@@ -165,9 +174,9 @@ async function applyEnvFiles(
   await readPairs("env", results.env);
   await readPairs("output", results.outputs);
   await readPairs("state", results.state);
-  results.path = parsePathFile(await readEnvFile(paths.path));
+  results.path = parsePathFile(await readEnvFile(dirs, "path", paths.path));
 
-  const summary = await readEnvFile(paths.summary);
+  const summary = await readEnvFile(dirs, "summary", paths.summary);
   if (Buffer.byteLength(summary) > stepSummaryLimitBytes) {
     processor.reportSystem(
       `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${stepSummaryLimitBytes / 1024}k, got ${Math.floor(Buffer.byteLength(summary) / 1024)}k.`,

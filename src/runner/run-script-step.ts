@@ -1,8 +1,10 @@
 // Running one `run:` step: script file and shell, then the process through runProcessStep. Knows nothing of expressions or job state.
 import { randomUUID } from "node:crypto";
-import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findExecutable } from "./find-executable.js";
+import { anchorInJob } from "./job-files/job-anchor.js";
+import { createFileBeneath, removeFileBeneath } from "./job-files/open-beneath.js";
+import { RunnerError } from "./runner-error.js";
 import type { Masker } from "./masker.js";
 import { failBeforeStart, runProcessStep } from "./run-process-step.js";
 import { fixUpScript, getScriptExtension, resolveShell } from "./shell.js";
@@ -39,10 +41,17 @@ export async function runScriptStep(spec: ScriptStepSpec): Promise<StepResult> {
   );
   if ("error" in shell) return failBeforeStart(spec, shell.error);
 
-  await writeFile(scriptPath, fixUpScript(shell.shellName, spec.script), "utf8");
+  // The file-commands dir is the job's to change: the script is created where no link can redirect it.
+  const script = anchorInJob(spec.dirs, scriptPath);
+  try {
+    await createFileBeneath(script.anchor, script.relative, fixUpScript(shell.shellName, spec.script));
+  } catch (error) {
+    if (!(error instanceof RunnerError)) throw error;
+    return failBeforeStart(spec, error.message);
+  }
   try {
     return await runProcessStep({ ...spec, command: shell.command, args: shell.args });
   } finally {
-    await rm(scriptPath, { force: true });
+    await removeFileBeneath(script.anchor, script.relative).catch(() => undefined);
   }
 }

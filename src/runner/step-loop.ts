@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import {
+  formatDiagnostic,
   isTruthy,
   toDisplayString,
   type Contexts,
@@ -60,6 +61,11 @@ export async function runStepList(
     const envContext = { ...scope.env, ...state.addedEnv };
     const stepContexts: Contexts = {
       ...scope.contexts,
+      // The runner sets github.action to the step's id (GitHub's `__run`, `__actions_checkout` when unnamed), as GITHUB_ACTION.
+      github: {
+        ...(scope.contexts["github"] as Record<string, ExpressionValue> | undefined),
+        action: step.id,
+      },
       env: envContext,
       steps: stepsContext(results),
       // job.container and job.services stay; the status is this step's.
@@ -75,8 +81,8 @@ export async function runStepList(
       scope.outerStep?.onLine ??
       ((line: LogLine) => scope.emit("log:line", { job: scope.jobRef, step: ref, line }));
     const started = Date.now();
-    if (scope.outerStep)
-      onLine({ stream: "system", text: await stepName(step, runtime, stepContexts), group: "start" });
+    const name = scope.outerStep ? await stepName(step, runtime, stepContexts) : ref.name;
+    if (scope.outerStep) onLine({ stream: "system", text: name, group: "start" });
     else scope.emit("step:started", { step: ref });
 
     let result: StepResult | undefined;
@@ -93,6 +99,9 @@ export async function runStepList(
           ? isTruthy(await runtime.evaluate(step.continueOnError, run.contexts))
           : false;
         result = await scope.runStep(run);
+        // A built-in stopped mid-way fails with what its process said; like a run step, it was cancelled.
+        if (result.outcome === "failure" && signal.aborted && !result.timedOut)
+          result = { ...result, outcome: "cancelled" };
       }
     } catch (error) {
       if (!(error instanceof EvaluationFailure)) throw error;
@@ -105,11 +114,13 @@ export async function runStepList(
     if (result) {
       Object.assign(state.addedEnv, result.env);
       state.addedPath.unshift(...result.path);
-      message ??= result.error ?? (result.timedOut ? "the step exceeded its timeout-minutes" : undefined);
+      message ??=
+        result.error ?? (result.timedOut ? "the step exceeded its timeout-minutes" : exitOf(result));
     }
     if (conclusion === "failure") {
       state.failed = true;
-      state.firstFailure ??= message;
+      // The job's message names its first failing step, as GitHub's job summary does.
+      state.firstFailure ??= `step '${name}' failed${message ? `: ${message}` : ""}`;
     }
     results[step.id] = { outputs: result?.outputs ?? {}, outcome, conclusion };
     if (scope.outerStep) onLine({ stream: "system", text: "", group: "end" });
@@ -120,6 +131,7 @@ export async function runStepList(
         conclusion,
         durationMs: Date.now() - started,
         message,
+        ...(result?.summary ? { summary: result.summary } : {}),
       });
   }
   return results;
@@ -143,11 +155,25 @@ export async function prepareStepRun(
   const timeoutMinutes = step.timeoutMinutes
     ? Number(await runtime.evaluate(step.timeoutMinutes, contexts))
     : undefined;
-  const workingDirectory = await evaluateOptionalString(
-    step.workingDirectory ?? scope.defaults.workingDirectory,
-    contexts,
-    runtime.evaluate,
-  );
+  const workingDirectoryToken = step.workingDirectory ?? scope.defaults.workingDirectory;
+  const workingDirectory = await evaluateOptionalString(workingDirectoryToken, contexts, runtime.evaluate);
+  if (
+    workingDirectory &&
+    !path.isAbsolute(workingDirectory) &&
+    !isInsideWorkspace(runtime, workingDirectory)
+  ) {
+    // An absolute directory is the job's own business (GitHub runs it there); a relative one names the repository's.
+    throw new EvaluationFailure(
+      formatDiagnostic({
+        code: "WF_PATH_OUTSIDE_WORKSPACE",
+        message: `working-directory '${workingDirectory}' leads out of the workspace; give an absolute path to run elsewhere`,
+        file: runtime.file,
+        start: workingDirectoryToken?.range?.start ?? step.range.start,
+        end: workingDirectoryToken?.range?.end ?? step.range.end,
+        severity: "error",
+      }),
+    );
+  }
   const processPath = [...scope.state.addedPath, scope.processEnv["PATH"] ?? ""]
     .filter(Boolean)
     .join(path.delimiter);
@@ -166,6 +192,11 @@ export async function prepareStepRun(
     signal,
     onLine,
   };
+}
+
+function isInsideWorkspace(runtime: JobRuntime, relative: string): boolean {
+  const resolved = path.relative(runtime.dirs.workspace, path.resolve(runtime.dirs.workspace, relative));
+  return !resolved.startsWith("..") && !path.isAbsolute(resolved);
 }
 
 export function stepsContext(steps: Record<string, StepState>): ExpressionValue {
@@ -198,4 +229,10 @@ async function unmaskedStepName(step: StepModel, runtime: JobRuntime, contexts: 
       ? step.run.source
       : (step.run?.toString() ?? "");
   return `Run ${script.trim().split("\n")[0]}`;
+}
+
+/** A failed process's own words, as GitHub's runner logs them. */
+function exitOf(result: StepResult): string | undefined {
+  if (result.outcome !== "failure" || result.exitCode === null || result.exitCode === 0) return undefined;
+  return `Process completed with exit code ${result.exitCode}.`;
 }

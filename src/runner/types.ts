@@ -1,4 +1,5 @@
 // The runner's public types: how the engine hands a step to a runner and what comes back.
+import type { Readable } from "node:stream";
 
 /** One line of output after workflow commands were interpreted and secrets masked. */
 export interface LogLine {
@@ -33,6 +34,11 @@ export interface ExecSpec {
   /** Aborting kills the whole process group (TERM, grace period, then KILL). */
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * The process's standard input, read as fast as the process takes it and closed when the stream ends; without it
+   * stdin is empty. Bytes the process leaves unread when it exits are dropped.
+   */
+  stdin?: Readable;
 }
 
 export interface ExecResult {
@@ -50,6 +56,7 @@ export interface JobDirectories {
   temp: string;
   /** Per-job scratch for env files and scripts; never the user's workspace. */
   fileCommands: string;
+  /** RUNNER_TOOL_CACHE: the runner's shared tool cache, read-only to isolated jobs; a per-job dir where the executor cannot show it. */
   toolCache: string;
   /** Copies of the store's actions this job uses: an isolated job sees these, never the store. */
   actions: string;
@@ -58,13 +65,17 @@ export interface JobDirectories {
 export interface PrepareJobSpec {
   runId: string;
   jobKey: string;
-  /** Use this directory as the workspace instead of a fresh one (`hangar run` on a checkout). */
+  /** The checkout the job's workspace starts as a copy of (`hangar run`); see copy-checkout.ts. */
   workspace?: string;
+  /** Work in `workspace` itself rather than a copy (`hangar run --bind`): the job's writes reach the checkout. */
+  bindWorkspace?: boolean;
   /**
    * What the job's processes may reach: the host's network, or none at all (loopback of their own only). Default
    * "host". An executor that cannot take the network away refuses "none" rather than ignore it.
    */
   network?: JobNetwork;
+  /** The runner's shared tool cache (an absolute host path): the job sees it read-only as its RUNNER_TOOL_CACHE. */
+  toolCache?: string;
 }
 
 export type JobNetwork = "host" | "none";

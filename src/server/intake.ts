@@ -6,7 +6,6 @@ import {
   ensureMirror,
   fetchCommit,
   fetchRef,
-  planEvent,
   pullRequestChangedFiles,
   pullRequestRefFor,
   readWorkflowFiles,
@@ -27,6 +26,10 @@ import {
   type Run,
   type Store,
 } from "../store/index.js";
+import type { WorkflowPool } from "./workflow-pool/index.js";
+
+/** Untrusted workflows are planned in the workflow pool, never on the thread that answers HTTP. */
+type PlanEvent = WorkflowPool["planEvent"];
 
 export interface IntakeResult {
   runs: number[];
@@ -50,8 +53,14 @@ export function mirrorDirOf(dataDir: string, repository: Repository): string {
   return path.join(dataDir, "mirrors", String(repository.id));
 }
 
+/** The server's log, where a run that ends before any job says why, besides the run's own message. */
+type Log = (message: string, details?: Record<string, unknown>) => void;
+
+/** Events on which GitHub records an invalid workflow file as a failed run ("Invalid workflow file"). */
+const eventsRecordingInvalidFiles = new Set(["push", "pull_request", "pull_request_target"]);
+
 export async function takeEvent(
-  deps: { store: Store; dataDir: string; startRun: StartRun },
+  deps: { store: Store; dataDir: string; startRun: StartRun; planEvent: PlanEvent; log: Log },
   event: { name: string; payload: Record<string, unknown> },
 ): Promise<IntakeResult> {
   const fullName = (event.payload["repository"] as { full_name?: string } | undefined)?.full_name ?? "";
@@ -76,7 +85,7 @@ export async function takeEvent(
       : event.name === "pull_request" || event.name === "pull_request_target"
         ? await pullRequestChangedFiles(mirror, event.payload)
         : undefined;
-  const plan = await planEvent({
+  const plan = await deps.planEvent({
     event: event.name,
     payload: event.payload,
     files,
@@ -86,31 +95,46 @@ export async function takeEvent(
 
   const runs: number[] = [];
   const actor = (event.payload["sender"] as { login?: string } | undefined)?.login ?? "github";
+  const recordRun = async (workflowFile: string, workflowName: string) =>
+    (
+      await insertRun(deps.store, {
+        repositoryId: repository.id,
+        workflowFile,
+        workflowName,
+        event: event.name,
+        sha: plan.sha,
+        ref: plan.ref,
+        actor,
+        payload: event.payload,
+        jobs: [],
+      })
+    ).run;
   for (const triggered of plan.triggered) {
-    const { run } = await insertRun(deps.store, {
-      repositoryId: repository.id,
-      workflowFile: triggered.file,
-      workflowName: triggered.workflow.name,
-      event: event.name,
-      sha: plan.sha,
-      ref: plan.ref,
-      actor,
-      payload: event.payload,
-      jobs: [],
-    });
+    const run = await recordRun(triggered.file, triggered.workflow.name);
     deps.startRun(run, repository, triggered);
     runs.push(run.id);
   }
-  return {
-    runs,
-    skipped: plan.skipped,
-    invalid: plan.invalid.map((i) => ({
-      file: i.file,
-      problems: i.diagnostics.map(
-        (d) => `${d.file}:${d.start.line}:${d.start.column}: ${d.code}: ${d.message}`,
-      ),
-    })),
-  };
+  const invalid = plan.invalid.map((i) => ({
+    file: i.file,
+    problems: i.diagnostics.map(
+      (d) => `${d.file}:${d.start.line}:${d.start.column}: ${d.code}: ${d.message}`,
+    ),
+  }));
+  if (eventsRecordingInvalidFiles.has(event.name)) {
+    for (const { file, problems } of invalid) {
+      const run = await recordRun(file, file);
+      const message = `invalid workflow file ${file}:\n${problems.join("\n")}`;
+      await transitionRun(deps.store, run.id, {
+        to: "completed",
+        conclusion: "failure",
+        actor: "hangar",
+        message,
+      });
+      deps.log("invalid workflow", { runId: run.id, file, problems });
+      runs.push(run.id);
+    }
+  }
+  return { runs, skipped: plan.skipped, invalid };
 }
 
 /**
@@ -118,7 +142,7 @@ export async function takeEvent(
  * top-level jobs whose every instance succeeded keep their outputs instead of running again.
  */
 export async function rerunRun(
-  deps: { store: Store; dataDir: string; startRun: StartRun },
+  deps: { store: Store; dataDir: string; startRun: StartRun; planEvent: PlanEvent; log: Log },
   runId: number,
   options: { failedOnly?: boolean; actor?: string } = {},
 ): Promise<Run> {
@@ -127,8 +151,20 @@ export async function rerunRun(
   const reuseJobs = previous
     ? succeededJobs(previous.jobs.filter((job) => job.attempt === previous.run.attempt))
     : undefined;
-  const { repository, triggered } = await planStoredRun(deps, run);
-  deps.startRun(run, repository, triggered, reuseJobs);
+  let planned: { repository: Repository; triggered: TriggeredWorkflow };
+  try {
+    planned = await planStoredRun(deps, run);
+  } catch (error) {
+    const message = `the run could not be re-run: ${(error as Error).message}`;
+    deps.log("run failed before its jobs", { runId: run.id, message });
+    return transitionRun(deps.store, run.id, {
+      to: "completed",
+      conclusion: "failure",
+      actor: "hangar",
+      message,
+    });
+  }
+  deps.startRun(run, planned.repository, planned.triggered, reuseJobs);
   return run;
 }
 
@@ -138,7 +174,7 @@ export async function rerunRun(
  * (its repository or workflow file is gone) ends as a failure, its queued jobs cancelled.
  */
 export async function resumeAdoptedRun(
-  deps: { store: Store; dataDir: string; resumeRun: ResumeRun },
+  deps: { store: Store; dataDir: string; resumeRun: ResumeRun; planEvent: PlanEvent; log: Log },
   adopted: AdoptedRun,
 ): Promise<void> {
   let planned: { repository: Repository; triggered: TriggeredWorkflow };
@@ -146,12 +182,13 @@ export async function resumeAdoptedRun(
     planned = await planStoredRun(deps, adopted.run);
   } catch (error) {
     const message = `the run could not be resumed: ${(error as Error).message}`;
+    deps.log("run failed before its jobs", { runId: adopted.run.id, message });
     await requestRunCancel(deps.store, adopted.run.id, { actor: "hangar" });
     await transitionRun(deps.store, adopted.run.id, {
       to: "completed",
       conclusion: "failure",
       actor: "hangar",
-      details: { message },
+      message,
     });
     return;
   }
@@ -160,7 +197,7 @@ export async function resumeAdoptedRun(
 
 /** Reads a stored run's workflow at the run's commit from the mirror and plans it again for the run's event. */
 async function planStoredRun(
-  deps: { store: Store; dataDir: string },
+  deps: { store: Store; dataDir: string; planEvent: PlanEvent },
   run: Run,
 ): Promise<{ repository: Repository; triggered: TriggeredWorkflow }> {
   const repository = (await listRepositories(deps.store)).find((r) => r.id === run.repositoryId);
@@ -169,7 +206,7 @@ async function planStoredRun(
   await ensureMirror(mirror, repository.gitUrl);
   await fetchCommit(mirror, run.sha, run.ref);
   const files = (await readWorkflowFiles(mirror, run.sha)).filter((file) => file.path === run.workflowFile);
-  const plan = await planEvent({
+  const plan = await deps.planEvent({
     event: run.event,
     payload: run.payload as Record<string, unknown>,
     files,

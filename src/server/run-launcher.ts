@@ -3,6 +3,7 @@
 // one dies; cancel requests recorded on the run (from any server) reach the engine through the same renewal.
 import { runWorkflow, type ConcurrencyControl, type GateJob, type RunHandle } from "../engine/index.js";
 import type { TriggeredWorkflow } from "../integrations/github/index.js";
+import type { ActionSource } from "../runner/index.js";
 import {
   claimRunOrchestration,
   renewRunOrchestration,
@@ -12,7 +13,9 @@ import {
   type Run,
   type Store,
 } from "../store/index.js";
+import type { ReadCalledWorkflow } from "./called-workflows.js";
 import type { ResumeRun, StartRun } from "./intake.js";
+import { recordRun, type RunRecord } from "./run-record.js";
 import { prepareRunExposure, type RunExposure } from "./secrets/index.js";
 import type { DispatchJob } from "./queue-dispatch.js";
 
@@ -22,8 +25,12 @@ export type RunObserver = (started: { run: Run; repository: Repository; handle: 
 export interface LauncherOptions {
   store: Store;
   dataDir: string;
+  /** Where runners fetch remote actions missing from their stores; absent, they fetch none. */
+  actionSource?: ActionSource;
   /** Where users see runs. */
   publicUrl: string;
+  /** Jobs get a GITHUB_TOKEN, created when a runner claims each (job-tokens.ts). */
+  hasJobToken?: boolean;
   /** Hands jobs to runners: the server never runs a job in its own process except through its embedded runner. */
   dispatchJob: DispatchJob;
   observers?: RunObserver[];
@@ -39,6 +46,8 @@ export interface LauncherOptions {
   concurrencyFor: (run: Run) => ConcurrencyControl;
   /** The protection rules of the run's jobs that name an environment (gates/environment-gates.ts). */
   gateFor?: (run: Run, repository: Repository) => GateJob;
+  /** Where the run's called workflows come from (called-workflows.ts); without it a job that calls one fails. */
+  calledWorkflowsFor?: (run: Run, repository: Repository) => ReadCalledWorkflow;
 }
 
 export interface RunLauncher {
@@ -87,12 +96,29 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
         options.log("run is orchestrated by another server", { runId: run.id });
         return;
       }
-      const exposure = await prepareRunExposure(store, run);
-      const handle = startEngine(run, repository, triggered, reuseJobs, exposure);
-      entry.handle = handle;
-      if (claimed.isCancelRequested || entry.isCancelled) handle.cancel();
-      const result = await handle.result;
-      await transitionRun(store, run.id, { to: "completed", conclusion: result.conclusion });
+      let record: RunRecord | undefined;
+      try {
+        const exposure = await prepareRunExposure(store, run, options.hasJobToken ?? false);
+        const handle = startEngine(run, repository, triggered, reuseJobs, exposure);
+        record = recordRun(store, run, handle, options.log);
+        entry.handle = handle;
+        if (claimed.isCancelRequested || entry.isCancelled) handle.cancel();
+        const result = await handle.result;
+        await record.settled();
+        const message = record.message;
+        if (message) options.log("run failed before its jobs", { runId: run.id, message });
+        await transitionRun(store, run.id, {
+          to: "completed",
+          conclusion: result.conclusion,
+          ...(message ? { message } : {}),
+        });
+      } catch (error) {
+        // Our own breakage, not the workflow's: the run still ends, saying why.
+        await record?.settled();
+        const message = `hangar could not run the workflow: ${(error as Error).message}`;
+        options.log("run failed to finish", { runId: run.id, error: String(error) });
+        await transitionRun(store, run.id, { to: "completed", conclusion: "failure", message });
+      }
     })()
       .catch((error: unknown) => options.log("run failed to finish", { runId: run.id, error: String(error) }))
       .finally(() => active.delete(run.id));
@@ -110,6 +136,7 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
     const handle = runWorkflow(triggered.workflow, {
       dataDir: options.dataDir,
       checkoutUrl: repository.gitUrl,
+      ...(options.actionSource ? { actionSource: options.actionSource } : {}),
       identity: {
         runId: String(run.id),
         runNumber: run.runNumber,
@@ -128,6 +155,9 @@ export function createRunLauncher(options: LauncherOptions): RunLauncher {
       dispatchJob: async (request, control) => options.dispatchJob(await exposure.prepare(request), control),
       concurrencyGroups: options.concurrencyFor(run),
       ...(options.gateFor ? { gateJob: options.gateFor(run, repository) } : {}),
+      ...(options.calledWorkflowsFor
+        ? { readCalledWorkflow: options.calledWorkflowsFor(run, repository) }
+        : {}),
       reuseJobs,
     });
     for (const observe of options.observers ?? []) observe({ run, repository, handle });

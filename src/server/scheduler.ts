@@ -2,15 +2,18 @@
 // Each fire is recorded like a webhook delivery keyed by its scheduled minute, so restarts and several
 // replicas on one database never fire the same schedule twice.
 import { Cron } from "croner";
-import { loadWorkflow } from "../workflow/index.js";
+import { formatDiagnostic, type SourceFile } from "../workflow/index.js";
 import { ensureMirror, fetchRef, readWorkflowFiles } from "../integrations/github/index.js";
 import { listRepositories, recordDelivery, type Repository, type Store } from "../store/index.js";
 import { mirrorDirOf, type IntakeResult } from "./intake.js";
+import type { ScheduleRead } from "./workflow-pool/index.js";
 
 export interface SchedulerDeps {
   store: Store;
   dataDir: string;
   take(event: { name: string; payload: Record<string, unknown> }): Promise<IntakeResult>;
+  /** The workflow pool's: the default branch's files are as untrusted as any other. */
+  readSchedules(file: SourceFile): Promise<ScheduleRead>;
   log(message: string, details?: Record<string, unknown>): void;
 }
 
@@ -22,16 +25,21 @@ export interface ScheduledEntry {
 }
 
 export interface Scheduler {
+  /** Reads every registered repository's schedules in the background: a server listens before it reads a workflow. */
+  start(): void;
   /** Re-reads one repository's schedules (at start, and after a push to its default branch). */
   refresh(repository: Repository): Promise<void>;
   /** Fires one schedule for the given scheduled time; false when that time was already fired. */
   fire(repository: Repository, file: string, cron: string, scheduledAt: Date): Promise<boolean>;
   entries(): ScheduledEntry[];
-  stop(): void;
+  /** Stops every cron, then waits for the reads that start() began. */
+  stop(): Promise<void>;
 }
 
-export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
+export function createScheduler(deps: SchedulerDeps): Scheduler {
   const jobs = new Map<number, { file: string; cron: string; job: Cron; repository: string }[]>();
+  const reading = new Set<Promise<void>>();
+  let isStopped = false;
 
   const fire = async (
     repository: Repository,
@@ -54,16 +62,23 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   };
 
   const refresh = async (repository: Repository): Promise<void> => {
-    for (const entry of jobs.get(repository.id) ?? []) entry.job.stop();
-    jobs.delete(repository.id);
     const mirror = mirrorDirOf(deps.dataDir, repository);
     await ensureMirror(mirror, repository.gitUrl);
     // Docs "Events that trigger workflows → schedule": scheduled workflows run on the default branch's latest commit.
     const sha = await fetchRef(mirror, `refs/heads/${repository.defaultBranch}`);
+    const files = await readWorkflowFiles(mirror, sha);
+    const reads = await Promise.all(files.map((source) => deps.readSchedules(source)));
     const entries: { file: string; cron: string; job: Cron; repository: string }[] = [];
-    for (const source of await readWorkflowFiles(mirror, sha)) {
-      const loaded = await loadWorkflow(source);
-      for (const schedule of loaded.workflow?.events.schedule ?? []) {
+    for (const [index, source] of files.entries()) {
+      const read = reads[index]!;
+      if (read.diagnostics.length > 0) {
+        deps.log("invalid workflow", {
+          repository: repository.name,
+          file: source.path,
+          problems: read.diagnostics.map(formatDiagnostic),
+        });
+      }
+      for (const schedule of read.schedules) {
         const job = new Cron(
           schedule.cron,
           { timezone: schedule.timezone ?? "UTC", catch: true },
@@ -81,24 +96,39 @@ export async function startScheduler(deps: SchedulerDeps): Promise<Scheduler> {
         entries.push({ file: source.path, cron: schedule.cron, job, repository: repository.name });
       }
     }
-    jobs.set(repository.id, entries);
+    // Reads of one repository may overlap (start and a push): the last to finish replaces the crons of the others.
+    for (const entry of jobs.get(repository.id) ?? []) entry.job.stop();
+    if (isStopped) for (const entry of entries) entry.job.stop();
+    else jobs.set(repository.id, entries);
   };
 
-  for (const repository of await listRepositories(deps.store)) {
-    await refresh(repository).catch((error: unknown) =>
-      deps.log("cannot read schedules", { repository: repository.name, error: String(error) }),
-    );
-  }
+  const readAll = async (): Promise<void> => {
+    for (const repository of await listRepositories(deps.store)) {
+      await refresh(repository).catch((error: unknown) =>
+        deps.log("cannot read schedules", { repository: repository.name, error: String(error) }),
+      );
+    }
+  };
+
   return {
+    start() {
+      const read = readAll().catch((error: unknown) =>
+        deps.log("cannot read schedules", { error: String(error) }),
+      );
+      reading.add(read);
+      void read.then(() => reading.delete(read));
+    },
     refresh,
     fire,
     entries: () =>
       [...jobs.values()]
         .flat()
         .map((e) => ({ repository: e.repository, file: e.file, cron: e.cron, nextRun: e.job.nextRun() })),
-    stop() {
+    async stop() {
+      isStopped = true;
       for (const entry of [...jobs.values()].flat()) entry.job.stop();
       jobs.clear();
+      await Promise.all(reading);
     },
   };
 }

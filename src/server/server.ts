@@ -4,11 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import { mkdir } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
-import { createGitHubClient, type GitHubConnection } from "../integrations/github/index.js";
+import {
+  createGitHubClient,
+  type GitHubConnection,
+  type JobTokenDefault,
+} from "../integrations/github/index.js";
 import {
   HostExecutor,
   registerWithServer,
   runnerLoop,
+  type ActionSource,
   type JobRequest,
   type RunnerPlacement,
 } from "../runner/index.js";
@@ -34,18 +39,21 @@ import { secretRoutes } from "./api/secret-routes.js";
 import { resolveJobSecrets, SecretKeyring } from "./secrets/index.js";
 import { accessControlPlugin } from "./auth/index.js";
 import { registerOpenApi } from "./api/openapi.js";
+import { calledWorkflowReader } from "./called-workflows.js";
 import { cancelRun } from "./cancel-run.js";
 import { startClusterActivity } from "./cluster-activity.js";
 import { startStoreConcurrency } from "./store-concurrency.js";
 import { rerunRun, resumeAdoptedRun, takeEvent } from "./intake.js";
 import { startOrchestrationSweeper } from "./orchestration-sweeper.js";
 import { resolveResilience, type ResilienceConfig } from "./resilience-config.js";
+import { createJobTokens } from "./job-tokens.js";
 import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
 import { createGitHubReporter, type GitHubReportMode } from "./github-reporter.js";
 import { webhookPlugin } from "./webhooks/index.js";
 import { createWaitRecorder } from "./wait-recorder.js";
 import { createQueueDispatch } from "./queue-dispatch.js";
-import { startScheduler, type Scheduler } from "./scheduler.js";
+import { createScheduler, type Scheduler } from "./scheduler.js";
+import { createWorkflowPool } from "./workflow-pool/index.js";
 import { runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
 
 export interface ServerConfig {
@@ -62,8 +70,21 @@ export interface ServerConfig {
   embeddedRunnerLabels: string[];
   /** Where the embedded runner runs jobs (`hangar serve --executor`); default: the host executor under the data dir. */
   embeddedRunnerPlacement?: RunnerPlacement;
-  /** Reporting back to GitHub (default: commit statuses, no pull request comment); omitted, nothing is sent. */
-  github?: GitHubConnection & { report?: GitHubReportMode; prComment?: boolean };
+  /**
+   * Where every runner (embedded or registered) fetches a remote action or reusable workflow missing from its own
+   * action store: sent with each job. Omitted, runners fetch nothing.
+   */
+  actionSource?: ActionSource;
+  /**
+   * Reporting back to GitHub (default: commit statuses, no pull request comment); omitted, nothing is sent. As a
+   * GitHub App, each job also gets an installation token as its GITHUB_TOKEN, with `jobTokenPermissions` (default
+   * restricted) for jobs that set no `permissions:`.
+   */
+  github?: GitHubConnection & {
+    report?: GitHubReportMode;
+    prComment?: boolean;
+    jobTokenPermissions?: JobTokenDefault;
+  };
   logger?: boolean;
   /** Leases, sweeps and the runner-lost policy; see resilience-config.ts for the defaults. */
   resilience?: Partial<ResilienceConfig>;
@@ -117,9 +138,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log: (message, details) => app.log.warn(details ?? {}, message),
   });
   let url = "";
+  const gitHub = config.github && createGitHubClient(config.github);
   const reporter = config.github
     ? createGitHubReporter({
-        client: createGitHubClient(config.github),
+        client: gitHub!,
         mode: config.github.report ?? "statuses",
         prComment: config.github.prComment ?? false,
         publicUrl: () => url,
@@ -132,9 +154,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(config.gates?.timeoutMs ? { timeoutMs: config.gates.timeoutMs } : {}),
     log: (message, details) => app.log.warn(details ?? {}, message),
   });
+  const workflows = createWorkflowPool();
+  const jobTokens =
+    gitHub?.jobTokens &&
+    createJobTokens({
+      store,
+      activity,
+      issuer: gitHub.jobTokens,
+      defaults: config.github?.jobTokenPermissions ?? "restricted",
+      log: (message, details) => app.log.warn(details ?? {}, message),
+    });
   const launcher = createRunLauncher({
     store,
+    hasJobToken: jobTokens !== undefined,
     dataDir: config.dataDir,
+    ...(config.actionSource ? { actionSource: config.actionSource } : {}),
     get publicUrl() {
       return url;
     },
@@ -148,12 +182,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     orchestrationLeaseMs: resilience.runLeaseMs,
     concurrencyFor: (run) => concurrency.forRun(run),
     gateFor: (run, repository) => gates.forRun(run, repository),
+    calledWorkflowsFor: (run, repository) =>
+      calledWorkflowReader(
+        {
+          dataDir: config.dataDir,
+          checkFile: workflows.checkFile,
+          ...(config.actionSource ? { actionSource: config.actionSource } : {}),
+        },
+        run,
+        repository,
+      ),
   });
 
-  const take = (event: { name: string; payload: Record<string, unknown> }) =>
-    takeEvent({ store, dataDir: config.dataDir, startRun: launcher.startRun }, event);
+  const planEvent = workflows.planEvent;
   const log = (message: string, details?: Record<string, unknown>) => app.log.warn(details ?? {}, message);
-  const scheduler = await startScheduler({ store, dataDir: config.dataDir, take, log });
+  const take = (event: { name: string; payload: Record<string, unknown> }) =>
+    takeEvent({ store, dataDir: config.dataDir, startRun: launcher.startRun, planEvent, log }, event);
+  const scheduler = createScheduler({
+    store,
+    dataDir: config.dataDir,
+    take,
+    readSchedules: workflows.readSchedules,
+    log,
+  });
   // A push to the default branch may change the workflows' schedules.
   const refreshSchedulesAfterPush = async (event: string, payload: Record<string, unknown>) => {
     if (event !== "push") return;
@@ -206,7 +257,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }),
     dispatch: async (event) => ({ ...(await take(event)) }),
     rerunRun: (runId, failedOnly, actor) =>
-      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun }, runId, {
+      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun, planEvent, log }, runId, {
         failedOnly,
         actor,
       }).catch((error: unknown) => {
@@ -228,12 +279,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       const found = await getRun(store, job.runId);
       if (!found) throw new Error(`run ${job.runId} does not exist`);
       const request = job.request as JobRequest | null;
-      return resolveJobSecrets(store, keyring, {
+      const delivered = await resolveJobSecrets(store, keyring, {
         repositoryId: found.run.repositoryId,
         environment: request?.environment?.name,
         event: found.run.event,
         payload: found.run.payload,
       });
+      // GitHub's rule: secret names cannot start with GITHUB_, so this one is always the job's own token.
+      if (jobTokens) delivered.repository["GITHUB_TOKEN"] = await jobTokens.issue(job);
+      return delivered;
     },
   });
   const sweeper = startLeaseSweeper(store, {
@@ -245,6 +299,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
 
   url = await app.listen({ host: config.host, port: config.port });
+  scheduler.start();
   const embedded = await startEmbeddedRunner(store, url, config);
   const orchestration = startOrchestrationSweeper({
     store,
@@ -252,7 +307,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     leaseMs: resilience.runLeaseMs,
     intervalMs: resilience.runSweepMs,
     resume: (adopted) =>
-      resumeAdoptedRun({ store, dataDir: config.dataDir, resumeRun: launcher.resumeRun }, adopted),
+      resumeAdoptedRun(
+        { store, dataDir: config.dataDir, resumeRun: launcher.resumeRun, planEvent, log },
+        adopted,
+      ),
     onError: (error, runId) => app.log.error({ runId, error: String(error) }, "resuming runs failed"),
   });
   const checkpoints = config.auditCheckpointIntervalMs
@@ -270,14 +328,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     launcher,
     scheduler,
     async close() {
-      scheduler.stop();
+      await scheduler.stop();
       await orchestration.stop();
       gates.stop();
       await launcher.idle();
       launcher.stop();
       await reporter?.idle();
       await embedded.stop();
+      await jobTokens?.stop();
       await app.close();
+      await workflows.close();
       await sweeper.stop();
       await checkpoints?.stop();
       await concurrency.close();

@@ -45,6 +45,7 @@ export { listRuns, type ListRunsFilter } from "./queries/list-runs.js";
 export { mintRegistrationToken, defaultRegistrationTokenTtlMs } from "./queries/mint-registration-token.js";
 export { registerRunner, type RegisterRunnerInput } from "./queries/register-runner.js";
 export { findRunnerByToken, type RunnerRecord } from "./queries/find-runner-by-token.js";
+export { insertFinishedJob, type FinishedJobInput } from "./queries/insert-finished-job.js";
 export { insertQueuedJob, type QueuedJobInput } from "./queries/insert-queued-job.js";
 export { getJob, type QueuedJob } from "./queries/get-job.js";
 export { cancelJob } from "./queries/cancel-job.js";

@@ -20,6 +20,8 @@ export interface Run {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Why the run ended as it did when no job says it (it failed before any job, or could not be resumed). */
+  message: string | null;
 }
 
 export interface Job {
@@ -48,6 +50,8 @@ export interface Job {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Why the job ended as it did: its first failure, or what stopped it. */
+  message: string | null;
 }
 
 export interface LogChunk {
@@ -95,6 +99,7 @@ export function toRun(row: RunRow): Run {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    message: row.message,
   };
 }
 
@@ -120,6 +125,7 @@ export function toJob(row: JobRow): Job {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    message: row.message,
   };
 }
 

@@ -51,6 +51,8 @@ export interface RunsTable {
   reused_jobs: Generated<Json | null>;
   /** Migration 4: set with the database's clock by requestRunCancel only. */
   cancel_requested_at: ColumnType<string | null, never, string | null>;
+  /** Migration 12: why the run ended as it did, when it ended otherwise than its jobs say (e.g. before any job). */
+  message: Generated<string | null>;
 }
 
 export interface JobsTable {
@@ -78,6 +80,8 @@ export interface JobsTable {
   request: string | null;
   /** Migration 3: set with the database's clock by cancelJob only. */
   cancel_requested_at: ColumnType<string | null, never, string | null>;
+  /** Migration 12: why the job ended as it did (its first failure, a stop reason's detail). */
+  message: Generated<string | null>;
 }
 
 export interface StepsTable {

@@ -19,11 +19,14 @@ export interface Diagnostic {
 /** Contract: codes never change meaning; messages may improve. */
 export const diagnosticCodes = {
   WF_YAML: "the file is not valid YAML",
+  WF_TOO_LARGE: "the file is larger than the limit for workflow files",
+  WF_TOO_COMPLEX: "the file nests, expands or takes longer to read than the limits allow",
   WF_SCHEMA: "a key or value does not fit GitHub's workflow schema",
   WF_NEEDS_UNKNOWN: "a job's needs names a job that does not exist",
   WF_NEEDS_CYCLE: "jobs depend on each other in a cycle",
   WF_MATRIX: "a strategy matrix cannot be expanded",
   WF_UNSUPPORTED: "hangar does not support this feature",
+  WF_PATH_OUTSIDE_WORKSPACE: "a relative path in the workflow leads out of the workspace",
   EXPR_SYNTAX: "an expression cannot be parsed",
   EXPR_EVALUATION: "an expression failed while it was evaluated",
   INPUT_INVALID: "a workflow input is missing or of the wrong type",

@@ -11,9 +11,17 @@ export type {
   WorkflowModel,
 } from "./load-workflow.js";
 export { diagnosticCodes, formatDiagnostic } from "./diagnostic.js";
+export { workflowLimits } from "./workflow-limits.js";
+export { readActionManifest, mappingValue } from "./action-manifest.js";
 export type { Diagnostic, DiagnosticCode, Position, Severity } from "./diagnostic.js";
 export { ancestorsOf, stageJobs } from "./needs-graph.js";
 export { validateCallInputs, validateDispatchInputs } from "./workflow-inputs.js";
+export {
+  effectivePermissions,
+  readPermissions,
+  type PermissionLevel,
+  type PermissionsDeclaration,
+} from "./permissions.js";
 export { expandMatrix } from "./matrix.js";
 export type { Combination, MatrixExpansion, MatrixValue } from "./matrix.js";
 export { matchEvent, matchesFilter, matchesPattern, refForEvent } from "./triggers/index.js";

@@ -1,9 +1,9 @@
 // Reads a composite action's steps into the same StepModel a workflow's steps use, positions kept.
-import { NoOperationTraceWriter } from "@actions/workflow-parser";
-import { convertActionTemplate, parseAction } from "@actions/workflow-parser/actions/index";
 import { isMapping, isSequence } from "@actions/workflow-parser";
+import { convertSteps } from "@actions/workflow-parser/model/converter/steps";
 import type { Diagnostic } from "./diagnostic.js";
 import { rangeOf, readStep, toDiagnostic, type SourceFile, type StepModel } from "./load-workflow.js";
+import { readActionManifest } from "./action-manifest.js";
 
 export interface ActionStepsResult {
   steps?: StepModel[];
@@ -11,18 +11,20 @@ export interface ActionStepsResult {
 }
 
 export function loadCompositeSteps(source: SourceFile): ActionStepsResult {
-  const parsed = parseAction({ name: source.path, content: source.content }, new NoOperationTraceWriter());
-  const diagnostics = parsed.context.errors.getErrors().map((e) => toDiagnostic(source.path, e));
-  if (!parsed.value || diagnostics.length > 0) return { diagnostics };
-  const template = convertActionTemplate(parsed.context, parsed.value);
-  diagnostics.push(...parsed.context.errors.getErrors().map((e) => toDiagnostic(source.path, e)));
-  if (diagnostics.length > 0 || template.runs.using !== "composite") return { diagnostics };
+  const { refused, context, value, template } = readActionManifest(source.path, source.content);
+  if (refused) return { diagnostics: [refused] };
+  const diagnostics = context.errors.getErrors().map((e) => toDiagnostic(source.path, e));
+  if (!value || !template || diagnostics.length > 0 || template.runs.using !== "composite")
+    return { diagnostics };
 
-  const runs = parsed.value.assertMapping("action root").find("runs");
+  const runs = value.assertMapping("action root").find("runs");
   const stepsToken = runs && isMapping(runs) ? runs.find("steps") : undefined;
   const tokens = stepsToken && isSequence(stepsToken) ? [...stepsToken] : [];
+  // The runner converts composite steps as a workflow's (ConvertToSteps), so unnamed ones get ids like `__run`.
+  const converted = stepsToken ? convertSteps(context, stepsToken) : [];
+  diagnostics.push(...context.errors.getErrors().map((e) => toDiagnostic(source.path, e)));
   const steps: StepModel[] = [];
-  template.runs.steps.forEach((step, index) => {
+  converted.forEach((step, index) => {
     const token = tokens[index];
     const model = token && isMapping(token) ? readStep(source.path, step, token) : undefined;
     if (model) steps.push(model);

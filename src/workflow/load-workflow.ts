@@ -1,12 +1,21 @@
-// Turns one workflow file into hangar's typed model with every source position kept; parsing is GitHub's own parser.
-import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+// Turns one workflow file into hangar's typed model with every source position kept; GitHub's own parser reads it.
+import { convertWorkflowTemplate } from "@actions/workflow-parser";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { MappingToken } from "@actions/workflow-parser/templates/tokens/mapping-token";
 import type { BasicExpressionToken } from "@actions/workflow-parser/templates/tokens/basic-expression-token";
 import type { TemplateValidationError } from "@actions/workflow-parser/templates/template-validation-error";
 import type { BaseJob, EventsConfig, Job, Step } from "@actions/workflow-parser/model/workflow-template";
-import { isBoolean, isLiteral, isMapping, isNumber, isSequence, isString } from "@actions/workflow-parser";
+import {
+  isBasicExpression,
+  isBoolean,
+  isLiteral,
+  isMapping,
+  isNumber,
+  isSequence,
+  isString,
+} from "@actions/workflow-parser";
 import type { Diagnostic, DiagnosticCode, Position } from "./diagnostic.js";
+import { readWorkflowTemplate } from "./read-template.js";
 
 export interface SourceFile {
   /** Path as shown to the user, e.g. `.github/workflows/ci.yml`. */
@@ -102,7 +111,8 @@ const messageCodes: [RegExp, DiagnosticCode][] = [
 const maxDiagnostics = 100;
 
 export async function loadWorkflow(source: SourceFile): Promise<LoadResult> {
-  const parsed = parseWorkflow({ name: source.path, content: source.content }, new NoOperationTraceWriter());
+  const parsed = readWorkflowTemplate(source.path, source.content);
+  if (parsed.refused) return { diagnostics: [parsed.refused] };
   const diagnostics = parsed.context.errors.getErrors().map((e) => toDiagnostic(source.path, e));
   if (!parsed.value || diagnostics.length > 0) return { diagnostics: diagnostics.slice(0, maxDiagnostics) };
 
@@ -214,8 +224,8 @@ export function readStep(file: string, step: Step, token: MappingToken): StepMod
 }
 
 /**
- * The parser's model drops `type: number` (its InputType has no number) and the defaults of number inputs;
- * both are read back from the token tree so inputs keep GitHub's types.
+ * The parser's model drops `type: number` (its InputType has no number), the defaults of number inputs and
+ * expression defaults; all are read back from the token tree so inputs keep GitHub's types.
  */
 function completeInputDefinitions(events: EventsConfig, on: TemplateToken | undefined): EventsConfig {
   for (const trigger of ["workflow_call", "workflow_dispatch"] as const) {
@@ -232,6 +242,10 @@ function completeInputDefinitions(events: EventsConfig, on: TemplateToken | unde
       if (fallback && isLiteral(fallback) && definition.default === undefined) {
         definition.default =
           isNumber(fallback) || isBoolean(fallback) || isString(fallback) ? fallback.value : undefined;
+      }
+      // Kept for the caller to evaluate: a workflow_call default may be an expression (docs "Context availability").
+      if (trigger === "workflow_call" && fallback && isBasicExpression(fallback)) {
+        (definition as { default?: unknown }).default = fallback;
       }
     }
   }

@@ -7,9 +7,30 @@ import { HostExecutor, Masker } from "../../src/runner/index.js";
 import type { JobDirectories, LogLine, StepResult } from "../../src/runner/index.js";
 import { loadAction, type LoadedAction } from "../../src/runner/actions/load-action.js";
 import { runNodeAction, type NodeActionPhase } from "../../src/runner/step-kinds/node-action.js";
+import { readToolSourceSettings, ToolCache } from "../../src/runner/tools/index.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const testdataActions = path.join(repoRoot, "testdata/actions");
+
+/** A reusable workflow whose output `said` is `hi <inputs.name>`. */
+export const sayingCalledWorkflow = `on:
+  workflow_call:
+    inputs:
+      name:
+        type: string
+        required: true
+    outputs:
+      said:
+        value: \${{ jobs.say.outputs.said }}
+jobs:
+  say:
+    runs-on: ubuntu-latest
+    outputs:
+      said: \${{ steps.s.outputs.said }}
+    steps:
+      - id: s
+        run: echo "said=hi \${{ inputs.name }}" >> "$GITHUB_OUTPUT"
+`;
 
 export interface ActionFixture {
   executor: HostExecutor;
@@ -73,6 +94,8 @@ export async function runPhase(
         executor: fixture.executor,
         masker: options.masker ?? new Masker(),
         stepDebug: false,
+        // The runner's own node serves every action here; a newer `using` would install into this cache.
+        tools: { cache: new ToolCache(fixture.dirs.toolCache), sources: readToolSourceSettings({}) },
       },
     },
     action,

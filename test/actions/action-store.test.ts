@@ -1,4 +1,4 @@
-// Tests for the offline action store with real git repositories in temp dirs: add from a directory, a work tree and a URL; resolve by ref and SHA; policy; malformed references.
+// Tests for the action store with real git repositories in temp dirs: add from a directory, a work tree and a URL; resolve by ref and SHA; policy; malformed references.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { access, mkdtemp, readFile, rm, writeFile, cp, mkdir } from "node:fs/promises";
@@ -131,13 +131,14 @@ test("add from a plain directory copies it and records a content digest, not a c
   const manifest = JSON.parse(await readFile(path.join(dataDir, "actions/octo-org/greet/v1.json"), "utf8"));
   assert.deepEqual(manifest, stored);
   const resolved = await resolveAction(dataDir, parseActionReference("octo-org/greet@v1"), unpinned);
-  assert.equal(resolved.dir, path.join(dataDir, "actions/octo-org/greet/v1"));
+  // Files are kept under their digest, once.
+  assert.equal(resolved.dir, path.join(dataDir, "actions/octo-org/greet/.trees", stored.sha));
   assert.equal(
     await readFile(path.join(resolved.dir, "index.mjs"), "utf8"),
     await readFile(path.join(source, "index.mjs"), "utf8"),
   );
-  // A digest is no ref anyone can use, so nothing is stored under it; adding the same files again gives the same digest.
-  assert.equal(await exists(path.join(dataDir, "actions/octo-org/greet", stored.sha)), false);
+  // A digest is no ref anyone can use, so no manifest names it; adding the same files again gives the same digest.
+  assert.equal(await exists(path.join(dataDir, "actions/octo-org/greet", `${stored.sha}.json`)), false);
   assert.equal((await addAction(dataDir, "octo-org/greet@v1-again", source)).sha, stored.sha);
 });
 
@@ -151,7 +152,8 @@ test("add from a work tree that does not have the ref copies it as it is, withou
   assert.equal(await readFile(path.join(byRef.dir, "UNCOMMITTED.txt"), "utf8"), "local change\n");
   assert.equal(await exists(path.join(byRef.dir, ".git")), false);
   const bySha = await resolveAction(dataDir, parseActionReference(`octo-org/greet@${main}`), pinned);
-  assert.equal(bySha.dir, path.join(dataDir, "actions/octo-org/greet", main));
+  assert.equal(bySha.dir, byRef.dir, "a ref and its SHA share one copy of the files");
+  assert.equal(bySha.dir, path.join(dataDir, "actions/octo-org/greet/.trees", main));
   assert.equal(bySha.stored.ref, main);
 });
 
@@ -195,13 +197,14 @@ test("a ref with a slash is one store entry; a path in the reference is joined t
   const dir = await makeGitRepo({}, testdataActions);
   cleanups.push(dir);
   git(dir, "tag", "releases/v2");
-  await addAction(dataDir, "octo-org/testdata@releases/v2", `file://${dir}`);
+  const stored = await addAction(dataDir, "octo-org/testdata@releases/v2", `file://${dir}`);
   const resolved = await resolveAction(
     dataDir,
     parseActionReference("octo-org/testdata/pre-post@releases/v2"),
     unpinned,
   );
-  assert.equal(resolved.dir, path.join(dataDir, "actions/octo-org/testdata/releases%2Fv2/pre-post"));
+  assert.equal(resolved.dir, path.join(dataDir, "actions/octo-org/testdata/.trees", stored.sha, "pre-post"));
+  assert.ok(await exists(path.join(dataDir, "actions/octo-org/testdata/releases%2Fv2.json")));
   assert.equal(
     (await loadAction(resolved.dir, "octo-org/testdata/pre-post@releases/v2")).template.name,
     "Pre and post",
@@ -321,4 +324,30 @@ test("listActions on a data dir with no store is empty", async () => {
   const dataDir = await newDataDir();
   await mkdir(path.join(dataDir, "unrelated"));
   assert.deepEqual(await listActions(dataDir), []);
+});
+
+test("an entry stored as a copy per ref, before trees were kept by SHA, is still read and replaced on re-add", async () => {
+  const dataDir = await newDataDir();
+  const { dir, v1 } = await makeActionRepo();
+  const repoStore = path.join(dataDir, "actions/octo-org/greet");
+  // The layout before: <ref>/ holds the files beside <ref>.json.
+  await mkdir(path.join(repoStore, "v1"), { recursive: true });
+  await writeFile(path.join(repoStore, "v1", "VERSION.txt"), "legacy\n");
+  const manifest = {
+    owner: "octo-org",
+    repo: "greet",
+    ref: "v1",
+    sha: v1,
+    isCommit: true,
+    source: dir,
+    addedAt: "x",
+  };
+  await writeFile(path.join(repoStore, "v1.json"), JSON.stringify(manifest));
+  const legacy = await resolveAction(dataDir, parseActionReference("octo-org/greet@v1"), unpinned);
+  assert.equal(await readFile(path.join(legacy.dir, "VERSION.txt"), "utf8"), "legacy\n");
+
+  await addAction(dataDir, "octo-org/greet@v1", dir);
+  const readded = await resolveAction(dataDir, parseActionReference("octo-org/greet@v1"), unpinned);
+  assert.equal(await readFile(path.join(readded.dir, "VERSION.txt"), "utf8"), "v1\n");
+  assert.equal(await exists(path.join(repoStore, "v1")), false, "the per-ref copy is gone");
 });

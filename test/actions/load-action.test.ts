@@ -77,6 +77,38 @@ test("schema errors name the action and each problem as file:line:col", async ()
   assert.deepEqual(error.problems[0], { file, line: 5, column: 3, message: "Unexpected value 'mian'" });
 });
 
+test("only runs is required, as the runner's loose schema has it; its using is checked as the runner does", async () => {
+  const cases: [string, string, string][] = [
+    ["bare", "runs:\n  using: node20\n  main: index.js\n", ""],
+    ["no-runs", "name: x\n", "1:1: Top level 'runs:' section is required for"],
+    [
+      "bad-using",
+      "runs:\n  using: node99\n  main: index.js\n",
+      "2:10: 'using: node99' is not supported. 'using' requires 'docker', 'node12', 'node16', 'node20', 'node24' or 'composite'.",
+    ],
+    [
+      "no-main",
+      "runs:\n  using: node24\n  image: x\n",
+      "2:3: You are using a JavaScript Action but there is not an entry JavaScript file",
+    ],
+    [
+      "no-image",
+      "runs:\n  using: docker\n  main: x.js\n",
+      "2:3: You are using a Container Action but an image is not provided",
+    ],
+  ];
+  for (const [name, content, expected] of cases) {
+    const dir = await mkdtemp(path.join(temp, `${name}-`));
+    await writeFile(path.join(dir, "action.yml"), content);
+    if (!expected) {
+      assert.equal((await loadAction(dir, name)).template.runs.using, "node20");
+      continue;
+    }
+    const error = await loadError(dir, name);
+    assert.ok(error.message.includes(`action.yml:${expected}`), `${name}: ${error.message}`);
+  }
+});
+
 test("YAML errors carry their position without the parser's source excerpt", async () => {
   const dir = path.join(testdataActions, "invalid-yaml");
   const error = await loadError(dir, "./invalid-yaml");

@@ -7,7 +7,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { testdataActions } from "./action-fixture.js";
+import { sayingCalledWorkflow, testdataActions } from "./action-fixture.js";
 
 let dataDir: string;
 let actionRepo: string;
@@ -81,34 +81,21 @@ test("the pinned-SHA policy refuses a tag and accepts the full commit SHA", asyn
   assert.equal(accepted.code, 0, accepted.stderr);
 });
 
-test("an action missing from the store names the command that adds it", async () => {
+test("offline, an action missing from the store names the command that adds it", async () => {
   const repo = await makeGitRepo({ ".github/workflows/ci.yml": workflow("v9") });
   cleanup.push(repo);
-  const result = await runHangar(["run", ".", "--data-dir", dataDir], { cwd: repo });
+  const result = await runHangar(["run", ".", "--data-dir", dataDir, "--offline"], { cwd: repo });
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /hangar actions add octo-org\/pre-post@v9 --from/);
+  assert.match(result.stderr, /--offline forbids fetching it/);
+  assert.match(
+    result.stderr,
+    /hangar actions add octo-org\/pre-post@v9 --from https:\/\/github.com\/octo-org\/pre-post.git/,
+  );
 });
 
 test("a reusable workflow from the store runs as owner/repo/path@ref", async () => {
   const shared = await makeGitRepo({
-    ".github/workflows/shared.yml": `on:
-  workflow_call:
-    inputs:
-      name:
-        type: string
-        required: true
-    outputs:
-      said:
-        value: \${{ jobs.say.outputs.said }}
-jobs:
-  say:
-    runs-on: ubuntu-latest
-    outputs:
-      said: \${{ steps.s.outputs.said }}
-    steps:
-      - id: s
-        run: echo "said=hi \${{ inputs.name }}" >> "$GITHUB_OUTPUT"
-`,
+    ".github/workflows/shared.yml": sayingCalledWorkflow,
   });
   execFileSync("git", ["-C", shared, "tag", "v2"]);
   const caller = await makeGitRepo({

@@ -66,7 +66,7 @@ test("--graph prints the needs stages", async () => {
 
 test("-j runs a job and the jobs it needs, nothing else", async () => {
   const repo = await repoWith({ ".github/workflows/ci.yml": pipeline });
-  const result = await runHangar(["run", ".", "-j", "test", "--json"], { cwd: repo });
+  const result = await runHangar(["run", ".", "-j", "test", "--json", "--bind"], { cwd: repo });
   assert.equal(result.code, 0, result.stderr);
   const run = JSON.parse(result.stdout) as { jobs: { key: string }[] };
   assert.deepEqual(

@@ -39,6 +39,14 @@ test("usage errors name the flag", async () => {
     ],
     [{ "github-app-id": "12", "github-app-key": keyFile, "github-token": "t" }, /give one/],
     [{ "github-pr-comment": true }, /--github-pr-comment needs --github-token/],
+    [
+      { "github-app-id": "12", "github-app-key": keyFile, "job-token-permissions": "all" },
+      /--job-token-permissions must be restricted or permissive/,
+    ],
+    [
+      { "github-token": "t", "job-token-permissions": "restricted" },
+      /--job-token-permissions needs --github-app-id/,
+    ],
   ];
   for (const [values, message] of cases) {
     await assert.rejects(readGitHubReporting(values, {}), message, JSON.stringify(values));
@@ -59,6 +67,7 @@ test("a token, $GITHUB_TOKEN or an App make the server's GitHub settings", async
       "github-app-key": keyFile,
       "github-report": "checks",
       "github-url": "https://ghe.example/api/v3",
+      "job-token-permissions": "permissive",
     },
     { GITHUB_TOKEN: "ignored-for-apps" },
   );
@@ -68,6 +77,7 @@ test("a token, $GITHUB_TOKEN or an App make the server's GitHub settings", async
       baseUrl: "https://ghe.example/api/v3",
       report: "checks",
       prComment: false,
+      jobTokenPermissions: "permissive",
       appId: "12",
       privateKey: "-----BEGIN RSA PRIVATE KEY-----",
     },

@@ -30,7 +30,7 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "run-1",
       name: "build",
       paths: "dist/**\n!dist/**/*.map",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     assert.equal(result.uploaded, true);
     assert.equal(result.fileCount, 2);
@@ -39,7 +39,12 @@ describe("uploadArtifact and downloadArtifact", () => {
     assert.deepEqual(result.warnings, []);
 
     const out = fx.dir("out");
-    const downloaded = await store.downloadArtifact({ runId: "run-1", name: "build", destination: out });
+    const downloaded = await store.downloadArtifact({
+      runId: "run-1",
+      name: "build",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(
       downloaded.artifacts.map((a) => [a.name, a.path, a.fileCount]),
       [["build", out, 2]],
@@ -55,10 +60,15 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "run-1",
       name: "multi",
       paths: "packages/a/dist/\npackages/b/out/*.js",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "run-1", name: "multi", destination: out });
+    await store.downloadArtifact({
+      runId: "run-1",
+      name: "multi",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(await readTree(out), { "a/dist/a.js": "a", "b/out/b.js": "b" });
   });
 
@@ -70,10 +80,15 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "r",
       name: "junit",
       paths: "reports/deep/junit.xml",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "r", name: "junit", destination: out });
+    await store.downloadArtifact({
+      runId: "r",
+      name: "junit",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(await readTree(out), { "junit.xml": "<xml/>" });
   });
 
@@ -85,13 +100,13 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "r",
       name: "plain",
       paths: "out",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     const withHidden = await store.uploadArtifact({
       runId: "r",
       name: "hidden",
       paths: "out",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
       includeHiddenFiles: true,
     });
     assert.equal(without.fileCount, 1);
@@ -104,9 +119,14 @@ describe("uploadArtifact and downloadArtifact", () => {
     await chmod(path.join(fx.workspace, "bin/tool"), 0o755);
     await symlink("data.txt", path.join(fx.workspace, "bin/link.txt"));
     const store = new ContentStore({ dataDir: fx.dataDir });
-    await store.uploadArtifact({ runId: "r", name: "bin", paths: "bin", workspace: fx.workspace });
+    await store.uploadArtifact({ runId: "r", name: "bin", paths: "bin", ...(await fx.job(fx.workspace)) });
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "r", name: "bin", destination: out });
+    await store.downloadArtifact({
+      runId: "r",
+      name: "bin",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     assert.equal((await stat(path.join(out, "tool"))).mode & 0o777, 0o755);
     assert.equal((await stat(path.join(out, "data.txt"))).mode & 0o111, 0);
     assert.deepEqual(await readTree(out), {
@@ -119,7 +139,7 @@ describe("uploadArtifact and downloadArtifact", () => {
   test("if-no-files-found: error throws STORE_NO_FILES, warn warns, ignore is silent; none creates an artifact", async () => {
     const fx = await createFixture();
     const store = new ContentStore({ dataDir: fx.dataDir });
-    const base = { runId: "r", name: "none", paths: "dist/**", workspace: fx.workspace };
+    const base = { runId: "r", name: "none", paths: "dist/**", ...(await fx.job(fx.workspace)) };
     const message = "No files were found with the provided path: dist/**. No artifacts will be uploaded.";
     await assert.rejects(
       store.uploadArtifact({ ...base, ifNoFilesFound: "error" }),
@@ -139,7 +159,7 @@ describe("uploadArtifact and downloadArtifact", () => {
     const fx = await createFixture();
     await fx.write({ "a.txt": "first" });
     const store = new ContentStore({ dataDir: fx.dataDir });
-    const base = { runId: "r", name: "same", paths: "a.txt", workspace: fx.workspace };
+    const base = { runId: "r", name: "same", paths: "a.txt", ...(await fx.job(fx.workspace)) };
     await store.uploadArtifact(base);
     await assert.rejects(
       store.uploadArtifact(base),
@@ -148,7 +168,12 @@ describe("uploadArtifact and downloadArtifact", () => {
     await fx.write({ "a.txt": "second" });
     await store.uploadArtifact({ ...base, overwrite: true });
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "r", name: "same", destination: out });
+    await store.downloadArtifact({
+      runId: "r",
+      name: "same",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(await readTree(out), { "a.txt": "second" });
     // The same name in another run is a different artifact.
     assert.equal((await store.uploadArtifact({ ...base, runId: "other" })).uploaded, true);
@@ -163,11 +188,15 @@ describe("uploadArtifact and downloadArtifact", () => {
       ["build-mac", "mac"],
       ["docs", "docs"],
     ] as const) {
-      await store.uploadArtifact({ runId: "r", name, paths: `${dir}/`, workspace: fx.workspace });
+      await store.uploadArtifact({ runId: "r", name, paths: `${dir}/`, ...(await fx.job(fx.workspace)) });
     }
 
     const all = fx.dir("all");
-    const everything = await store.downloadArtifact({ runId: "r", destination: all });
+    const everything = await store.downloadArtifact({
+      runId: "r",
+      destination: all,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(
       everything.artifacts.map((a) => a.name),
       ["build-linux", "build-mac", "docs"],
@@ -179,7 +208,12 @@ describe("uploadArtifact and downloadArtifact", () => {
     });
 
     const some = fx.dir("some");
-    await store.downloadArtifact({ runId: "r", pattern: "build-*", destination: some });
+    await store.downloadArtifact({
+      runId: "r",
+      pattern: "build-*",
+      destination: some,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(await readTree(some), { "build-linux/app": "L", "build-mac/app": "M" });
 
     const merged = fx.dir("merged");
@@ -188,6 +222,7 @@ describe("uploadArtifact and downloadArtifact", () => {
       pattern: "build-*",
       mergeMultiple: true,
       destination: merged,
+      files: (await fx.job()).files,
     });
     assert.equal(result.artifacts.length, 2);
     // Both contain app: merging writes them into one directory, the later (by name) wins.
@@ -197,6 +232,7 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "r",
       pattern: "nothing-*",
       destination: fx.dir("none"),
+      files: (await fx.job()).files,
     });
     assert.deepEqual(none.artifacts, []);
   });
@@ -205,17 +241,32 @@ describe("uploadArtifact and downloadArtifact", () => {
     const fx = await createFixture();
     await fx.write({ "a.txt": "a" });
     const store = new ContentStore({ dataDir: fx.dataDir });
-    await store.uploadArtifact({ runId: "r", name: "alpha", paths: "a.txt", workspace: fx.workspace });
-    await store.uploadArtifact({ runId: "r", name: "beta", paths: "a.txt", workspace: fx.workspace });
+    await store.uploadArtifact({
+      runId: "r",
+      name: "alpha",
+      paths: "a.txt",
+      ...(await fx.job(fx.workspace)),
+    });
+    await store.uploadArtifact({ runId: "r", name: "beta", paths: "a.txt", ...(await fx.job(fx.workspace)) });
     await assert.rejects(
-      store.downloadArtifact({ runId: "r", name: "gamma", destination: fx.dir("out") }),
+      store.downloadArtifact({
+        runId: "r",
+        name: "gamma",
+        destination: fx.dir("out"),
+        files: (await fx.job()).files,
+      }),
       rejectsWithCode(
         "STORE_ARTIFACT_NOT_FOUND",
         /not found for name: 'gamma' in run r\. Artifacts in this run: 'alpha', 'beta'\./,
       ),
     );
     await assert.rejects(
-      store.downloadArtifact({ runId: "empty-run", name: "gamma", destination: fx.dir("out") }),
+      store.downloadArtifact({
+        runId: "empty-run",
+        name: "gamma",
+        destination: fx.dir("out"),
+        files: (await fx.job()).files,
+      }),
       rejectsWithCode("STORE_ARTIFACT_NOT_FOUND", /This run has no artifacts/),
     );
   });
@@ -229,7 +280,7 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "r",
       name: "d",
       paths: "d",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
       retentionDays: 5,
     });
     assert.deepEqual(await store.listArtifacts("r"), [
@@ -253,20 +304,20 @@ describe("uploadArtifact and downloadArtifact", () => {
       runId: "r",
       name: "one",
       paths: "x",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     const second = await store.uploadArtifact({
       runId: "r",
       name: "two",
       paths: "x",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     await fx.write({ "x/a.txt": "changed" });
     const third = await store.uploadArtifact({
       runId: "r",
       name: "three",
       paths: "x",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     assert.equal(first.digest, second.digest);
     assert.notEqual(first.digest, third.digest);
@@ -277,7 +328,7 @@ describe("uploadArtifact and downloadArtifact", () => {
     await fx.write({ "a.txt": "a" });
     await mkdir(path.join(fx.workspace, "empty"));
     const store = new ContentStore({ dataDir: fx.dataDir });
-    const base = { runId: "r", name: "ok", paths: "a.txt", workspace: fx.workspace };
+    const base = { runId: "r", name: "ok", paths: "a.txt", ...(await fx.job(fx.workspace)) };
     await assert.rejects(
       store.uploadArtifact({ ...base, name: "a/b" }),
       rejectsWithCode("STORE_INVALID_NAME", /forward slash/),
@@ -309,14 +360,25 @@ describe("uploadArtifact and downloadArtifact", () => {
     await fx.write({ "a.txt": "content" });
     const store = new ContentStore({ dataDir: fx.dataDir });
     await assert.rejects(
-      store.uploadArtifact({ runId: "r", name: "x", paths: "a.txt", workspace: fx.dir("nowhere") }),
+      store.uploadArtifact({
+        runId: "r",
+        name: "x",
+        paths: "a.txt",
+        ...(await fx.job()),
+        workspace: fx.dir("nowhere"),
+      }),
       rejectsWithCode("STORE_WORKSPACE_MISSING"),
     );
-    await store.uploadArtifact({ runId: "r", name: "x", paths: "a.txt", workspace: fx.workspace });
+    await store.uploadArtifact({ runId: "r", name: "x", paths: "a.txt", ...(await fx.job(fx.workspace)) });
     const digest = createHash("sha256").update("content").digest("hex");
     await rm(path.join(fx.dataDir, "blobs", "sha256", digest.slice(0, 2), digest));
     await assert.rejects(
-      store.downloadArtifact({ runId: "r", name: "x", destination: fx.dir("out") }),
+      store.downloadArtifact({
+        runId: "r",
+        name: "x",
+        destination: fx.dir("out"),
+        files: (await fx.job()).files,
+      }),
       rejectsWithCode("STORE_BLOB_MISSING", new RegExp(`sha256:${digest}`)),
     );
   });

@@ -1,6 +1,6 @@
 // actions/cache semantics (key matching, immutability, versions) against a real store in temp directories.
 import assert from "node:assert/strict";
-import { mkdir, readFile, stat, writeFile, chmod } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { ContentStore, ContentStoreError } from "../../src/runner/content-store/index.js";
@@ -12,11 +12,19 @@ describe("restoreCache and saveCache", () => {
     await fx.write({ "node_modules/left-pad/index.js": "pad", "node_modules/.bin/tool": "#!/bin/sh\n" });
     await chmod(path.join(fx.workspace, "node_modules/.bin/tool"), 0o755);
     const store = new ContentStore({ dataDir: fx.dataDir });
-    const saved = await store.saveCache({ key: "npm-abc", paths: "node_modules", workspace: fx.workspace });
+    const saved = await store.saveCache({
+      key: "npm-abc",
+      paths: "node_modules",
+      ...(await fx.job(fx.workspace)),
+    });
     assert.deepEqual(saved, { saved: true, size: "pad".length + "#!/bin/sh\n".length });
 
     const next = fx.dir("next-job");
-    const restored = await store.restoreCache({ key: "npm-abc", paths: "node_modules", workspace: next });
+    const restored = await store.restoreCache({
+      key: "npm-abc",
+      paths: "node_modules",
+      ...(await fx.job(next)),
+    });
     assert.deepEqual(restored, { hit: true, matchedKey: "npm-abc" });
     assert.deepEqual(await readTree(next), {
       "node_modules/.bin/tool": "#!/bin/sh\n",
@@ -36,7 +44,7 @@ describe("restoreCache and saveCache", () => {
     ]) {
       await fx.write({ "cache/v.txt": content! });
       assert.equal(
-        (await store.saveCache({ key: key!, paths: "cache", workspace: fx.workspace })).saved,
+        (await store.saveCache({ key: key!, paths: "cache", ...(await fx.job(fx.workspace)) })).saved,
         true,
       );
       clock.advance(60_000);
@@ -46,7 +54,7 @@ describe("restoreCache and saveCache", () => {
       key: "deps-linux-0123",
       restoreKeys: ["deps-linux-", "deps-"],
       paths: "cache",
-      workspace: target,
+      ...(await fx.job(target)),
     });
     assert.deepEqual(restored, { hit: false, matchedKey: "deps-linux-new" });
     assert.equal(await readFile(path.join(target, "cache/v.txt"), "utf8"), "new");
@@ -56,7 +64,7 @@ describe("restoreCache and saveCache", () => {
       key: "nope",
       restoreKeys: ["deps-linux-old"],
       paths: "cache",
-      workspace: fx.dir("exact"),
+      ...(await fx.job(fx.dir("exact"))),
     });
     assert.equal(exact.matchedKey, "deps-linux-old");
 
@@ -65,7 +73,7 @@ describe("restoreCache and saveCache", () => {
       key: "deps-mac",
       restoreKeys: ["deps-linux-"],
       paths: "cache",
-      workspace: fx.dir("prefix"),
+      ...(await fx.job(fx.dir("prefix"))),
     });
     assert.deepEqual(prefixOfKey, { hit: false, matchedKey: "deps-mac-newest" });
   });
@@ -74,34 +82,39 @@ describe("restoreCache and saveCache", () => {
     const fx = await createFixture();
     await fx.write({ "a/file": "a" });
     const store = new ContentStore({ dataDir: fx.dataDir });
-    await store.saveCache({ key: "k", paths: "a", workspace: fx.workspace });
+    await store.saveCache({ key: "k", paths: "a", ...(await fx.job(fx.workspace)) });
     const target = fx.dir("restore");
     assert.deepEqual(
-      await store.restoreCache({ key: "other", restoreKeys: ["x-"], paths: "a", workspace: target }),
+      await store.restoreCache({ key: "other", restoreKeys: ["x-"], paths: "a", ...(await fx.job(target)) }),
       { hit: false },
     );
-    assert.deepEqual(await store.restoreCache({ key: "k", paths: "b", workspace: target }), { hit: false });
-    await assert.rejects(stat(target), { code: "ENOENT" });
+    assert.deepEqual(await store.restoreCache({ key: "k", paths: "b", ...(await fx.job(target)) }), {
+      hit: false,
+    });
+    assert.deepEqual(await readdir(target), []);
   });
 
   test("caches are immutable: saving an existing key keeps the first content", async () => {
     const fx = await createFixture();
     await fx.write({ "c/v": "first" });
     const store = new ContentStore({ dataDir: fx.dataDir });
-    assert.equal((await store.saveCache({ key: "k", paths: "c", workspace: fx.workspace })).saved, true);
+    assert.equal(
+      (await store.saveCache({ key: "k", paths: "c", ...(await fx.job(fx.workspace)) })).saved,
+      true,
+    );
     await fx.write({ "c/v": "second" });
-    const again = await store.saveCache({ key: "k", paths: "c", workspace: fx.workspace });
+    const again = await store.saveCache({ key: "k", paths: "c", ...(await fx.job(fx.workspace)) });
     assert.equal(again.saved, false);
     assert.match(again.message ?? "", /Unable to reserve cache with key k/);
     const target = fx.dir("restore");
-    await store.restoreCache({ key: "k", paths: "c", workspace: target });
+    await store.restoreCache({ key: "k", paths: "c", ...(await fx.job(target)) });
     assert.equal(await readFile(path.join(target, "c/v"), "utf8"), "first");
   });
 
   test("saving paths that match nothing saves nothing, with actions/cache's message", async () => {
     const fx = await createFixture();
     const store = new ContentStore({ dataDir: fx.dataDir });
-    const result = await store.saveCache({ key: "k", paths: "missing/**", workspace: fx.workspace });
+    const result = await store.saveCache({ key: "k", paths: "missing/**", ...(await fx.job(fx.workspace)) });
     assert.equal(result.saved, false);
     assert.match(result.message ?? "", /Path Validation Error/);
   });
@@ -110,47 +123,45 @@ describe("restoreCache and saveCache", () => {
     const fx = await createFixture();
     await fx.write({ "c/v": "x" });
     const store = new ContentStore({ dataDir: fx.dataDir });
-    await store.saveCache({ key: "k", paths: "c", workspace: fx.workspace });
+    await store.saveCache({ key: "k", paths: "c", ...(await fx.job(fx.workspace)) });
     const target = fx.dir("restore");
     assert.deepEqual(
-      await store.restoreCache({ key: "k", paths: "c", workspace: target, lookupOnly: true }),
+      await store.restoreCache({ key: "k", paths: "c", ...(await fx.job(target)), lookupOnly: true }),
       {
         hit: true,
         matchedKey: "k",
       },
     );
-    await assert.rejects(stat(target), { code: "ENOENT" });
+    assert.deepEqual(await readdir(target), []);
   });
 
-  test("~ paths restore under the home directory; files outside workspace and home keep their absolute path", async () => {
+  test("~ paths restore under the home of the restoring job; a path outside the job's directories is not cached", async () => {
     const fx = await createFixture();
     const home = fx.dir("home");
-    const elsewhere = fx.dir("elsewhere");
     await mkdir(path.join(home, ".npm"), { recursive: true });
-    await mkdir(elsewhere);
     await writeFile(path.join(home, ".npm", "pkg.tgz"), "tgz");
-    await writeFile(path.join(elsewhere, "tool"), "tool");
-    const savedHome = process.env["HOME"];
-    process.env["HOME"] = home;
-    try {
-      const store = new ContentStore({ dataDir: fx.dataDir });
-      const paths = `~/.npm\n${elsewhere}`;
-      assert.equal((await store.saveCache({ key: "k", paths, workspace: fx.workspace })).saved, true);
-      const newHome = fx.dir("home2");
-      process.env["HOME"] = newHome;
-      await writeFile(path.join(elsewhere, "tool"), "changed");
-      await store.restoreCache({ key: "k", paths, workspace: fx.dir("ws2") });
-      assert.deepEqual(await readTree(newHome), { ".npm/pkg.tgz": "tgz" });
-      assert.equal(await readFile(path.join(elsewhere, "tool"), "utf8"), "tool");
-    } finally {
-      process.env["HOME"] = savedHome;
-    }
+    const store = new ContentStore({ dataDir: fx.dataDir });
+    // The file agent runs as the job, so `~` is the job's HOME: the environment the step passes.
+    const jobWithHome = async (workspace: string, jobHome: string) => {
+      const job = await fx.job(workspace);
+      return { ...job, files: job.withEnv({ HOME: jobHome }) };
+    };
+    const saving = await jobWithHome(fx.workspace, home);
+    assert.equal((await store.saveCache({ key: "k", paths: "~/.npm", ...saving })).saved, true);
+    const newHome = fx.dir("home2");
+    await store.restoreCache({ key: "k", paths: "~/.npm", ...(await jobWithHome(fx.dir("ws2"), newHome)) });
+    assert.deepEqual(await readTree(newHome), { ".npm/pkg.tgz": "tgz" });
+
+    // /etc is none of the job's directories (this test's own files are all below /tmp, which is one).
+    const outside = await store.saveCache({ key: "k2", paths: "~/.npm\n/etc/passwd", ...saving });
+    assert.equal(outside.saved, false);
+    assert.match(outside.message ?? "", /\/etc\/passwd is outside the job's directories/);
   });
 
   test("key validation: length, commas and at most 10 keys fail with STORE_INVALID_CACHE_KEY", async () => {
     const fx = await createFixture();
     const store = new ContentStore({ dataDir: fx.dataDir });
-    const base = { paths: "x", workspace: fx.workspace };
+    const base = { paths: "x", ...(await fx.job(fx.workspace)) };
     const invalid = (error: unknown) =>
       error instanceof ContentStoreError && error.code === "STORE_INVALID_CACHE_KEY";
     await assert.rejects(store.restoreCache({ ...base, key: "a".repeat(513) }), invalid);

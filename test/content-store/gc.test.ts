@@ -23,10 +23,10 @@ describe("gc", () => {
       runId: "r",
       name: "short",
       paths: "short",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
       retentionDays: 1,
     });
-    await store.uploadArtifact({ runId: "r", name: "long", paths: "long", workspace: fx.workspace });
+    await store.uploadArtifact({ runId: "r", name: "long", paths: "long", ...(await fx.job(fx.workspace)) });
 
     clock.advance(dayMs - 1);
     assert.deepEqual((await store.gc()).artifacts, [], "one millisecond before expiry nothing goes");
@@ -48,7 +48,12 @@ describe("gc", () => {
     assert.deepEqual(usage.artifacts, { count: 1, bytes: "long-lived".length });
     assert.equal(usage.blobs.count, 2);
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "r", name: "long", destination: out });
+    await store.downloadArtifact({
+      runId: "r",
+      name: "long",
+      destination: out,
+      files: (await fx.job()).files,
+    });
 
     clock.advance(90 * dayMs);
     assert.equal((await store.gc()).artifacts.length, 1);
@@ -64,10 +69,10 @@ describe("gc", () => {
     await fx.write({ "c/v": "value" });
     const clock = createClock();
     const store = new ContentStore({ dataDir: fx.dataDir, now: clock.now });
-    await store.saveCache({ key: "used", paths: "c", workspace: fx.workspace });
-    await store.saveCache({ key: "unused", paths: "c", workspace: fx.workspace });
+    await store.saveCache({ key: "used", paths: "c", ...(await fx.job(fx.workspace)) });
+    await store.saveCache({ key: "unused", paths: "c", ...(await fx.job(fx.workspace)) });
     clock.advance(6 * dayMs);
-    await store.restoreCache({ key: "used", paths: "c", workspace: fx.dir("restore") });
+    await store.restoreCache({ key: "used", paths: "c", ...(await fx.job(fx.dir("restore"))) });
     clock.advance(2 * dayMs);
     const report = await store.gc();
     assert.deepEqual(
@@ -76,7 +81,7 @@ describe("gc", () => {
     );
     assert.deepEqual(report.blobs.count, 0, "the kept cache still references the shared content");
     assert.equal(
-      (await store.restoreCache({ key: "unused", paths: "c", workspace: fx.dir("x") })).hit,
+      (await store.restoreCache({ key: "unused", paths: "c", ...(await fx.job(fx.dir("x"))) })).hit,
       false,
     );
     assert.equal((await store.gc({ cacheMaxAgeDays: 1 })).caches.length, 1);
@@ -88,11 +93,11 @@ describe("gc", () => {
     const store = new ContentStore({ dataDir: fx.dataDir, now: clock.now });
     for (const key of ["a", "b", "c", "d"]) {
       await fx.write({ [`${key}/data`]: key.repeat(1000) });
-      await store.saveCache({ key, paths: key, workspace: fx.workspace });
+      await store.saveCache({ key, paths: key, ...(await fx.job(fx.workspace)) });
       clock.advance(60_000);
     }
     // Touch "a": now "b" is the least recently used.
-    await store.restoreCache({ key: "a", paths: "a", workspace: fx.dir("restore") });
+    await store.restoreCache({ key: "a", paths: "a", ...(await fx.job(fx.dir("restore"))) });
     const report = await store.gc({ cacheMaxBytes: 2500 });
     assert.deepEqual(
       report.caches.map((c) => [c.key, c.reason]),
@@ -108,7 +113,7 @@ describe("gc", () => {
     const fx = await createFixture();
     await fx.write({ "a.txt": "kept" });
     const store = new ContentStore({ dataDir: fx.dataDir });
-    await store.uploadArtifact({ runId: "r", name: "a", paths: "a.txt", workspace: fx.workspace });
+    await store.uploadArtifact({ runId: "r", name: "a", paths: "a.txt", ...(await fx.job(fx.workspace)) });
     // An orphan: the content of an upload whose manifest was never written (a crash, or a lost race).
     const orphan = "0".repeat(64);
     await mkdir(path.join(fx.dataDir, "blobs", "sha256", "00"), { recursive: true });
@@ -129,7 +134,12 @@ describe("gc", () => {
     assert.deepEqual(report.tempFiles, { count: 1, bytes: "partial".length });
     assert.equal(report.bytesFreed, "orphaned bytes".length + "partial".length);
     assert.equal(await countBlobs(fx.dataDir), before - 1);
-    await later.downloadArtifact({ runId: "r", name: "a", destination: fx.dir("out") });
+    await later.downloadArtifact({
+      runId: "r",
+      name: "a",
+      destination: fx.dir("out"),
+      files: (await fx.job()).files,
+    });
   });
 
   test("`hangar gc` names each removal; --json prints the report", async () => {
@@ -141,10 +151,10 @@ describe("gc", () => {
         runId: "r",
         name: `old-${suffix}`,
         paths: "a.txt",
-        workspace: fx.workspace,
+        ...(await fx.job(fx.workspace)),
         retentionDays: 1,
       });
-      await twoDaysAgo.saveCache({ key: `stale-${suffix}`, paths: "a.txt", workspace: fx.workspace });
+      await twoDaysAgo.saveCache({ key: `stale-${suffix}`, paths: "a.txt", ...(await fx.job(fx.workspace)) });
       // Age the cache past 7 days by rewriting its manifest's timestamp, as an old entry would read.
       const cacheDir = path.join(fx.dataDir, "caches");
       for (const file of await readdir(cacheDir)) {

@@ -60,12 +60,17 @@ describe("content store at scale", () => {
       runId: "r",
       name: "many",
       paths: "many",
-      workspace: fx.workspace,
+      ...(await fx.job(fx.workspace)),
     });
     assert.equal(result.fileCount, 10_000);
     assert.deepEqual(result.warnings, [], "upload-artifact warns only over 10,000 files");
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "r", name: "many", destination: out });
+    await store.downloadArtifact({
+      runId: "r",
+      name: "many",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     const tree = await readTree(out);
     assert.equal(Object.keys(tree).length, 10_000);
     assert.equal(tree["d42/f7.txt"], "file 42/7\n");
@@ -78,9 +83,10 @@ describe("content store at scale", () => {
     await mkdir(path.dirname(source), { recursive: true });
     await writeLargeFile(source, 300 * mb);
     const store = new ContentStore({ dataDir: fx.dataDir });
+    const job = await fx.job();
 
     const uploadGrowth = await measureRssGrowth(() =>
-      store.uploadArtifact({ runId: "r", name: "big", paths: "big", workspace: fx.workspace }),
+      store.uploadArtifact({ runId: "r", name: "big", paths: "big", ...job }),
     );
     assert.ok(uploadGrowth < 100 * mb, `upload grew RSS by ${Math.round(uploadGrowth / mb)} MB`);
     const [info] = await store.listArtifacts("r");
@@ -88,7 +94,7 @@ describe("content store at scale", () => {
 
     const out = fx.dir("out");
     const downloadGrowth = await measureRssGrowth(() =>
-      store.downloadArtifact({ runId: "r", name: "big", destination: out }),
+      store.downloadArtifact({ runId: "r", name: "big", destination: out, files: job.files }),
     );
     assert.ok(downloadGrowth < 100 * mb, `download grew RSS by ${Math.round(downloadGrowth / mb)} MB`);
     assert.equal(await hashFile(path.join(out, "blob.bin")), await hashFile(source));
@@ -104,13 +110,14 @@ describe("content store at scale", () => {
       files[`job${job}/own.txt`] = `only job ${job}\n`;
     }
     await fx.write(files);
+    const jobFiles = await fx.job();
     // One store object per job, as separate jobs (or processes) sharing the data directory would have.
     const uploads = Array.from({ length: jobs }, (_, job) =>
       new ContentStore({ dataDir: fx.dataDir }).uploadArtifact({
         runId: "r",
         name: `job${job}`,
         paths: `job${job}/`,
-        workspace: fx.workspace,
+        ...jobFiles,
       }),
     );
     // Two jobs racing for one name: exactly one wins.
@@ -119,7 +126,7 @@ describe("content store at scale", () => {
         runId: "r",
         name: "contested",
         paths: "job0/",
-        workspace: fx.workspace,
+        ...jobFiles,
       }),
     );
     const [settled, raced] = await Promise.all([Promise.allSettled(uploads), Promise.allSettled(racing)]);
@@ -131,7 +138,12 @@ describe("content store at scale", () => {
 
     const store = new ContentStore({ dataDir: fx.dataDir });
     const out = fx.dir("out");
-    await store.downloadArtifact({ runId: "r", pattern: "job*", destination: out });
+    await store.downloadArtifact({
+      runId: "r",
+      pattern: "job*",
+      destination: out,
+      files: (await fx.job()).files,
+    });
     assert.deepEqual(await readTree(out), files);
     // Identical files share one blob: 1 shared + 2 halves + 8 own, plus one file list per job
     // ("contested" lists the same files as job0, so it shares job0's list).

@@ -3,11 +3,21 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { after } from "node:test";
+import { HostExecutor, JobFileAgent, type JobFileAccess } from "../../src/runner/index.js";
 
 const roots: string[] = [];
 after(async () => {
   await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
 });
+
+/** A job on the host executor whose workspace is `workspace`: the options the store's calls take for its files. */
+export interface JobFilesOptions {
+  workspace: string;
+  files: JobFileAccess;
+  dirs: { workspace: string; temp: string; toolCache: string };
+  /** The same job's files seen with another environment (a HOME of the test's choosing). */
+  withEnv(env: Record<string, string>): JobFileAccess;
+}
 
 export interface StoreFixture {
   root: string;
@@ -16,6 +26,8 @@ export interface StoreFixture {
   /** Writes files under the workspace: relative path to content. */
   write(files: Record<string, string>): Promise<void>;
   dir(name: string): string;
+  /** A job whose workspace is this directory (default: the fixture's); its files reached through its file agent. */
+  job(workspace?: string): Promise<JobFilesOptions>;
 }
 
 export async function createFixture(): Promise<StoreFixture> {
@@ -28,6 +40,19 @@ export async function createFixture(): Promise<StoreFixture> {
     workspace,
     dataDir: path.join(root, "data"),
     dir: (name) => path.join(root, name),
+    async job(jobWorkspace = workspace) {
+      await mkdir(jobWorkspace, { recursive: true });
+      const executor = new HostExecutor({ baseDir: path.join(root, "jobs") });
+      const dirs = await executor.prepare({
+        runId: "run-1",
+        jobKey: "store",
+        workspace: jobWorkspace,
+        bindWorkspace: true,
+      });
+      const agent = new JobFileAgent(executor, dirs);
+      const withEnv = (env: Record<string, string>) => agent.access({ env });
+      return { workspace: jobWorkspace, files: withEnv({ HOME: os.homedir() }), dirs, withEnv };
+    },
     async write(files) {
       for (const [relative, content] of Object.entries(files)) {
         const file = path.join(workspace, relative);

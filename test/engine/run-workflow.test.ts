@@ -193,3 +193,39 @@ jobs:
   assert.ok(lines.includes("deploy ran"));
   assert.ok(!lines.some((line) => line.includes("must not run again")));
 });
+
+test("a called workflow's required secret is found whatever its case, as GitHub's secret names are", async () => {
+  // A server stores secret names upper-cased; the called workflow asks for `token`.
+  const called = `on:
+  workflow_call:
+    secrets:
+      token:
+        required: true
+jobs:
+  use:
+    runs-on: ubuntu-latest
+    steps:
+      - run: test "\${{ secrets.token }}" = sekrit
+`;
+  const workflow = await load(`on: push
+jobs:
+  call:
+    uses: ./.github/workflows/called.yml
+    secrets: inherit
+`);
+  const handle = runWorkflow(
+    workflow,
+    options({
+      secrets: { TOKEN: "sekrit" },
+      readCalledWorkflow: async (uses) => ({ path: uses.slice(2), content: called }),
+    }),
+  );
+  const result = await handle.result;
+  assert.deepEqual(
+    result.jobs.map((j) => [j.key, j.conclusion, j.message]),
+    [
+      ["call", "success", undefined],
+      ["call / use", "success", undefined],
+    ],
+  );
+});

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { ContainerExecutor, type ResourceLimits } from "../../src/runner/index.js";
 import { busyboxImage } from "./container-rootfs.js";
-import { createStepFixture, runStep } from "./step-fixture.js";
+import { assertStdinContract, createStepFixture, runStep } from "./step-fixture.js";
 
 if (process.getuid?.() !== 0) throw new Error("container tests need root (crun, overlayfs, ip netns)");
 
@@ -93,6 +93,18 @@ test("a run step in an image without bash runs with sh", async () => {
     assert.equal(run.result.outcome, "success", run.allText);
     // The image's /bin/sh is its busybox.
     assert.deepEqual(run.texts, ["shell=/bin/busybox", "no-bash"]);
+  } finally {
+    await fixture.dispose();
+  }
+});
+
+test("stdin streams into a process in the job container; unread input does not hold the exec", async () => {
+  const image = await busyboxImage();
+  const fixture = await createStepFixture(
+    (dir) => new ContainerExecutor({ baseDir: dir, container: { image } }),
+  );
+  try {
+    await assertStdinContract(fixture, "/bin");
   } finally {
     await fixture.dispose();
   }

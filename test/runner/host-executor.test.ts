@@ -1,12 +1,17 @@
 // Tests for the runner: HostExecutor with real processes: directories, streaming, spawn failure, group kill on timeout and abort.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { HostExecutor, RunnerError, type JobDirectories } from "../../src/runner/index.js";
-import { isPrintedChildAlive, printBackgroundChild } from "./step-fixture.js";
+import {
+  assertStdinContract,
+  createStepFixture,
+  isPrintedChildAlive,
+  printBackgroundChild,
+} from "./step-fixture.js";
 
 /** The executor, its base dir and a job prepared on it, which exec specs name. */
 async function withExecutor(
@@ -33,12 +38,33 @@ test("prepare creates per-job dirs; cleanup removes them but never a given works
     assert.equal(existsSync(fresh.temp), false);
 
     const workspace = await mkdtemp(join(baseDir, "checkout-"));
-    const given = await executor.prepare({ runId: "r", jobKey: "j", workspace });
-    assert.equal(given.workspace, workspace);
-    await executor.cleanup(given);
+    await writeFile(join(workspace, "README"), "the user's file\n");
+    const copied = await executor.prepare({ runId: "r", jobKey: "j", workspace });
+    assert.notEqual(copied.workspace, workspace);
+    assert.equal(await readFile(join(copied.workspace, "README"), "utf8"), "the user's file\n");
+    await executor.cleanup(copied);
+    assert.equal(existsSync(copied.workspace), false);
+
+    const bound = await executor.prepare({ runId: "r", jobKey: "j", workspace, bindWorkspace: true });
+    assert.equal(bound.workspace, workspace);
+    await executor.cleanup(bound);
     assert.equal(existsSync(workspace), true);
-    assert.equal(existsSync(given.fileCommands), false);
+    assert.equal(existsSync(bound.fileCommands), false);
   });
+});
+
+test("keepWorkspace keeps a job's directories and says where", async () => {
+  const baseDir = await mkdtemp(join(tmpdir(), "hangar-executor-test-"));
+  try {
+    const kept: string[] = [];
+    const executor = new HostExecutor({ baseDir, keepWorkspace: true, onKept: (root) => kept.push(root) });
+    const dirs = await executor.prepare({ runId: "r", jobKey: "kept" });
+    await executor.cleanup(dirs);
+    assert.deepEqual(kept, [dirname(dirs.workspace)]);
+    assert.ok((await stat(dirs.workspace)).isDirectory());
+  } finally {
+    await rm(baseDir, { recursive: true, force: true });
+  }
 });
 
 test("exec streams output, passes cwd and exactly the given env, reports the exit code", async () => {
@@ -149,4 +175,13 @@ test("a process that escaped the group cannot keep a timed-out exec waiting on i
     process.kill(pid, "SIGKILL");
     assert.equal(result.timedOut, true);
   });
+});
+
+test("stdin streams into the process with backpressure; unread input does not hold the exec", async () => {
+  const job = await createStepFixture();
+  try {
+    await assertStdinContract(job);
+  } finally {
+    await job.dispose();
+  }
 });

@@ -1,16 +1,17 @@
 // Tests for the microvm executor: run steps in real QEMU microVMs (TCG here), one VM per job, from a warm pool.
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir, release, tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
-import type { RunnerError } from "../../src/runner/index.js";
-import { MicroVmExecutor, type LogLine } from "../../src/runner/index.js";
+import type { ExecResult, RunnerError } from "../../src/runner/index.js";
+import { MicroVmExecutor, readGuestImage, type LogLine } from "../../src/runner/index.js";
 import { testGuestImage } from "../support/guest-image.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { createStepFixture, runStep, type StepFixture } from "./step-fixture.js";
+import { assertStdinContract, createStepFixture, runStep, type StepFixture } from "./step-fixture.js";
 
 let baseDir: string;
 let executor: MicroVmExecutor;
@@ -320,5 +321,133 @@ test("hangar vm build writes a kernel, an initramfs and a manifest", vmTestTimeo
     assert.match(bad.stderr, /no downloadable Debian package named no-such-package-hangar/);
   } finally {
     await rm(outDir, { recursive: true, force: true });
+  }
+});
+
+/** Runs `sh -c script` in the job's VM; `ms` is how long exec() took. */
+async function execShell(
+  job: StepFixture,
+  script: string,
+  options: { stdin?: Readable; signal?: AbortSignal; onStdout?: (text: string) => void } = {},
+): Promise<{ result: ExecResult; stdout: string; ms: number }> {
+  let stdout = "";
+  const began = performance.now();
+  const result = await executor.exec(
+    {
+      job: job.dirs,
+      command: "sh",
+      args: ["-c", script],
+      cwd: job.dirs.workspace,
+      env: { PATH: "/usr/bin:/bin" },
+      ...(options.stdin ? { stdin: options.stdin } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    (chunk, stream) => {
+      if (stream !== "stdout") return;
+      stdout += chunk.toString();
+      options.onStdout?.(chunk.toString());
+    },
+  );
+  return { result, stdout: stdout.trim(), ms: performance.now() - began };
+}
+
+/** A stdin that never ends, counting what the executor pulled from it. */
+function endlessStdin(): { stream: Readable; pulledBytes: () => number } {
+  const block = randomBytes(64 * 1024);
+  let pulled = 0;
+  const stream = new Readable({
+    read() {
+      pulled += block.length;
+      this.push(block);
+    },
+  });
+  return { stream, pulledBytes: () => pulled };
+}
+
+test("stdin keeps ExecSpec's contract inside the VM", vmTestTimeout, async () => {
+  await assertStdinContract(fixtures[0] ?? (await newJob()));
+});
+
+test(
+  "stdin streams into the guest chunk by acknowledged chunk, and stops when the process closes it",
+  vmTestTimeout,
+  async (t) => {
+    const job = fixtures[0] ?? (await newJob());
+    // Chunks of uneven sizes, some above the 256 KiB a STDIN frame carries, so that splitting is exercised too.
+    const bytes = randomBytes(16 * 1024 * 1024);
+    const sizes = [1, 300_000, 65_536, 1_000_000, 4096];
+    const chunks: Buffer[] = [];
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const size = sizes[i % sizes.length] ?? 1;
+      chunks.push(bytes.subarray(at, at + size));
+      at += size;
+    }
+    const digested = await execShell(job, "sha256sum | cut -d' ' -f1", { stdin: Readable.from(chunks) });
+    assert.equal(digested.stdout, createHash("sha256").update(bytes).digest("hex"));
+    const mibPerSecond = bytes.length / 1024 / 1024 / (digested.ms / 1000);
+    t.diagnostic(`16 MiB of stdin into sha256sum under TCG: ${mibPerSecond.toFixed(1)} MiB/s`);
+
+    // The shell reads 100000 bytes, then closes its stdin and lives on: the feed stops at once, the host pulling
+    // no more than the chunks in flight, whatever the stream still holds.
+    const endless = endlessStdin();
+    const closing = await execShell(job, "head -c 100000 | wc -c; exec 0<&-; sleep 1; exit 5", {
+      stdin: endless.stream,
+    });
+    assert.equal(closing.result.exitCode, 5);
+    assert.equal(closing.stdout, "100000");
+    assert.ok(endless.stream.destroyed, "the stream the process stopped taking is destroyed");
+    assert.ok(endless.pulledBytes() < 4 * 1024 * 1024, `pulled ${endless.pulledBytes()} bytes`);
+  },
+);
+
+test("cancelling an exec whose stdin still streams ends it as other cancels do", vmTestTimeout, async () => {
+  const job = fixtures[0] ?? (await newJob());
+  const endless = endlessStdin();
+  const controller = new AbortController();
+  // TERM is ignored, so the cancel goes on to KILL while cat keeps taking input.
+  const cancelled = await execShell(job, "trap '' TERM; echo started; cat > /dev/null", {
+    stdin: endless.stream,
+    signal: controller.signal,
+    onStdout: (text) => {
+      if (text.includes("started")) setTimeout(() => controller.abort(), 500);
+    },
+  });
+  assert.equal(cancelled.result.cancelled, true);
+  assert.equal(cancelled.result.signal, "SIGKILL");
+  assert.ok(endless.stream.destroyed);
+  assert.ok(endless.pulledBytes() > 64 * 1024, "input was flowing when the cancel came");
+  const survivors = await execShell(job, "ps -o args | grep -c '^cat' || true");
+  assert.equal(survivors.stdout, "0");
+});
+
+test("a stdin that fails ends the input; without one, cat sees an empty input", vmTestTimeout, async () => {
+  const job = fixtures[0] ?? (await newJob());
+  const failing = new Readable({ read() {} });
+  failing.push(Buffer.alloc(300_000));
+  setTimeout(() => failing.destroy(new Error("the source broke")), 200);
+  const counted = await execShell(job, "wc -c", { stdin: failing });
+  assert.equal(counted.result.exitCode, 0);
+  assert.equal(counted.stdout, "300000");
+
+  const empty = await execShell(job, "cat; echo end");
+  assert.equal(empty.stdout, "end");
+  assert.ok(empty.ms < 10_000, `cat took ${empty.ms} ms`);
+});
+
+test("an image built for agent protocol 2 is refused with the command that rebuilds it", async () => {
+  const oldDir = await mkdtemp(join(tmpdir(), "hangar-old-guest-"));
+  try {
+    const manifest = JSON.parse(await readFile(join(imageDir, "manifest.json"), "utf8")) as object;
+    await writeFile(join(oldDir, "manifest.json"), JSON.stringify({ ...manifest, agentProtocolVersion: 2 }));
+    await assert.rejects(readGuestImage(oldDir), (error: RunnerError) => {
+      assert.equal(error.code, "RUNNER_VM_IMAGE_FAILED");
+      assert.match(
+        error.message,
+        /speaks agent protocol 2, this hangar 3: run 'hangar vm build --out .*' again/,
+      );
+      return true;
+    });
+  } finally {
+    await rm(oldDir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,7 @@
 // Tests for the runner: runScriptStep end to end with real shells, env files, workflow commands, masking, timeout and cancel.
 import assert from "node:assert/strict";
-import { readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Masker } from "../../src/runner/index.js";
@@ -299,4 +300,37 @@ test("a missing working directory fails the step with a clear error", async () =
   });
   assert.equal(result.outcome, "failure");
   assert.match(result.annotations[0].message, /working directory '.*nope'/);
+});
+
+test("an env file or the file-commands dir replaced by a link is refused: the step fails, nothing is read or written through it", async () => {
+  const job = await createStepFixture();
+  const outside = await mkdtemp(join(tmpdir(), "hangar-outside-"));
+  try {
+    await writeFile(join(outside, "secret-key"), "canary=host-secret\n");
+    const linked = await runStep(job, `ln -sf "${outside}/secret-key" "$GITHUB_OUTPUT"`);
+    assert.equal(linked.result.outcome, "failure");
+    assert.match(linked.allText, /set_output_.*a symbolic link stands in its place/);
+    assert.doesNotMatch(linked.allText, /host-secret/);
+    assert.deepEqual(linked.result.outputs, {});
+
+    const swapped = await runStep(
+      job,
+      `mv "${job.dirs.fileCommands}" "$RUNNER_TEMP/moved"; ln -s "${outside}" "${job.dirs.fileCommands}"`,
+      {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", RUNNER_TEMP: job.dirs.temp },
+      },
+    );
+    assert.equal(swapped.result.outcome, "failure", "its own env files are behind the link now");
+    const next = await runStep(job, "echo never-runs");
+    assert.equal(next.result.outcome, "failure");
+    assert.match(next.allText, /refused to use/);
+    assert.deepEqual(
+      await readdir(outside),
+      ["secret-key"],
+      "no script or env file was created through the link",
+    );
+  } finally {
+    await job.dispose();
+    await rm(outside, { recursive: true, force: true });
+  }
 });

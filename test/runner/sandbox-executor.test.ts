@@ -9,7 +9,7 @@ import { createSandboxExecutor, probeSandbox, RunnerError } from "../../src/runn
 import type { SandboxHarness } from "./sandbox-fixture.js";
 import { readCgroupMembers, withSandbox } from "./sandbox-fixture.js";
 import { isOwnerAlive, ownerOf, type ProcessOwner } from "../../src/runner/process-owner.js";
-import { runStep } from "./step-fixture.js";
+import { assertStdinContract, runStep } from "./step-fixture.js";
 
 test("probeSandbox finds bwrap, user namespaces, cgroups and seccomp on this host", async () => {
   const probe = await probeSandbox();
@@ -245,5 +245,11 @@ test("with seccomp, ptrace and new namespaces are denied while ordinary work run
   await withSandbox({}, async (sandbox) => {
     const run = await runStep(await sandbox.prepareJob(), "unshare --user true && echo unshare=allowed");
     assert.deepEqual(run.texts, ["unshare=allowed"]);
+  });
+});
+
+test("stdin streams into the sandboxed process; unread input does not hold the exec", async () => {
+  await withSandbox({}, async (sandbox) => {
+    await assertStdinContract(await sandbox.prepareJob());
   });
 });

@@ -1,8 +1,10 @@
 // Test fixture for runner tests: a real HostExecutor in a temp base dir, and a helper running one script step.
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { HostExecutor, Masker, runScriptStep } from "../../src/runner/index.js";
 import { isOwnerAlive } from "../../src/runner/process-owner.js";
 import type {
@@ -80,4 +82,41 @@ export function isPrintedChildAlive(output: string): boolean {
   const match = /child=(\d+):(\d+)/.exec(output);
   assert.ok(match, `no child=<pid>:<start time> line in ${output}`);
   return isOwnerAlive({ pid: Number(match[1]), pidStartTime: Number(match[2]) });
+}
+
+/**
+ * What ExecSpec.stdin promises, on any executor: every byte of a multi-MiB stream arrives in order; a process that
+ * exits without reading ends the exec with its own exit code; without stdin the process reads an empty input.
+ */
+export async function assertStdinContract(job: StepFixture, path = "/usr/bin:/bin"): Promise<void> {
+  const exec = async (script: string, stdin?: Readable) => {
+    let stdout = "";
+    const result = await job.executor.exec(
+      {
+        job: job.dirs,
+        command: "sh",
+        args: ["-c", script],
+        cwd: job.dirs.workspace,
+        env: { PATH: path },
+        stdin,
+      },
+      (chunk, stream) => {
+        if (stream === "stdout") stdout += chunk.toString();
+      },
+    );
+    return { result, stdout: stdout.trim() };
+  };
+  const bytes = randomBytes(6 * 1024 * 1024);
+  const digested = await exec("sha256sum | cut -d' ' -f1", Readable.from(chunksOf(bytes, 100_000)));
+  assert.equal(digested.stdout, createHash("sha256").update(bytes).digest("hex"));
+
+  const unread = await exec("exit 4", Readable.from(chunksOf(Buffer.alloc(32 * 1024 * 1024), 1 << 16)));
+  assert.equal(unread.result.exitCode, 4);
+
+  const empty = await exec("wc -c");
+  assert.equal(empty.stdout, "0");
+}
+
+function* chunksOf(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
 }

@@ -2,6 +2,7 @@
 // with their own data dirs and labels. Job 1 (runner A) uploads an artifact and saves a cache; job 2 (runner B)
 // downloads and restores both exactly; the API lists the artifact and zips it; a runner reaches only its own run.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -238,6 +239,39 @@ test("a runner reaches the artifacts of its own job's run only, and oversized or
   });
   assert.deepEqual(await stillMissing.json(), { missing: ["0".repeat(64)] });
 
+  // Whatever a runner sends, a stored file stays below one of its job's own directories.
+  const poison = Buffer.from("poison");
+  const poisonDigest = createHash("sha256").update(poison).digest("hex");
+  const stored = await fetch(`${own}/blobs/${poisonDigest}`, {
+    method: "PUT",
+    headers: { "content-type": "application/octet-stream", authorization: `Bearer ${token}` },
+    body: poison,
+  });
+  assert.equal(stored.status, 200);
+  const file = { mode: 0o644, size: poison.length, digest: poisonDigest };
+  const version = "0".repeat(64);
+  for (const [base, filePath, code] of [
+    ["root", "etc/cron.d/poison", "RUNNER_REQUEST_INVALID"],
+    ["home", "../../etc/cron.d/poison", "CONTENT_FILE_PATH_INVALID"],
+    ["workspace", "/etc/cron.d/poison", "CONTENT_FILE_PATH_INVALID"],
+    ["tmp", "a//b", "CONTENT_FILE_PATH_INVALID"],
+  ] as const) {
+    const cache = await postJson(`${own}/caches`, token, {
+      key: `k-${base}`,
+      version,
+      files: [{ ...file, base, path: filePath }],
+    });
+    assert.deepEqual([cache.status, cache.body["code"]], [400, code], `${base}:${filePath}`);
+  }
+  for (const filePath of ["../outside", "/etc/passwd", "a/./b"]) {
+    const artifact = await postJson(`${own}/artifacts`, token, {
+      name: "escape",
+      files: [{ ...file, path: filePath }],
+    });
+    assert.equal(artifact.status, 400, filePath);
+    assert.equal(artifact.body["code"], "CONTENT_FILE_PATH_INVALID");
+  }
+
   // The held job ends (its dependant is then skipped), so the second run finishes before the server closes.
   const completed = await fetch(`${server.url}/api/jobs/${claimed.jobId}/complete`, {
     method: "POST",
@@ -247,6 +281,19 @@ test("a runner reaches the artifacts of its own job's run only, and oversized or
   assert.equal(completed.status, 200);
   await server.launcher.idle();
 });
+
+async function postJson(
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
 
 /** fetch always sends the real length; this declares one and sends nothing, as a client about to stream would. */
 function putWithDeclaredLength(

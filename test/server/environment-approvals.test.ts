@@ -94,7 +94,10 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(rejection.status, 201, JSON.stringify(rejection.body));
       await fixture.idle();
-      assert.deepEqual(await conclusionOf(fixture, rejectedRun), { run: "failure", jobs: {} });
+      assert.deepEqual(await conclusionOf(fixture, rejectedRun), {
+        run: "failure",
+        jobs: { deploy: "failure", after: "skipped" },
+      });
       const refused = (await runEvents(server, rejectedRun)).find((e) => e.action === "deployment:refused");
       assert.equal(
         refused?.payload["reason"],

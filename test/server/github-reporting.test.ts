@@ -156,12 +156,15 @@ test("checks mode as a GitHub App: a check run per job, in progress then complet
     ],
   );
   assert.ok(deploy);
-  // One installation lookup and one installation token served every report.
-  const appCalls = github.requests.filter((r) => r.path.includes("installation"));
-  assert.deepEqual(
-    appCalls.map((r) => `${r.method} ${r.path} ${r.status}`),
-    [`GET /repos/${fullName}/installation 200`, "POST /app/installations/77/access_tokens 201"],
+  // One installation lookup and one installation token served every report; each job that ran (build, test) also
+  // had a lookup and a token of its own, for one repository (job-token.test.ts).
+  const appCalls = github.requests.filter(
+    (r) => r.path.includes("installation") && r.method !== "DELETE" && !r.body?.["repositories"],
   );
+  assert.deepEqual(appCalls.map((r) => `${r.method} ${r.path} ${r.status}`).sort(), [
+    ...Array(3).fill(`GET /repos/${fullName}/installation 200`),
+    "POST /app/installations/77/access_tokens 201",
+  ]);
   assert.ok(writes.every((r) => /^token ghs_installation_77_/.test(r.authorization ?? "")));
 });
 

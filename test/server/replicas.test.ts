@@ -24,6 +24,7 @@ import {
   startRunner,
   startServe,
   waitFor,
+  waitForDrain,
   type HangarProcess,
 } from "../support/hangar-process.js";
 
@@ -140,14 +141,20 @@ test("two replicas on one PostgreSQL run 1,000 jobs, each exactly once", async (
     runIds.push(...batch.flat());
   }
   assert.equal(runIds.length, runCount);
-  await waitFor("every run to complete", async () => {
+  await waitForDrain("every run to complete", async () => {
     const open = await store.db
+      .selectFrom("jobs")
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("run_id", "in", runIds)
+      .where("status", "<>", "completed")
+      .executeTakeFirstOrThrow();
+    const openRuns = await store.db
       .selectFrom("runs")
       .select((eb) => eb.fn.countAll<string>().as("n"))
       .where("id", "in", runIds)
       .where("status", "<>", "completed")
       .executeTakeFirstOrThrow();
-    return Number(open.n) === 0 ? true : undefined;
+    return Number(open.n) + Number(openRuns.n);
   });
 
   // 3. Every run succeeded; every job row completed once, with exactly one claim and one job:started event.

@@ -53,6 +53,29 @@ export interface FakeGitHubApp {
   publicKey: KeyObject;
   /** `owner/name` to installation id: where the App is installed. */
   installations: Record<string, number>;
+  /** What every installation was granted (default: defaultInstallationPermissions). */
+  permissions?: Record<string, "read" | "write">;
+}
+
+/** An App that may read contents and write statuses, checks, issues and pull requests: what reporting needs. */
+export const defaultInstallationPermissions: Record<string, "read" | "write"> = {
+  metadata: "read",
+  contents: "read",
+  statuses: "write",
+  checks: "write",
+  issues: "write",
+  pull_requests: "write",
+};
+
+/** An installation access token as the fake issued it, and what the App asked for. */
+export interface IssuedInstallationToken {
+  token: string;
+  installationId: number;
+  /** The body's `repositories` (names); undefined: every repository of the installation. */
+  repositories: string[] | undefined;
+  permissions: Record<string, string>;
+  /** Set by DELETE /installation/token. */
+  isRevoked: boolean;
 }
 
 /** A new App key pair: the private key as the PKCS#1 PEM GitHub hands out, the public key for the fake. */
@@ -70,6 +93,13 @@ export interface FakeGitHub {
   statuses: RecordedStatus[];
   checkRuns: FakeCheckRun[];
   comments: FakeComment[];
+  /** Every installation token issued, in order. */
+  installationTokens: IssuedInstallationToken[];
+  /** The next requests `matches` picks get these statuses, one each, instead of being handled. */
+  failNext(
+    matches: (request: Pick<RecordedRequest, "method" | "path" | "body">) => boolean,
+    statuses: number[],
+  ): void;
   /** Resolves once `condition` holds, checked now and after each request; waits on requests, not on a timer. */
   waitFor(condition: () => boolean): Promise<void>;
   close(): Promise<void>;
@@ -87,7 +117,7 @@ type Send = (status: number, body: unknown, headers?: Record<string, string>) =>
 
 interface Caller {
   kind: "token" | "installation";
-  installationId?: number;
+  installation?: IssuedInstallationToken;
 }
 
 // GitHub's installation access tokens last one hour (docs "Generating an installation access token").
@@ -108,19 +138,62 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const statuses: RecordedStatus[] = [];
   const checkRuns: FakeCheckRun[] = [];
   const comments: FakeComment[] = [];
-  const installationTokens = new Map<string, number>();
+  const installationTokens: IssuedInstallationToken[] = [];
+  const faults: {
+    matches: (request: Pick<RecordedRequest, "method" | "path" | "body">) => boolean;
+    statuses: number[];
+  }[] = [];
   const waiters = new Set<() => void>();
   let nextId = 1;
+  const granted = options.app?.permissions ?? defaultInstallationPermissions;
 
+  // GitHub takes tokens as `token X` or `Bearer X` alike.
   const callerOf = (authorization: string | undefined): Caller | undefined => {
-    const token = /^token (\S+)$/i.exec(authorization ?? "")?.[1];
+    const token = /^(?:token|bearer) (\S+)$/i.exec(authorization ?? "")?.[1];
     if (token === undefined) return undefined;
     if (options.token !== undefined && token === options.token) return { kind: "token" };
-    const installationId = installationTokens.get(token);
-    return installationId === undefined ? undefined : { kind: "installation", installationId };
+    const installation = installationTokens.find((issued) => issued.token === token && !issued.isRevoked);
+    return installation && { kind: "installation", installation };
   };
   const mayUse = (caller: Caller, fullName: string) =>
-    caller.kind === "token" || options.app?.installations[fullName] === caller.installationId;
+    caller.kind === "token" ||
+    (options.app?.installations[fullName] === caller.installation?.installationId &&
+      (caller.installation?.repositories?.includes(fullName.split("/")[1]!) ?? true));
+  /** Docs "Permissions required for GitHub Apps": a token without the permission is refused with 403. */
+  const hasPermission = (caller: Caller, name: string, level: "read" | "write") =>
+    caller.kind === "token" ||
+    (level === "read"
+      ? ["read", "write"].includes(caller.installation?.permissions[name] ?? "")
+      : caller.installation?.permissions[name] === "write");
+
+  /** REST "Create an installation access token for an app": `repositories` and `permissions` narrow the token. */
+  const issueToken = (installationId: number, body: Record<string, unknown>, send: Send) => {
+    const installed = Object.entries(options.app!.installations)
+      .filter(([, id]) => id === installationId)
+      .map(([fullName]) => fullName.split("/")[1]!);
+    const repositories = body["repositories"] as string[] | undefined;
+    if (repositories?.some((name) => !installed.includes(name))) {
+      return send(422, {
+        message: "There is at least one repository that does not exist or is not accessible",
+      });
+    }
+    const permissions = (body["permissions"] as Record<string, string> | undefined) ?? granted;
+    const isGranted = Object.entries(permissions).every(
+      ([name, level]) => granted[name] === level || (level === "read" && granted[name] === "write"),
+    );
+    if (!isGranted) {
+      return send(422, { message: "The permissions requested are not granted to this installation." });
+    }
+    const token = `ghs_installation_${installationId}_${nextId++}`;
+    installationTokens.push({ token, installationId, repositories, permissions, isRevoked: false });
+    return send(201, {
+      token,
+      expires_at: new Date(Date.now() + installationTokenLifetimeMs).toISOString(),
+      permissions,
+      repository_selection: repositories ? "selected" : "all",
+      ...(repositories ? { repositories: repositories.map((name, id) => ({ id, name })) } : {}),
+    });
+  };
 
   const handle = (
     method: string,
@@ -129,6 +202,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     body: Record<string, unknown> | undefined,
     send: Send,
   ): void => {
+    const fault = faults.find((f) => f.matches({ method, path: url.pathname, body }));
+    if (fault) {
+      const status = fault.statuses.shift()!;
+      if (fault.statuses.length === 0) faults.splice(faults.indexOf(fault), 1);
+      return send(status, { message: "Server Error" });
+    }
     const appRoute =
       /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(url.pathname) ??
       /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
@@ -140,22 +219,21 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         const id = options.app.installations[`${appRoute[1]}/${appRoute[2]}`];
         return id === undefined
           ? send(404, { message: "Not Found" })
-          : send(200, { id, app_id: options.app.id, account: { login: appRoute[1] } });
+          : send(200, { id, app_id: options.app.id, account: { login: appRoute[1] }, permissions: granted });
       }
-      if (method === "POST" && Object.values(options.app.installations).includes(Number(appRoute[1]))) {
-        const token = `ghs_installation_${appRoute[1]}_${nextId++}`;
-        installationTokens.set(token, Number(appRoute[1]));
-        return send(201, {
-          token,
-          expires_at: new Date(Date.now() + installationTokenLifetimeMs).toISOString(),
-          permissions: { checks: "write", statuses: "write", issues: "write" },
-          repository_selection: "all",
-        });
+      const installationId = Number(appRoute[1]);
+      if (method === "POST" && Object.values(options.app.installations).includes(installationId)) {
+        return issueToken(installationId, body ?? {}, send);
       }
       return send(404, { message: "Not Found" });
     }
 
     const caller = callerOf(authorization);
+    if (url.pathname === "/installation/token" && method === "DELETE") {
+      if (caller?.kind !== "installation") return send(401, { message: "Bad credentials" });
+      caller.installation!.isRevoked = true;
+      return send(204, undefined);
+    }
     if (!caller) {
       return send(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" });
     }
@@ -173,7 +251,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const given = body ?? {};
 
     let match: RegExpExecArray | null;
+    const forbidden = () => send(403, { message: "Resource not accessible by integration" });
     if ((match = route(/^\/statuses\/([0-9a-f]{40})$/, "POST"))) {
+      if (!hasPermission(caller, "statuses", "write")) return forbidden();
       const state = given["state"];
       if (typeof state !== "string" || !["pending", "success", "failure", "error"].includes(state)) {
         return send(422, { message: "Validation Failed" });
@@ -186,6 +266,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       if (caller.kind !== "installation") {
         return send(403, { message: "Resource not accessible by personal access token" });
       }
+      if (!hasPermission(caller, "checks", "write")) return forbidden();
       const id = rest === "/check-runs" ? undefined : Number(rest.slice("/check-runs/".length));
       const existing = id === undefined ? undefined : checkRuns.find((c) => c.id === id);
       if (id !== undefined && (!existing || existing.owner !== owner || existing.repo !== repo)) {
@@ -218,12 +299,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return send(200, slice.map(commentJson), headers);
     }
     if ((match = route(/^\/issues\/(\d+)\/comments$/, "POST"))) {
+      if (!hasPermission(caller, "issues", "write")) return forbidden();
       if (typeof given["body"] !== "string") return send(422, { message: "Validation Failed" });
       const comment = { id: nextId++, owner, repo, issueNumber: Number(match[1]), body: given["body"] };
       comments.push(comment);
       return send(201, commentJson(comment));
     }
     if ((match = route(/^\/issues\/comments\/(\d+)$/, "PATCH"))) {
+      if (!hasPermission(caller, "issues", "write")) return forbidden();
       const comment = comments.find(
         (c) => c.id === Number(match![1]) && c.owner === owner && c.repo === repo,
       );
@@ -233,6 +316,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return send(200, commentJson(comment));
     }
     if (rest === "" && method === "GET") {
+      if (!hasPermission(caller, "metadata", "read")) return forbidden();
       return send(200, {
         id: 1,
         name: repo,
@@ -263,7 +347,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         record.status = status;
         requests.push(record);
         response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-        response.end(JSON.stringify(answer));
+        response.end(answer === undefined ? undefined : JSON.stringify(answer));
         for (const wake of waiters) wake();
       };
       handle(method, url, request.headers.authorization, body, send);
@@ -278,6 +362,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     statuses,
     checkRuns,
     comments,
+    installationTokens,
+    failNext: (matches, failStatuses) => faults.push({ matches, statuses: [...failStatuses] }),
     waitFor: (condition) =>
       new Promise<void>((resolve) => {
         const check = () => {

@@ -23,8 +23,12 @@ export interface HangarProcess {
   readonly pid: number;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** Everything written to stdout so far (hangar serve's log lines, one JSON object each). */
+  stdout(): string;
   /** Resolves with the first match of `pattern` in stderr, failing if the process exits first or after `ms`. */
   waitForStderr(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** As waitForStderr, in stdout. */
+  waitForStdout(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -32,42 +36,51 @@ export function spawnHangar(args: string[], env: Record<string, string> = {}): H
   const child = spawn(
     process.execPath,
     ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts"), ...args],
-    { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "ignore", "pipe"] },
+    { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   children.add(child);
   child.on("exit", () => children.delete(child));
-  let stderr = "";
+  const output = { stdout: "", stderr: "" };
   const watchers = new Set<() => void>();
-  child.stderr!.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const watch of [...watchers]) watch();
-  });
+  for (const stream of ["stdout", "stderr"] as const) {
+    child[stream]!.on("data", (chunk: Buffer) => {
+      output[stream] += chunk.toString();
+      for (const watch of [...watchers]) watch();
+    });
+  }
   child.on("exit", () => {
     for (const watch of [...watchers]) watch();
   });
+  const waitForOutput = (stream: keyof typeof output, pattern: RegExp, ms = 60_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(new Error(`no ${pattern} after ${ms} ms in ${stream}:\n${output[stream]}`)),
+        ms,
+      );
+      const finish = (error?: Error, match?: RegExpMatchArray) => {
+        clearTimeout(timer);
+        watchers.delete(watch);
+        if (error) reject(error);
+        else resolve(match!);
+      };
+      const watch = () => {
+        const match = output[stream].match(pattern);
+        if (match) finish(undefined, match);
+        else if (child.exitCode !== null || child.signalCode !== null)
+          finish(
+            new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output.stderr}`),
+          );
+      };
+      watchers.add(watch);
+      watch();
+    });
   return {
     child,
     pid: child.pid!,
-    stderr: () => stderr,
-    waitForStderr(pattern, ms = 60_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`no ${pattern} after ${ms} ms in:\n${stderr}`)), ms);
-        const finish = (error?: Error, match?: RegExpMatchArray) => {
-          clearTimeout(timer);
-          watchers.delete(watch);
-          if (error) reject(error);
-          else resolve(match!);
-        };
-        const watch = () => {
-          const match = stderr.match(pattern);
-          if (match) finish(undefined, match);
-          else if (child.exitCode !== null || child.signalCode !== null)
-            finish(new Error(`exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${stderr}`));
-        };
-        watchers.add(watch);
-        watch();
-      });
-    },
+    stderr: () => output.stderr,
+    stdout: () => output.stdout,
+    waitForStderr: (pattern, ms) => waitForOutput("stderr", pattern, ms),
+    waitForStdout: (pattern, ms) => waitForOutput("stdout", pattern, ms),
     kill: (signal) => killProcess(child, signal),
   };
 }
@@ -86,6 +99,30 @@ export async function waitFor<T>(what: string, read: () => Promise<T | undefined
     const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Polls `remaining` until it reaches 0, failing only when it has not moved for `stallMs`: a large batch on a loaded
+ * machine takes as long as it takes, but a stuck one is caught.
+ */
+export async function waitForDrain(
+  what: string,
+  remaining: () => Promise<number>,
+  stallMs = 60_000,
+): Promise<void> {
+  let last = Number.POSITIVE_INFINITY;
+  let movedAt = Date.now();
+  for (;;) {
+    const left = await remaining();
+    if (left === 0) return;
+    if (left !== last) {
+      last = left;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > stallMs) {
+      throw new Error(`${what}: ${left} left, none done in ${stallMs / 1000} s`);
+    }
     await sleep(100);
   }
 }

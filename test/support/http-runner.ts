@@ -20,9 +20,12 @@ export async function registerHttpRunner(server: RunningServer, name: string, la
   };
   const registered = await post("/api/runners/register", { token, name, labels });
   const runnerToken = String(registered["runnerToken"]);
+  /** The claim's answer: the job (the oldest queued one with this runner's labels), its request and secrets. */
+  const claimJob = () => post("/api/runners/claim", {}, runnerToken);
   return {
-    /** The id of the job claimed (the oldest queued one with this runner's labels). */
-    claim: async () => Number((await post("/api/runners/claim", {}, runnerToken))["jobId"]),
+    claimJob,
+    /** The id of the job claimed. */
+    claim: async () => Number((await claimJob())["jobId"]),
     /** Stores chunks `line N\n` with the given seqs. */
     appendLogs: (jobId: number, seqs: number[]) =>
       post(

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { startServer, type RunningServer } from "../../src/server/index.js";
+import { startServer, type RunningServer, type ServerConfig } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 
 export const repositoryName = "octo-org/octo-repo";
@@ -13,6 +13,7 @@ export const webhookSecret = "s";
 export async function startServerWithRepository(
   t: { after(fn: () => Promise<void>): void },
   gitRepo: string,
+  config: Partial<ServerConfig> = {},
 ): Promise<{ server: RunningServer; base: string }> {
   const base = await mkdtemp(path.join(os.tmpdir(), "hangar-server-"));
   const server = await startServer({
@@ -20,6 +21,7 @@ export async function startServerWithRepository(
     host: "127.0.0.1",
     port: 0,
     embeddedRunnerLabels: [],
+    ...config,
   });
   t.after(async () => {
     await server.close();

@@ -1,4 +1,4 @@
-// `hangar actions`: adds actions to the offline action store and lists them. The store itself lives in the runner.
+// `hangar actions`: adds actions to the action store and lists them. The store itself lives in the runner.
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ActionStoreError, addAction, listActions, type StoredAction } from "../../runner/index.js";
@@ -7,11 +7,13 @@ import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const actionsUsage = `Usage: hangar actions <add|ls> [options]
 
-Manages the offline action store: a step's 'uses: owner/repo@ref' runs only actions added here.
+Manages the action store: a step's 'uses: owner/repo@ref' runs the action stored here, fetched
+from GitHub on first use unless 'hangar run --offline'; add ahead of time with 'add'.
 
   hangar actions add OWNER/REPO@REF --from DIR|GIT_URL [--data-dir DIR]
       Adds the action as OWNER/REPO@REF and, when REF resolves to a commit, as OWNER/REPO@SHA too.
-      --from GIT_URL  clones and checks out REF (a tag, a branch or a full commit SHA)
+      --from GIT_URL  clones and takes the committed tree at REF (a tag, a branch or a full commit SHA);
+                      a commit with a missing or unreadable object is refused
       --from DIR      a bare repository, or a work tree whose root has REF: its committed tree at REF;
                       any other directory: copied as it is (without .git), recorded at its git HEAD
                       if it has one, else at a sha256 digest of its files

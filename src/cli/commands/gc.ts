@@ -1,13 +1,19 @@
 // `hangar gc`: prunes the data directory's artifacts, caches and unreferenced blobs; prints what went.
 import { parseArgs } from "node:util";
-import { ContentStore, type GcReport } from "../../runner/index.js";
+import {
+  collectActionGarbage,
+  ContentStore,
+  type ActionGcReport,
+  type GcReport,
+} from "../../runner/index.js";
 import { dataDirOption } from "../data-location.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
 
 export const gcUsage = `Usage: hangar gc [options]
 
 Deletes artifacts past their retention, caches not used for 7 days, the least recently used
-caches over 10 GiB in total (GitHub's limits), then stored files nothing references any more.
+caches over 10 GiB in total (GitHub's limits), then stored files nothing references any more,
+and the action store's files that no stored ref points at.
 
 Options:
       --data-dir DIR   artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
@@ -26,7 +32,7 @@ function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-function formatReport(report: GcReport, dataDir: string): string {
+function formatReport(report: GcReport & { actions: ActionGcReport }, dataDir: string): string {
   const lines = [`Data directory: ${dataDir}`];
   for (const artifact of report.artifacts) {
     lines.push(
@@ -39,7 +45,8 @@ function formatReport(report: GcReport, dataDir: string): string {
   }
   lines.push(
     `Removed ${report.artifacts.length} artifact(s), ${report.caches.length} cache(s), ` +
-      `${report.blobs.count} blob(s) and ${report.tempFiles.count} temp file(s); freed ${formatBytes(report.bytesFreed)}.`,
+      `${report.blobs.count} blob(s), ${report.tempFiles.count} temp file(s) and ${report.actions.trees.count} ` +
+      `action tree(s); freed ${formatBytes(report.bytesFreed)}.`,
   );
   return lines.join("\n") + "\n";
 }
@@ -60,7 +67,13 @@ export async function gcCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const store = new ContentStore({ dataDir: dataDirOption(values["data-dir"]) });
-  const report = await store.gc();
+  const contentReport = await store.gc();
+  const actions = await collectActionGarbage(store.dataDir, new Date());
+  const report = {
+    ...contentReport,
+    actions,
+    bytesFreed: contentReport.bytesFreed + actions.trees.bytes,
+  };
   process.stdout.write(
     values.json
       ? JSON.stringify({ dataDir: store.dataDir, ...report }, null, 2) + "\n"

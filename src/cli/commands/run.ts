@@ -1,26 +1,35 @@
 // `hangar run`: finds the workflows an event triggers in a local repository and runs them on this machine.
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import {
-  formatDiagnostic,
-  loadWorkflow,
   matchEvent,
   refForEvent,
-  stageJobs,
   validateDispatchInputs,
   type ExpressionValue,
-  type SourceFile,
   type WorkflowModel,
 } from "../../workflow/index.js";
-import { DryRunExecutor, HostExecutor, parseActionReference, resolveAction } from "../../runner/index.js";
+import {
+  buildGithubContext,
+  builtinActions,
+  DryRunExecutor,
+  HostExecutor,
+  readToolSourceSettings,
+  ToolError,
+  type RunIdentity,
+  type ToolSourceSettings,
+} from "../../runner/index.js";
+import { formatGraph, formatList, listJobInstances, selectedIds } from "../list-jobs.js";
 import { ConcurrencyGroups, newRunId, runWorkflow, type RunResult } from "../../engine/index.js";
 import { readChangedFiles, readGitInfo } from "../git-info.js";
-import { attachRenderer, formatRunTable, shouldUseColor } from "../render-run.js";
+import { fitPayloadToWorkflow, generatePayload } from "../event-payload.js";
+import { attachRenderer, formatJobSummaries, formatRunTable, shouldUseColor } from "../render-run.js";
 import { parsePairs, readPairsFile } from "../key-value-pairs.js";
 import { dataDirOption } from "../data-location.js";
+import { loadWorkflows, readLocalCalledWorkflow } from "../workflow-files.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
+import { readActionSource } from "../action-source-options.js";
 import { executorOptions, executorUsage, isolatedBaseEnv, openPlacement } from "../executor-options.js";
 
 export const runUsage = `Usage: hangar run [REPO_DIR] [options]
@@ -28,23 +37,46 @@ export const runUsage = `Usage: hangar run [REPO_DIR] [options]
 Runs the workflows in REPO_DIR/.github/workflows that the event triggers.
 
 Options:
-  -W, --workflow FILE     run this workflow file only
-      --event NAME        the triggering event (default: push, or workflow_dispatch when --input is given)
-  -e, --event-path FILE   the event payload (JSON, GitHub's webhook shape)
+  -W, --workflow FILE     run this workflow file only: a path relative to REPO_DIR, or a file name in
+                          REPO_DIR/.github/workflows
+      --event NAME        the triggering event (default: push, or workflow_dispatch when inputs are given);
+                          without -e, a payload in GitHub's shape is made from git (a pull request is opened
+                          from this branch into the default branch)
+  -e, --event-path FILE   the event payload (JSON, GitHub's webhook shape); its inputs feed workflow_dispatch
   -j, --job ID            run only this job and the jobs it needs (repeatable)
       --input K=V         a workflow_dispatch input (repeatable)
       --var K=V           a configuration variable, the vars context (repeatable)
       --secret K=V        a secret (repeatable); masked in all output
       --secret-file F     secrets from a dotenv file
+      --github-token T    secrets.GITHUB_TOKEN and github.token (default: $GITHUB_TOKEN); masked
       --env-file F        extra environment variables for every step, from a dotenv file
       --max-parallel N    job instances at once (default: number of cores)
       --require-pinned-actions  refuse remote actions not pinned to a full 40-character commit SHA
-      --data-dir DIR      action store, artifacts and caches (default: $HANGAR_DATA_DIR or ~/.local/share/hangar)
-      --list              list the jobs that would run, then exit
+      --real-actions      run the real actions/checkout, setup-*, cache and artifact actions from the action store
+                          (fetched on first use) instead of hangar's built-ins; they share the tool cache
+      --real-action NAME  the same for one of them, e.g. actions/setup-node (repeatable)
+      --data-dir DIR      action store, artifacts, caches and the tool cache (default: $HANGAR_DATA_DIR or
+                          ~/.local/share/hangar)
+      --tool-source LIST  where setup-node, setup-python, setup-go and setup-java look for a version, in order:
+                          cache, host, npm, mirror (default: $HANGAR_TOOL_SOURCES, else cache,host,npm,mirror)
+      --node-mirror URL   a mirror shaped like nodejs.org/dist (default: $HANGAR_NODE_MIRROR, else nodejs.org)
+      --python-mirror URL python-build-standalone archives with their SHA256SUMS (default: $HANGAR_PYTHON_MIRROR,
+                          else the latest python-build-standalone release)
+      --go-mirror URL     a mirror shaped like go.dev/dl (default: $HANGAR_GO_MIRROR, else go.dev/dl)
+      --java-mirror URL   a server with the Adoptium API (default: $HANGAR_JAVA_MIRROR, else api.adoptium.net)
+      --bind              run every job in REPO_DIR itself; by default each job works in its own copy of the
+                          checkout (tracked and untracked-not-ignored files, and .git) and never writes REPO_DIR
+      --list              list the job instances that would run (matrices expanded, called workflows' jobs
+                          under their caller), then exit
       --graph             show the jobs as stages of the needs graph, then exit
       --dry-run           plan and evaluate everything, run no process
       --json              print one JSON result on stdout instead of the table
       --debug             show ::debug:: lines
+      --github-url URL    GitHub, where actions and reusable workflows missing from the action store come
+                          from on first use, as URL/OWNER/REPO.git; also github.server_url (default:
+                          https://github.com; GitHub Enterprise Server: https://HOST or https://HOST/api/v3)
+      --offline           fetch nothing: an action missing from the store fails its step, naming the
+                          command that adds it
 
 ${executorUsage("host")}`;
 
@@ -61,11 +93,22 @@ export async function runCommand(argv: string[]): Promise<number> {
       var: { type: "string", multiple: true },
       secret: { type: "string", multiple: true },
       "secret-file": { type: "string" },
+      "github-token": { type: "string" },
       "env-file": { type: "string" },
       ...executorOptions,
       "max-parallel": { type: "string" },
       "data-dir": { type: "string" },
       "require-pinned-actions": { type: "boolean" },
+      "real-actions": { type: "boolean" },
+      "real-action": { type: "string", multiple: true },
+      bind: { type: "boolean" },
+      "tool-source": { type: "string" },
+      "node-mirror": { type: "string" },
+      "python-mirror": { type: "string" },
+      "go-mirror": { type: "string" },
+      "java-mirror": { type: "string" },
+      "github-url": { type: "string" },
+      offline: { type: "boolean" },
       list: { type: "boolean" },
       graph: { type: "boolean" },
       "dry-run": { type: "boolean" },
@@ -80,14 +123,17 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length > 1)
     throw new UsageError(`expected at most one REPO_DIR, got ${positionals.join(" ")}`);
+  const realActions = readRealActions(values["real-actions"] ?? false, values["real-action"] ?? []);
   const repoDir = path.resolve(positionals[0] ?? ".");
 
-  const inputsGiven = parsePairs(values.input ?? [], "--input");
+  const given = values["event-path"] ? await readPayload(values["event-path"]) : undefined;
+  // Docs "workflow_dispatch" webhook: the payload's `inputs` are the dispatch's inputs; --input adds to them.
+  const inputsGiven = { ...inputsOf(given), ...parsePairs(values.input ?? [], "--input") };
   const eventName = values.event ?? (Object.keys(inputsGiven).length > 0 ? "workflow_dispatch" : "push");
   const git = await readGitInfo(repoDir);
-  const payload = values["event-path"]
-    ? await readPayload(values["event-path"])
-    : defaultPayload(eventName, git, inputsGiven);
+  const payload = given
+    ? { ...given, ...(eventName === "workflow_dispatch" ? { inputs: inputsGiven } : {}) }
+    : generatePayload(eventName, git, inputsGiven);
   const { sha, ref } = refForEvent(eventName, payload, { sha: git.sha, ref: git.ref });
   const before = typeof payload["before"] === "string" ? payload["before"] : git.parent;
   const changedFiles = await readChangedFiles(repoDir, before, sha);
@@ -95,9 +141,14 @@ export async function runCommand(argv: string[]): Promise<number> {
   const workflows = await loadWorkflows(repoDir, values.workflow);
   if (workflows === undefined) return ExitCode.InvalidWorkflow;
 
-  const selected: { workflow: WorkflowModel; inputs: Record<string, ExpressionValue> }[] = [];
+  const selected: {
+    workflow: WorkflowModel;
+    inputs: Record<string, ExpressionValue>;
+    payload: Record<string, ExpressionValue>;
+  }[] = [];
   for (const workflow of workflows) {
-    const decision = matchEvent(workflow.events, { name: eventName, payload, changedFiles });
+    const fitted = given ? payload : fitPayloadToWorkflow(eventName, payload, workflow.events);
+    const decision = matchEvent(workflow.events, { name: eventName, payload: fitted, changedFiles });
     if (!decision.triggered) {
       process.stderr.write(`${workflow.file}: not triggered: ${decision.reason}\n`);
       continue;
@@ -118,26 +169,69 @@ export async function runCommand(argv: string[]): Promise<number> {
         );
       }
     }
-    selected.push({ workflow, inputs: validation.inputs });
+    selected.push({ workflow, inputs: validation.inputs, payload: fitted });
   }
   if (selected.length === 0) {
     process.stderr.write(`no workflow is triggered by '${eventName}'\n`);
     return ExitCode.Success;
   }
 
-  if (values.list || values.graph) {
-    for (const { workflow } of selected) {
-      process.stdout.write(
-        values.graph ? formatGraph(workflow, values.job) : formatList(workflow, values.job),
-      );
+  const dataDir = dataDirOption(values["data-dir"]);
+  const githubToken = values["github-token"] ?? process.env["GITHUB_TOKEN"];
+  const secrets = {
+    ...(githubToken ? { GITHUB_TOKEN: githubToken } : {}),
+    ...(values["secret-file"] ? await readPairsFile(values["secret-file"]) : {}),
+    ...parsePairs(values.secret ?? [], "--secret"),
+  };
+  const requirePinnedActions = values["require-pinned-actions"] ?? false;
+  const actionSource = readActionSource(values);
+  const readCalled = (uses: string) =>
+    readLocalCalledWorkflow(repoDir, uses, dataDir, {
+      requirePinnedSha: requirePinnedActions,
+      source: actionSource,
+      ...(secrets["GITHUB_TOKEN"] ? { token: secrets["GITHUB_TOKEN"] } : {}),
+    });
+  const vars = parsePairs(values.var ?? [], "--var");
+  const identity = (runNumber: number): RunIdentity => ({
+    runId: newRunId(),
+    runNumber,
+    attempt: 1,
+    actor: git.actor,
+    sha,
+    ref,
+    repository: { owner: git.owner, name: git.name },
+    serverUrl: actionSource.githubUrl,
+  });
+
+  if (values.graph) {
+    for (const { workflow } of selected) process.stdout.write(formatGraph(workflow, values.job));
+    return ExitCode.Success;
+  }
+  if (values.list) {
+    for (const [index, { workflow, inputs, payload: workflowPayload }] of selected.entries()) {
+      const github = buildGithubContext({
+        identity: identity(index + 1),
+        event: { name: eventName, payload: workflowPayload },
+        workflowName: workflow.name,
+        workflowFile: workflow.file,
+        workspace: repoDir,
+        eventPath: "",
+        jobId: "",
+      });
+      const ids = selectedIds(workflow, values.job);
+      const rows = await listJobInstances(workflow, ids, { github, inputs, vars, needs: {} }, readCalled);
+      process.stdout.write(formatList(rows));
     }
     return ExitCode.Success;
   }
 
-  const secrets = {
-    ...(values["secret-file"] ? await readPairsFile(values["secret-file"]) : {}),
-    ...parsePairs(values.secret ?? [], "--secret"),
-  };
+  const toolSources = toolSourceSettingsOf({
+    order: values["tool-source"],
+    nodeMirror: values["node-mirror"],
+    pythonMirror: values["python-mirror"],
+    goMirror: values["go-mirror"],
+    javaMirror: values["java-mirror"],
+  });
   const extraEnv = values["env-file"] ? await readPairsFile(values["env-file"]) : {};
   const jobsDir = path.join(os.tmpdir(), "hangar", "jobs");
   const maxParallel = values["max-parallel"] ? Number(values["max-parallel"]) : undefined;
@@ -145,7 +239,6 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--max-parallel must be a positive whole number, got ${values["max-parallel"]}`);
   }
 
-  const dataDir = dataDirOption(values["data-dir"]);
   const opened = values["dry-run"]
     ? {
         placement: {
@@ -164,32 +257,25 @@ export async function runCommand(argv: string[]): Promise<number> {
   for (const line of opened.describe.filter((text) => !text.startsWith("host executor"))) {
     process.stderr.write(`hangar run: ${line}\n`);
   }
-  const requirePinnedActions = values["require-pinned-actions"] ?? false;
   const concurrencyGroups = new ConcurrencyGroups();
   const results: RunResult[] = [];
   try {
-    for (const [index, { workflow, inputs }] of selected.entries()) {
+    for (const [index, { workflow, inputs, payload: workflowPayload }] of selected.entries()) {
       const handle = runWorkflow(workflow, {
         ...opened.placement,
-        identity: {
-          runId: newRunId(),
-          runNumber: index + 1,
-          attempt: 1,
-          actor: git.actor,
-          sha,
-          ref,
-          repository: { owner: git.owner, name: git.name },
-          serverUrl: "https://github.com",
-        },
-        event: { name: eventName, payload },
+        identity: identity(index + 1),
+        event: { name: eventName, payload: workflowPayload },
         inputs,
-        vars: parsePairs(values.var ?? [], "--var"),
+        vars,
         secrets,
         workspace: repoDir,
+        bindWorkspace: values.bind ?? false,
         sourceRepository: repoDir,
         dataDir,
         jobs: values.job,
         requirePinnedActions,
+        ...(realActions.length > 0 ? { realActions } : {}),
+        actionSource,
         concurrencyGroups,
         maxParallel,
         baseEnv: {
@@ -199,7 +285,8 @@ export async function runCommand(argv: string[]): Promise<number> {
           ...extraEnv,
         },
         stepDebug: values.debug ?? false,
-        readCalledWorkflow: (uses) => readCalledWorkflow(repoDir, uses, dataDir, requirePinnedActions),
+        toolSources,
+        readCalledWorkflow: readCalled,
       });
       attachRenderer(handle, {
         stream: process.stderr,
@@ -220,69 +307,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + "\n");
   } else {
-    process.stdout.write(results.map(formatRunTable).join("\n\n") + "\n");
+    const summaries = results.map(formatJobSummaries).filter(Boolean);
+    process.stdout.write([...results.map(formatRunTable), ...summaries].join("\n\n") + "\n");
   }
   return results.every((r) => r.conclusion === "success") ? ExitCode.Success : ExitCode.JobFailed;
-}
-
-async function loadWorkflows(
-  repoDir: string,
-  only: string | undefined,
-): Promise<WorkflowModel[] | undefined> {
-  const files = only ? [path.resolve(only)] : await listWorkflowFiles(repoDir);
-  if (files.length === 0)
-    throw new UsageError(`no workflow files in ${path.join(repoDir, ".github/workflows")}`);
-  const workflows: WorkflowModel[] = [];
-  let errors = 0;
-  for (const file of files) {
-    const shown = path.relative(process.cwd(), file) || file;
-    let content: string;
-    try {
-      content = await readFile(file, "utf8");
-    } catch (error) {
-      throw new UsageError(`cannot read workflow ${shown}: ${(error as Error).message}`);
-    }
-    const loaded = await loadWorkflow({ path: shown, content });
-    for (const d of loaded.diagnostics) process.stderr.write(formatDiagnostic(d) + "\n");
-    errors += loaded.diagnostics.filter((d) => d.severity === "error").length;
-    if (loaded.workflow) workflows.push(loaded.workflow);
-  }
-  if (errors > 0) {
-    process.stderr.write(`${errors} error${errors === 1 ? "" : "s"}\n`);
-    return undefined;
-  }
-  return workflows;
-}
-
-/** `./.github/workflows/x.yml` from the repository; `owner/repo/path@ref` from the offline action store. */
-async function readCalledWorkflow(
-  repoDir: string,
-  uses: string,
-  dataDir: string,
-  requirePinnedSha: boolean,
-): Promise<SourceFile> {
-  let file: string;
-  if (uses.startsWith("./")) {
-    file = path.resolve(repoDir, uses);
-    if (!file.startsWith(repoDir + path.sep))
-      throw new Error(`reusable workflow '${uses}' is outside the repository`);
-  } else {
-    file = (await resolveAction(dataDir, parseActionReference(uses), { requirePinnedSha })).dir;
-  }
-  try {
-    return { path: path.relative(process.cwd(), file) || file, content: await readFile(file, "utf8") };
-  } catch (error) {
-    throw new Error(`cannot read reusable workflow '${uses}': ${(error as Error).message}`, { cause: error });
-  }
-}
-
-async function listWorkflowFiles(repoDir: string): Promise<string[]> {
-  const dir = path.join(repoDir, ".github", "workflows");
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  return entries
-    .filter((name) => name.endsWith(".yml") || name.endsWith(".yaml"))
-    .sort()
-    .map((name) => path.join(dir, name));
 }
 
 async function readPayload(file: string): Promise<Record<string, ExpressionValue>> {
@@ -302,63 +330,32 @@ async function readPayload(file: string): Promise<Record<string, ExpressionValue
   }
 }
 
-/** A minimal payload in GitHub's webhook shape, for runs without `-e`. */
-function defaultPayload(
-  eventName: string,
-  git: Awaited<ReturnType<typeof readGitInfo>>,
-  inputs: Record<string, string>,
-): Record<string, ExpressionValue> {
-  const repository = {
-    name: git.name,
-    full_name: `${git.owner}/${git.name}`,
-    owner: { login: git.owner, name: git.owner },
-    default_branch: git.ref.replace(/^refs\/heads\//, ""),
-  };
-  const sender = { login: git.actor };
-  if (eventName === "push") {
-    return {
-      ref: git.ref,
-      before: git.parent,
-      after: git.sha,
-      repository,
-      sender,
-      pusher: { name: git.actor },
-    };
+/** The string inputs of a `-e` payload (`workflow_dispatch`'s shape). */
+function inputsOf(payload: Record<string, ExpressionValue> | undefined): Record<string, string> {
+  const inputs = payload?.["inputs"];
+  if (!inputs || typeof inputs !== "object" || Array.isArray(inputs)) return {};
+  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [name, String(value)]));
+}
+
+function toolSourceSettingsOf(overrides: Parameters<typeof readToolSourceSettings>[1]): ToolSourceSettings {
+  try {
+    return readToolSourceSettings(process.env, overrides);
+  } catch (error) {
+    if (error instanceof ToolError) throw new UsageError(error.message);
+    throw error;
   }
-  if (eventName === "workflow_dispatch") return { ref: git.ref, inputs, repository, sender };
-  return { repository, sender };
 }
 
-function selectedIds(workflow: WorkflowModel, only: string[] | undefined): Set<string> {
-  if (!only?.length) return new Set(workflow.jobs.map((j) => j.id));
-  const ids = new Set<string>();
-  const add = (id: string) => {
-    if (ids.has(id)) return;
-    ids.add(id);
-    workflow.jobs.find((j) => j.id === id)?.needs.forEach(add);
-  };
-  only.forEach(add);
-  return ids;
-}
-
-function formatList(workflow: WorkflowModel, only: string[] | undefined): string {
-  const ids = selectedIds(workflow, only);
-  const rows = workflow.jobs
-    .filter((j) => ids.has(j.id))
-    .map((j) => `${workflow.file}\t${j.id}\t${j.needs.join(",") || "-"}`);
-  return ["WORKFLOW\tJOB\tNEEDS", ...rows].join("\n") + "\n";
-}
-
-function formatGraph(workflow: WorkflowModel, only: string[] | undefined): string {
-  const ids = selectedIds(workflow, only);
-  const stages = stageJobs(workflow.jobs.filter((j) => ids.has(j.id)));
-  const lines = [`${workflow.name} (${workflow.file})`];
-  stages.forEach((stage, index) => {
-    lines.push(`  stage ${index + 1}: ${stage.join(", ")}`);
-    for (const id of stage) {
-      const needs = workflow.jobs.find((j) => j.id === id)?.needs ?? [];
-      if (needs.length) lines.push(`    ${id} <- ${needs.join(", ")}`);
-    }
+/** `--real-actions` (every built-in) and `--real-action NAME`: the names classifyStep compares, checked here. */
+function readRealActions(all: boolean, named: string[]): string[] {
+  if (all) return [...builtinActions];
+  return named.map((name) => {
+    const wanted = name.trim().toLowerCase().replace(/@.*$/, "");
+    const builtin = builtinActions.find((each) => each === wanted);
+    if (!builtin)
+      throw new UsageError(
+        `--real-action: '${name}' is not one of hangar's built-ins (${builtinActions.join(", ")})`,
+      );
+    return builtin;
   });
-  return lines.join("\n") + "\n";
 }

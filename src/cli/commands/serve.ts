@@ -9,6 +9,7 @@ import {
   readGitHubReporting,
 } from "../github-reporting-options.js";
 import { ExitCode, UsageError } from "../exit-codes.js";
+import { readActionSource } from "../action-source-options.js";
 import { readResilience, resilienceOptions, resilienceUsage } from "../resilience-options.js";
 import { executorOptions, executorUsage, isolatedJobsDir, openPlacement } from "../executor-options.js";
 
@@ -43,7 +44,9 @@ Options:
   --audit-checkpoint-interval S
                        seconds between signed audit checkpoints in DATA_DIR/audit/checkpoints, taken when the
                        trail grew (default: 3600; 0: none)
-${gitHubReportingUsage}${resilienceUsage}
+${gitHubReportingUsage}  --offline            runners fetch no action: one missing from a runner's action store fails its step
+                       (otherwise actions come from GitHub at --github-url, default https://github.com, on first use)
+${resilienceUsage}
 The embedded runner's executor (ignored with --runner-labels none):
 ${executorUsage("sandbox")}`;
 
@@ -60,6 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       ...executorOptions,
       "runner-labels": { type: "string" },
       "audit-checkpoint-interval": { type: "string" },
+      offline: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -95,6 +99,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     host: values.host ?? "127.0.0.1",
     port,
     github,
+    actionSource: readActionSource(values),
     logger: true,
     embeddedRunnerLabels,
     ...(opened ? { embeddedRunnerPlacement: opened.placement } : {}),

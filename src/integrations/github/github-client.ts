@@ -2,6 +2,7 @@
 import { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/rest";
 import { callGitHub } from "./github-error.js";
+import { createJobTokenIssuer, type JobTokenIssuer } from "./installation-token.js";
 
 /** A personal access or fine-grained token, or a GitHub App's id and PEM private key (as GitHub gives it). */
 export type GitHubAuth = { token: string } | { appId: string; privateKey: string };
@@ -14,6 +15,8 @@ export type GitHubConnection = GitHubAuth & {
 export interface GitHubClient {
   /** An Octokit allowed to act on `owner/repo`: the token's, or the App's installation on that repository. */
   forRepository(owner: string, repo: string): Promise<Octokit>;
+  /** Jobs' GITHUB_TOKENs: only a GitHub App can create tokens scoped to one repository and a job's permissions. */
+  readonly jobTokens?: JobTokenIssuer;
 }
 
 export function createGitHubClient(connection: GitHubConnection): GitHubClient {
@@ -40,6 +43,7 @@ export function createGitHubClient(connection: GitHubConnection): GitHubClient {
       async () => (await app.rest.apps.getRepoInstallation({ owner, repo })).data.id,
     );
   return {
+    jobTokens: createJobTokenIssuer(app, appId, defaults),
     async forRepository(owner, repo) {
       const key = `${owner}/${repo}`.toLowerCase();
       let installationId = installationIds.get(key);

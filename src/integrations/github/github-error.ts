@@ -8,6 +8,9 @@ export const gitHubErrorCodes = {
   GITHUB_COMMENT_FAILED: "GitHub refused or did not answer a pull request comment request",
   GITHUB_APP_NOT_INSTALLED:
     "the GitHub App has no installation on the repository, or GitHub refused the App's key",
+  GITHUB_JOB_TOKEN_FAILED: "GitHub refused or did not answer a request to create or revoke a job's token",
+  GITHUB_JOB_TOKEN_NOT_GRANTED:
+    "a job's permissions ask for more than the GitHub App's installation on the repository was granted",
 } as const;
 
 export type GitHubErrorCode = keyof typeof gitHubErrorCodes;
@@ -30,13 +33,14 @@ export async function callGitHub<T>(code: GitHubErrorCode, what: string, call: (
     return await call();
   } catch (error) {
     if (error instanceof GitHubError) throw error;
-    const httpStatus = readHttpStatus(error);
+    const httpStatus = httpStatusOf(error);
     const answer = httpStatus === undefined ? String(error) : `GitHub answered ${httpStatus}`;
     throw new GitHubError(code, `${what} (${answer})`, httpStatus, { cause: error });
   }
 }
 
-function readHttpStatus(error: unknown): number | undefined {
+/** The HTTP status octokit's RequestError carries; undefined when GitHub did not answer. */
+export function httpStatusOf(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === "number" ? status : undefined;
 }

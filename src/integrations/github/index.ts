@@ -1,4 +1,5 @@
-// The GitHub integration's public surface: webhook signatures, repository mirrors, event planning, reporting back.
+// The GitHub integration's public surface: webhook signatures, repository mirrors, event planning, reporting back,
+// jobs' tokens.
 export { signPayload, verifySignature } from "./verify-signature.js";
 export {
   changedFiles,
@@ -35,3 +36,11 @@ export {
   type GitHubConnection,
 } from "./github-client.js";
 export { GitHubError, gitHubErrorCodes, type GitHubErrorCode } from "./github-error.js";
+export type { IssuedToken, JobTokenIssuer } from "./installation-token.js";
+export {
+  jobTokenDefaults,
+  jobTokenPermissions,
+  type JobTokenDefault,
+  type JobTokenPermissionsInput,
+  type TokenPermissions,
+} from "./job-token-permissions.js";

@@ -1,17 +1,15 @@
 // Getting an action's files for `hangar actions add`: a git clone at a ref, or a plain directory, and the SHA to record. Does not write the store.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
+import { cp, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { ActionStoreError } from "./action-store-error.js";
 import { isFullSha } from "./action-reference.js";
-
-const execFileAsync = promisify(execFile);
+import { exportCommit } from "./export-commit.js";
+import { runGit, tryGit } from "./run-git.js";
 
 export interface FetchedSource {
-  /** The action's files; a `.git` in it is not part of the action. */
-  treeDir: string;
+  /** The action's files, in the scratch directory given to the fetch: the store moves them in. Absent: it has them. */
+  treeDir?: string;
   /** A 40-hex commit, or a sha256 digest of the files when the source is not a git repository. */
   sha: string;
   isCommit: boolean;
@@ -41,9 +39,15 @@ export async function fetchActionSource(
     return cloneAt(dir, ref, scratchDir);
   }
   const head = await readHead(dir);
-  return head
-    ? { treeDir: dir, sha: head, isCommit: true, source: dir }
-    : { treeDir: dir, sha: await digestTree(dir), isCommit: false, source: dir };
+  const identity = head ? { sha: head, isCommit: true } : { sha: await digestTree(dir), isCommit: false };
+  const treeDir = path.join(scratchDir, "tree");
+  await cp(dir, treeDir, {
+    recursive: true,
+    // Symlinks stay as written: resolving them would point outside the action.
+    verbatimSymlinks: true,
+    filter: (source) => path.basename(source) !== ".git",
+  });
+  return { treeDir, ...identity, source: dir };
 }
 
 function isGitUrl(from: string): boolean {
@@ -60,8 +64,9 @@ async function cloneAt(source: string, ref: string, scratchDir: string): Promise
       `'${ref}' is neither a tag, a branch nor a full commit SHA in ${source}.`,
     );
   }
-  await runGit(["-C", clone, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", sha]);
-  return { treeDir: clone, sha, isCommit: true, source };
+  const treeDir = path.join(scratchDir, "tree");
+  await exportCommit(clone, sha, treeDir);
+  return { treeDir, sha, isCommit: true, source };
 }
 
 async function findCommit(repo: string, ref: string): Promise<string | undefined> {
@@ -86,34 +91,6 @@ async function isWorkTreeRoot(dir: string): Promise<boolean> {
 
 async function readHead(dir: string): Promise<string | undefined> {
   return tryGit(["-C", dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
-}
-
-async function runGit(args: string[]): Promise<string> {
-  try {
-    // No prompt for credentials: `actions add` must fail, not hang, on a private URL.
-    const { stdout } = await execFileAsync("git", args, {
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
-    });
-    return stdout.trim();
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new ActionStoreError(
-      "ACTION_GIT_FAILED",
-      `git ${args.join(" ")} failed: ${stderr || String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-async function tryGit(args: string[]): Promise<string | undefined> {
-  try {
-    return (await runGit(args)) || undefined;
-  } catch (error) {
-    if (error instanceof ActionStoreError) return undefined;
-    throw error;
-  }
 }
 
 /**

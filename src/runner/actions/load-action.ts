@@ -1,23 +1,25 @@
 // Loading an action's metadata (action.yml) with GitHub's own parser, and applying its input rules. Runs nothing.
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { NoOperationTraceWriter } from "@actions/workflow-parser";
-import {
-  convertActionTemplate,
-  parseAction,
-  type ActionTemplate,
-} from "@actions/workflow-parser/actions/index";
+import type { ActionTemplate } from "@actions/workflow-parser/actions/index";
 import type { ScalarToken } from "@actions/workflow-parser/templates/tokens/scalar-token";
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
-import { isMapping } from "@actions/workflow-parser/templates/tokens/type-guards";
 import type { TemplateValidationError } from "@actions/workflow-parser/templates/template-validation-error";
+import { mappingValue, readActionManifest } from "../../workflow/index.js";
 
 export interface LoadedAction {
-  /** Absolute directory holding the action's files. */
+  /** Absolute directory holding the action's files where the job runs them (GITHUB_ACTION_PATH). */
   dir: string;
   template: ActionTemplate;
   /** The metadata file read (absolute), or the Dockerfile of an action without one. */
   file: string;
+  /** The metadata file's text (a composite's steps are read from it); absent for a bare Dockerfile. */
+  content?: string;
+  /**
+   * A directory with the action's files that only the runner can change, for building a Docker action: the store's
+   * copy. Absent for a local action, whose files are the job's and are fetched through the file agent.
+   */
+  buildContext?: string;
   /** `owner/repo` of an action from a repository: GITHUB_ACTION_REPOSITORY. */
   repository?: string;
   /** The ref it was used at: GITHUB_ACTION_REF. */
@@ -56,28 +58,45 @@ export class ActionLoadError extends Error {
 /** The runner looks for these in this order (docs: "Metadata syntax for GitHub Actions"). */
 const metadataFileNames = ["action.yml", "action.yaml"];
 
+/** An action's directory and what the runner found in it: a metadata file's name and text, or only a Dockerfile. */
+export interface ActionFiles {
+  dir: string;
+  /** action.yml, action.yaml or Dockerfile; absent when the directory has none of them. */
+  file?: string;
+  content?: string;
+}
+
+/** Reads an action from a directory only the runner can change (the action store). */
 export async function loadAction(dir: string, displayName: string): Promise<LoadedAction> {
   const absoluteDir = path.resolve(dir);
   for (const name of metadataFileNames) {
-    const file = path.join(absoluteDir, name);
-    const content = await readOptionalFile(file);
-    if (content === undefined) continue;
-    const { template, runsEnv } = parseTemplate(file, content, displayName);
-    return { dir: absoluteDir, template, file, ...(runsEnv ? { runsEnv } : {}) };
+    const content = await readOptionalFile(path.join(absoluteDir, name));
+    if (content !== undefined) return parseAction({ dir: absoluteDir, file: name, content }, displayName);
+  }
+  const hasDockerfile = await isFile(path.join(absoluteDir, "Dockerfile"));
+  return parseAction({ dir: absoluteDir, ...(hasDockerfile ? { file: "Dockerfile" } : {}) }, displayName);
+}
+
+/** The action as the runner's ActionManifestManager reads it: metadata first, else a bare Dockerfile. */
+export function parseAction(files: ActionFiles, displayName: string): LoadedAction {
+  const { dir } = files;
+  if (files.file && files.content !== undefined) {
+    const file = path.join(dir, files.file);
+    const { template, runsEnv } = parseTemplate(file, files.content, displayName);
+    return { dir, template, file, content: files.content, ...(runsEnv ? { runsEnv } : {}) };
   }
   // An action with only a Dockerfile is a docker action with no inputs (runner: ActionManifestManager).
-  const dockerfile = path.join(absoluteDir, "Dockerfile");
-  if (await isFile(dockerfile)) {
+  if (files.file === "Dockerfile") {
     return {
-      dir: absoluteDir,
+      dir,
       template: { name: displayName, description: "", runs: { using: "docker", image: "Dockerfile" } },
-      file: dockerfile,
+      file: path.join(dir, "Dockerfile"),
     };
   }
   throw new ActionLoadError(
     displayName,
     [],
-    `Can't find 'action.yml', 'action.yaml' or 'Dockerfile' for action '${displayName}' under '${absoluteDir}'.`,
+    `Can't find 'action.yml', 'action.yaml' or 'Dockerfile' for action '${displayName}' under '${dir}'.`,
   );
 }
 
@@ -86,24 +105,17 @@ function parseTemplate(
   content: string,
   displayName: string,
 ): { template: ActionTemplate; runsEnv?: TemplateToken } {
-  const parsed = parseAction({ name: file, content }, new NoOperationTraceWriter());
-  const fail = () => {
-    const problems = parsed.context.errors.getErrors().map((error) => toProblem(file, error));
-    return new ActionLoadError(displayName, problems);
-  };
-  if (!parsed.value || parsed.context.errors.getErrors().length > 0) throw fail();
-  const template = convertActionTemplate(parsed.context, parsed.value);
-  if (parsed.context.errors.getErrors().length > 0) throw fail();
-  return { template, runsEnv: mappingValue(mappingValue(parsed.value, "runs"), "env") };
-}
-
-function mappingValue(token: TemplateToken | undefined, key: string): TemplateToken | undefined {
-  if (!token || !isMapping(token)) return undefined;
-  for (let index = 0; index < token.count; index++) {
-    const pair = token.get(index);
-    if (pair.key.toString() === key) return pair.value;
+  // Within the workflow limits: an action.yml can be a YAML alias bomb as well as a workflow can.
+  const parsed = readActionManifest(file, content);
+  if (parsed.refused) {
+    const { start, message } = parsed.refused;
+    throw new ActionLoadError(displayName, [{ file, line: start.line, column: start.column, message }]);
   }
-  return undefined;
+  if (!parsed.template) {
+    const problems = parsed.context.errors.getErrors().map((error) => toProblem(file, error));
+    throw new ActionLoadError(displayName, problems);
+  }
+  return { template: parsed.template, runsEnv: mappingValue(mappingValue(parsed.value, "runs"), "env") };
 }
 
 function toProblem(file: string, error: TemplateValidationError): ActionLoadProblem {

@@ -1,7 +1,7 @@
 // Runs a job's steps inside its job container (`jobs.<id>.container`), next to its service containers; owns their teardown.
 import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { jobDirectoriesIn, makeJobRoot } from "../executors/job-root.js";
+import { boundWorkspace, fillWorkspace, jobDirectoriesIn, makeJobRoot } from "../executors/job-root.js";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
 import { ContainerError } from "./container-error.js";
@@ -47,11 +47,12 @@ export class ContainerExecutor implements Executor {
       throw new ContainerError("CONTAINER_START_FAILED", "this container executor already runs a job");
     await mkdir(this.baseDir, { recursive: true });
     const root = await makeJobRoot(this.baseDir, spec);
-    const dirs = jobDirectoriesIn(root, spec.workspace);
+    const dirs = jobDirectoriesIn(root, boundWorkspace(spec), spec.toolCache);
     const home = join(root, "home");
     for (const dir of [...Object.values(dirs), home]) await mkdir(dir, { recursive: true });
     let containers: JobContainers | undefined;
     try {
+      await fillWorkspace(dirs, spec, false);
       containers = await JobContainers.create({
         dir: join(root, "containers"),
         network: spec.network ?? "host",
@@ -121,6 +122,7 @@ export class ContainerExecutor implements Executor {
         cwd: spec.cwd,
         signal: spec.signal,
         timeoutMs: spec.timeoutMs,
+        stdin: spec.stdin,
       },
       onOutput,
     );
@@ -150,7 +152,12 @@ export class ContainerExecutor implements Executor {
  * host path; the /github paths are where GitHub's container jobs and Docker actions look.
  */
 function jobMounts(dirs: JobDirectories, home: string): BindMount[] {
-  const samePath = Object.values(dirs).map((dir) => ({ source: dir, destination: dir }));
+  // The tool cache is the runner's to fill: the job reads it.
+  const samePath = Object.entries(dirs).map(([name, dir]) => ({
+    source: dir,
+    destination: dir,
+    ...(name === "toolCache" ? { readOnly: true } : {}),
+  }));
   return [
     ...samePath,
     { source: dirs.workspace, destination: "/github/workspace" },

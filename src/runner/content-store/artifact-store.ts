@@ -5,8 +5,12 @@ import { minimatch } from "minimatch";
 import type { BlobStore } from "./blob-store.js";
 import { ContentStoreError } from "./content-store-error.js";
 import { findArtifactRoot } from "./find-artifact-root.js";
-import { fileConcurrency, mapConcurrently } from "./map-concurrently.js";
-import { matchFiles } from "./match-files.js";
+import {
+  collectIntoBlobs,
+  validateStoredPath,
+  writeFromBlobs,
+  type JobFileAccess,
+} from "./job-file-access.js";
 import {
   createManifest,
   readManifest,
@@ -17,9 +21,7 @@ import {
   type ManifestRecord,
 } from "./manifest.js";
 import { readDirectory } from "./read-directory.js";
-import { resolveTargetPath } from "./resolve-target-path.js";
 import type { StoreLayout } from "./store-layout.js";
-import { writeFiles } from "./write-files.js";
 import {
   resolveRetentionDays,
   validateArtifactFilePath,
@@ -39,6 +41,8 @@ export interface UploadArtifactOptions {
   /** The action's `path` input: newline-separated globs, `!` excludes, relative to the workspace. */
   paths: string;
   workspace: string;
+  /** The job's files, where the globs are matched and the files read, with the job's own rights. */
+  files: JobFileAccess;
   ifNoFilesFound?: IfNoFilesFound;
   retentionDays?: number;
   includeHiddenFiles?: boolean;
@@ -66,7 +70,9 @@ export interface DownloadArtifactOptions {
   /** A glob on artifact names (minimatch, as download-artifact uses); ignored when name is set. */
   pattern?: string;
   mergeMultiple?: boolean;
+  /** Absolute in the job's view; the files are written there by the job itself. */
   destination: string;
+  files: JobFileAccess;
 }
 
 export interface DownloadedArtifact {
@@ -148,32 +154,40 @@ export class ArtifactStore {
     validateArtifactName(options.name);
     const retention = resolveRetentionDays(options.retentionDays);
     const warnings = retention.warning ? [retention.warning] : [];
-    const match = await matchFiles(options.workspace, options.paths, {
-      includeHiddenFiles: options.includeHiddenFiles ?? false,
+    const { collected, searchPaths } = await collectIntoBlobs(options.files, this.blobs, {
+      patterns: options.paths,
+      cwd: options.workspace,
+      followSymbolicLinks: true,
+      implicitDescendants: true,
+      excludeHiddenFiles: !(options.includeHiddenFiles ?? false),
+      bases: {},
     });
-    if (match.files.length === 0) {
+    if (collected.length === 0) {
       // upload-artifact: the same sentence is an error, a warning or an info line.
       const message = `No files were found with the provided path: ${options.paths}. No artifacts will be uploaded.`;
       const mode = options.ifNoFilesFound ?? "warn";
       if (mode === "error") throw new ContentStoreError("STORE_NO_FILES", message);
       return { entries: [], warnings: mode === "warn" ? [...warnings, message] : warnings };
     }
-    if (match.files.length > manyFilesWarningCount) {
+    if (collected.length > manyFilesWarningCount) {
       warnings.push(
         `There are over ${manyFilesWarningCount.toLocaleString("en-US")} files in this artifact, consider creating an archive before upload to improve the upload performance.`,
       );
     }
-    const root = findArtifactRoot(
-      match.searchPaths,
-      match.files.map((file) => file.path),
-    );
-    const relativePaths = match.files.map((file) => path.relative(root, file.path).split(path.sep).join("/"));
-    relativePaths.forEach(validateArtifactFilePath);
+    const absolutePaths = collected.map((file) => path.resolve("/", file.entry.absolute ?? file.entry.path));
+    const root = findArtifactRoot(searchPaths, absolutePaths);
+    const relativePaths = absolutePaths.map((file) => path.relative(root, file).split(path.sep).join("/"));
+    for (const relative of relativePaths) {
+      validateStoredPath(relative);
+      validateArtifactFilePath(relative);
+    }
     const storedPaths = options.maskPath ? relativePaths.map(options.maskPath) : relativePaths;
-    const entries = await mapConcurrently(match.files, fileConcurrency, async (file, index) => {
-      const blob = await this.blobs.putFile(file.path);
-      return { path: storedPaths[index]!, mode: file.mode, size: blob.size, digest: blob.digest };
-    });
+    const entries = collected.map((file, index) => ({
+      path: storedPaths[index]!,
+      mode: file.entry.mode & 0o7777,
+      size: file.size,
+      digest: file.digest,
+    }));
     return { entries, warnings };
   }
 
@@ -213,7 +227,7 @@ export class ArtifactStore {
     const artifacts: DownloadedArtifact[] = [];
     for (const manifest of chosen) {
       const target = downloadTargetOf(options, manifest.name);
-      await this.extract(await this.readEntries(manifest), target);
+      await this.extract(await this.readEntries(manifest), target, options.files);
       const { id, name, fileCount, size } = manifest;
       artifacts.push({ id, name, path: target, fileCount, size });
     }
@@ -243,12 +257,9 @@ export class ArtifactStore {
     return this.blobs.readJson<FileEntry[]>(manifest.filesDigest);
   }
 
-  extract(entries: readonly FileEntry[], target: string): Promise<void> {
-    return writeFiles(
-      this.blobs,
-      entries,
-      entries.map((entry) => resolveTargetPath(target, entry.path)),
-    );
+  /** Writes the files below `target` inside the job, as the job. */
+  extract(entries: readonly FileEntry[], target: string, files: JobFileAccess): Promise<void> {
+    return writeFromBlobs(files, this.blobs, { target, bases: {}, replace: false }, entries);
   }
 
   /** Unexpired artifacts of the run, by name; expired ones wait for gc but are gone for users. */

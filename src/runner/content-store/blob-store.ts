@@ -1,6 +1,16 @@
 // Content-addressed blobs: bytes stream through sha256 into a temp file that is renamed into place; copies out.
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, constants } from "node:fs";
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { access, chmod, copyFile, lstat, mkdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -38,6 +48,53 @@ function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException).code === code;
 }
 
+export class BlobSink {
+  private readonly fd: number;
+  private readonly hash = createHash("sha256");
+  private size = 0;
+  private isClosed = false;
+
+  constructor(
+    private readonly layout: StoreLayout,
+    private readonly temp: string,
+    private readonly maxBytes: number | undefined,
+  ) {
+    this.fd = openSync(temp, "wx", 0o444);
+  }
+
+  write(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.maxBytes !== undefined && this.size > this.maxBytes) throw tooLarge(this.maxBytes);
+    this.hash.update(chunk);
+    for (let written = 0; written < chunk.length;) {
+      written += writeSync(this.fd, chunk, written, chunk.length - written);
+    }
+  }
+
+  /** Moves the bytes into place under their digest (see BlobStore.put on renaming over an existing blob). */
+  finish(): StoredBlob {
+    this.close();
+    const digest = this.hash.digest("hex");
+    const target = this.layout.blobPath(digest);
+    mkdirSync(path.dirname(target), { recursive: true });
+    renameSync(this.temp, target);
+    return { digest, size: this.size };
+  }
+
+  /** Drops a blob that will not be finished; safe to call after finish(). */
+  abort(): void {
+    if (this.isClosed) return;
+    this.close();
+    rmSync(this.temp, { force: true });
+  }
+
+  private close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    closeSync(this.fd);
+  }
+}
+
 export class BlobStore {
   constructor(private readonly layout: StoreLayout) {}
 
@@ -56,6 +113,15 @@ export class BlobStore {
    */
   putExpected(source: Readable, expected: { digest: string; maxBytes?: number }): Promise<StoredBlob> {
     return this.put(source, expected);
+  }
+
+  /**
+   * A blob written chunk by chunk with synchronous writes: the file agent's output arrives as pushed chunks with no
+   * way to pause it, so each chunk reaches the disk before the next is read and memory stays at one chunk.
+   */
+  openSink(maxBytes?: number): BlobSink {
+    mkdirSync(this.layout.tempDir, { recursive: true });
+    return new BlobSink(this.layout, this.layout.newTempPath(), maxBytes);
   }
 
   async has(digest: string): Promise<boolean> {
@@ -117,7 +183,7 @@ export class BlobStore {
     try {
       return JSON.parse(await readFile(this.layout.blobPath(digest), "utf8")) as T;
     } catch (error) {
-      if (isErrno(error, "ENOENT")) throw this.missing(digest, error);
+      if (isErrno(error, "ENOENT")) throw this.missingError(digest, error);
       throw error;
     }
   }
@@ -133,7 +199,7 @@ export class BlobStore {
       await copyFile(blob, destination, size >= cloneMinBytes ? constants.COPYFILE_FICLONE : 0);
     } catch (error) {
       if (isErrno(error, "ENOENT") && !(await this.has(digest))) {
-        throw this.missing(digest, error);
+        throw this.missingError(digest, error);
       }
       throw error;
     }
@@ -152,7 +218,7 @@ export class BlobStore {
     }
   }
 
-  private missing(digest: string, cause: unknown): ContentStoreError {
+  missingError(digest: string, cause?: unknown): ContentStoreError {
     return new ContentStoreError(
       "STORE_BLOB_MISSING",
       `The store under ${this.layout.dataDir} has no blob sha256:${digest}; it was removed while still referenced. Upload or save it again.`,

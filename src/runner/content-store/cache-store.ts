@@ -1,12 +1,17 @@
 // actions/cache restore and save over the blob store: immutable entries keyed by (key, version).
 import { createHash } from "node:crypto";
-import { realpath } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import type { BlobStore } from "./blob-store.js";
-import { fileConcurrency, mapConcurrently } from "./map-concurrently.js";
-import { matchFiles } from "./match-files.js";
+import { ContentStoreError } from "./content-store-error.js";
 import {
+  collectIntoBlobs,
+  validateStoredPath,
+  writeFromBlobs,
+  type AgentBases,
+  type JobFileAccess,
+} from "./job-file-access.js";
+import {
+  cacheBases,
+  type CacheBase,
   createManifest,
   readManifest,
   readManifestRecords,
@@ -16,33 +21,47 @@ import {
   type ManifestRecord,
 } from "./manifest.js";
 import { pickCacheEntry } from "./pick-cache-entry.js";
-import { resolveTargetPath } from "./resolve-target-path.js";
 import type { StoreLayout } from "./store-layout.js";
 import { validateCacheKeys } from "./validate-inputs.js";
-import { writeFiles } from "./write-files.js";
 
-export interface RestoreCacheOptions {
+/** The job's directories that are cache bases by the runner's paths; home and /tmp are found inside the job. */
+export interface CacheDirectories {
+  workspace: string;
+  temp: string;
+  toolCache: string;
+}
+
+/** Where a job's cache files are read and written: inside the job, with its rights. */
+export interface CacheFiles {
+  files: JobFileAccess;
+  dirs: CacheDirectories;
+}
+
+export interface RestoreCacheOptions extends CacheFiles {
   key: string;
   restoreKeys?: string[];
   /** The action's `path` input: newline-separated paths or globs, `~` for the home directory. */
   paths: string;
-  workspace: string;
   /** actions/cache `lookup-only`: report the match without restoring files. */
   lookupOnly?: boolean;
 }
 
-/** Which entry a restore asks for; `scope` keeps one repository's caches from another's on a shared store. */
+/**
+ * Which entry a restore asks for. On a shared store `scopes` are the ones the run may read, searched in order
+ * (resolveCacheScopes); without them only unscoped entries match, as a local store keeps them.
+ */
 export interface CacheLookup {
   key: string;
   restoreKeys: string[];
   version: string;
-  scope?: string;
+  scopes?: readonly string[];
 }
 
 /** A cache entry as a store commits it: the bytes are already in the committing store's blobs. */
 export interface CacheCommit {
   key: string;
   version: string;
+  /** The run's write scope on a shared store (resolveCacheScopes); absent in a local store. */
   scope?: string;
   entries: CacheFileEntry[];
 }
@@ -54,10 +73,9 @@ export interface RestoreCacheResult {
   matchedKey?: string;
 }
 
-export interface SaveCacheOptions {
+export interface SaveCacheOptions extends CacheFiles {
   key: string;
   paths: string;
-  workspace: string;
 }
 
 export interface SaveCacheResult {
@@ -97,13 +115,12 @@ export function cacheReservedMessage(key: string): string {
   return `Unable to reserve cache with key ${key}, another job may be creating this cache.`;
 }
 
-function splitPath(value: string): string {
-  return value.split(path.sep).join("/");
+function basesOf(dirs: CacheDirectories): AgentBases {
+  return { workspace: dirs.workspace, temp: dirs.temp, "tool-cache": dirs.toolCache };
 }
 
-function isInside(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+function isCacheBase(name: string | undefined): name is CacheBase {
+  return (cacheBases as readonly (string | undefined)[]).includes(name);
 }
 
 export class CacheStore {
@@ -123,24 +140,35 @@ export class CacheStore {
     });
     if (!entry) return { hit: false };
     if (!options.lookupOnly) {
-      await this.extract(await this.readEntries(entry), options.workspace);
+      await this.extract(await this.readEntries(entry), options);
       await this.markUsed(entry);
     }
     return { hit: entry.key === options.key, matchedKey: entry.key };
   }
 
-  /** The entry a restore uses, per GitHub's matching rules, among entries of the same version and scope. */
+  /**
+   * The entry a restore uses, among entries of the same version. Docs "Dependency caching reference", Cache key
+   * matching: the key and every restore-key are searched in the first scope before the next scope is tried, so a
+   * prefix match in the run's own scope wins over an exact key in the default branch's.
+   */
   async lookup(lookup: CacheLookup): Promise<CacheManifest | undefined> {
-    // The exact key is one file read; only a miss pays for scanning every entry.
-    const exact = await this.read(computeCacheEntryId(lookup));
-    if (exact) return exact;
-    return pickCacheEntry(
-      (await this.readAllRecords())
+    const { key, version, restoreKeys } = lookup;
+    let sameVersion: CacheManifest[] | undefined;
+    for (const scope of lookup.scopes ?? [undefined]) {
+      // The exact key is one file read; only a miss pays for scanning every entry, once for all scopes.
+      const exact = await this.read(computeCacheEntryId({ key, version, scope }));
+      if (exact) return exact;
+      sameVersion ??= (await this.readAllRecords())
         .map((record) => record.manifest)
-        .filter((manifest) => manifest.version === lookup.version && manifest.scope === lookup.scope),
-      lookup.key,
-      lookup.restoreKeys,
-    );
+        .filter((manifest) => manifest.version === version);
+      const picked = pickCacheEntry(
+        sameVersion.filter((manifest) => manifest.scope === scope),
+        key,
+        restoreKeys,
+      );
+      if (picked) return picked;
+    }
+    return undefined;
   }
 
   /** The entry with this id (computeCacheEntryId), if it exists. */
@@ -172,34 +200,32 @@ export class CacheStore {
    * runner does locally before sending the missing blobs and the entries to the server.
    */
   async collect(options: SaveCacheOptions): Promise<{ entries: CacheFileEntry[] } | { message: string }> {
-    const match = await matchFiles(options.workspace, options.paths, { includeHiddenFiles: true });
-    if (match.files.length === 0) {
+    const { collected } = await collectIntoBlobs(options.files, this.blobs, {
+      patterns: options.paths,
+      cwd: options.dirs.workspace,
+      followSymbolicLinks: true,
+      implicitDescendants: true,
+      excludeHiddenFiles: false,
+      bases: basesOf(options.dirs),
+    });
+    if (collected.length === 0) {
       return {
         message:
           "Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.",
       };
     }
-    // Real paths: @actions/glob reports paths under the child's resolved cwd.
-    const workspace = await realpath(options.workspace);
-    const home = await realpath(os.homedir()).catch(() => os.homedir());
-    const entries = await mapConcurrently(
-      match.files,
-      fileConcurrency,
-      async (file): Promise<CacheFileEntry> => {
-        const blob = await this.blobs.putFile(file.path);
-        const stored = { mode: file.mode, size: blob.size, digest: blob.digest };
-        if (isInside(workspace, file.path)) {
-          return { base: "workspace", path: splitPath(path.relative(workspace, file.path)), ...stored };
-        }
-        if (isInside(home, file.path))
-          return { base: "home", path: splitPath(path.relative(home, file.path)), ...stored };
+    const entries: CacheFileEntry[] = [];
+    for (const { entry, digest, size } of collected) {
+      if (!isCacheBase(entry.base)) {
         return {
-          base: "root",
-          path: splitPath(path.relative(path.parse(file.path).root, file.path)),
-          ...stored,
+          message:
+            `Path Validation Error: ${entry.absolute ?? entry.path} is outside the job's directories, hence no cache is being saved. ` +
+            "hangar caches files under the workspace, the home directory, /tmp and the runner's temp and tool cache directories.",
         };
-      },
-    );
+      }
+      validateStoredPath(entry.path);
+      entries.push({ base: entry.base, path: entry.path, mode: entry.mode & 0o7777, size, digest });
+    }
     return { entries };
   }
 
@@ -236,16 +262,21 @@ export class CacheStore {
     return this.blobs.readJson<CacheFileEntry[]>(manifest.filesDigest);
   }
 
-  extract(entries: readonly CacheFileEntry[], workspace: string): Promise<void> {
-    const bases = {
-      workspace: path.resolve(workspace),
-      home: os.homedir(),
-      root: path.parse(process.cwd()).root,
-    };
-    return writeFiles(
+  /** Writes each file below its base's directory inside the job, as the job. */
+  extract(entries: readonly CacheFileEntry[], job: CacheFiles): Promise<void> {
+    for (const entry of entries) {
+      if (!isCacheBase(entry.base)) {
+        throw new ContentStoreError(
+          "STORE_MANIFEST_INVALID",
+          `A cache file names an unknown base '${entry.base}'.`,
+        );
+      }
+    }
+    return writeFromBlobs(
+      job.files,
       this.blobs,
+      { target: job.dirs.workspace, bases: basesOf(job.dirs), replace: false },
       entries,
-      entries.map((entry) => resolveTargetPath(bases[entry.base], entry.path)),
     );
   }
 }

@@ -14,6 +14,7 @@ import { BlobStore, type StoredBlob } from "./blob-store.js";
 import {
   CacheStore,
   type CacheCommit,
+  type CacheFiles,
   type CacheLookup,
   type RestoreCacheOptions,
   type RestoreCacheResult,
@@ -21,6 +22,7 @@ import {
   type SaveCacheResult,
 } from "./cache-store.js";
 import type { ArtifactManifest, CacheFileEntry, CacheManifest, FileEntry } from "./manifest.js";
+import type { JobFileAccess } from "./job-file-access.js";
 import { collectGarbage, type GcOptions, type GcReport } from "./collect-garbage.js";
 import { StoreLayout } from "./store-layout.js";
 
@@ -110,8 +112,8 @@ export class ContentStore implements ArtifactsAndCaches {
     return this.artifacts.readEntries(manifest);
   }
 
-  extractArtifactFiles(entries: readonly FileEntry[], target: string): Promise<void> {
-    return this.artifacts.extract(entries, target);
+  extractArtifactFiles(entries: readonly FileEntry[], target: string, files: JobFileAccess): Promise<void> {
+    return this.artifacts.extract(entries, target, files);
   }
 
   collectCache(options: SaveCacheOptions): Promise<{ entries: CacheFileEntry[] } | { message: string }> {
@@ -138,8 +140,8 @@ export class ContentStore implements ArtifactsAndCaches {
     return this.caches.readEntries(manifest);
   }
 
-  extractCacheFiles(entries: readonly CacheFileEntry[], workspace: string): Promise<void> {
-    return this.caches.extract(entries, workspace);
+  extractCacheFiles(entries: readonly CacheFileEntry[], job: CacheFiles): Promise<void> {
+    return this.caches.extract(entries, job);
   }
 
   hasBlob(digest: string): Promise<boolean> {

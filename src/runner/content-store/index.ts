@@ -28,8 +28,11 @@ export {
   computeCacheVersion,
   normalizeRestoreKeys,
 } from "./cache-store.js";
+export { resolveCacheScopes, type CacheScopeInput, type CacheScopes } from "./cache-scopes.js";
 export type {
   CacheCommit,
+  CacheDirectories,
+  CacheFiles,
   CacheLookup,
   RestoreCacheOptions,
   RestoreCacheResult,
@@ -37,7 +40,9 @@ export type {
   SaveCacheResult,
 } from "./cache-store.js";
 export { cacheLimits, unreferencedGraceMs, type GcOptions, type GcReport } from "./collect-garbage.js";
+export { cacheBases, type CacheBase } from "./manifest.js";
 export type { ArtifactManifest, CacheFileEntry, CacheManifest, FileEntry } from "./manifest.js";
+export { validateStoredPath, type JobFileAccess } from "./job-file-access.js";
 export {
   retentionLimits,
   cacheKeyLimits,

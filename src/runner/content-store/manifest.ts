@@ -13,9 +13,17 @@ export interface FileEntry {
   digest: string;
 }
 
-/** Cache files keep where they came from, so `~/.npm` restores under the home of a later job. */
+/**
+ * Contract: the directories a cache file may be stored relative to, as the job that saves or restores it sees them.
+ * Nothing outside them is cached, so a restore writes only where a job's own files are (`~/.npm` under the home of the
+ * later job, `/tmp/.buildx-cache` under its /tmp).
+ */
+export const cacheBases = ["workspace", "home", "temp", "tool-cache", "tmp"] as const;
+export type CacheBase = (typeof cacheBases)[number];
+
+/** Cache files keep which base they came from. */
 export interface CacheFileEntry extends FileEntry {
-  base: "workspace" | "home" | "root";
+  base: CacheBase;
 }
 
 export interface ArtifactManifest {
@@ -39,7 +47,7 @@ export interface CacheManifest {
   kind: "cache";
   key: string;
   version: string;
-  /** Whose cache it is on a shared store (the server: one repository); absent in a local store. */
+  /** Whose cache it is on a shared store (the server: one repository and ref, resolveCacheScopes); absent locally. */
   scope?: string;
   createdAt: string;
   lastUsedAt: string;

@@ -1,8 +1,5 @@
 // Runs an async function over items with at most `limit` in flight, keeping results in input order.
 
-/** Files hashed or copied at once: enough to hide per-file latency, few enough for small fd limits. */
-export const fileConcurrency = 16;
-
 /** Hand-written: a dozen lines, and the runner may not import the engine's semaphore. */
 export async function mapConcurrently<T, R>(
   items: readonly T[],

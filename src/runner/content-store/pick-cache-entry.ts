@@ -8,7 +8,7 @@ export interface CacheCandidate {
 /**
  * Docs "Dependency caching reference", Cache key matching: the exact key first, then a prefix match
  * of the key, then each restore-key in order, exact before prefix; among several prefix matches
- * the most recently created wins. Callers pass only entries of the same cache version (paths).
+ * the most recently created wins. Callers pass only entries of one scope and cache version (paths).
  */
 export function pickCacheEntry<T extends CacheCandidate>(
   entries: readonly T[],

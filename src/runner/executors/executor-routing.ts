@@ -51,3 +51,22 @@ export function routeFor(routes: readonly LabelRoute[], runsOn: readonly string[
   const wanted = new Set(runsOn.map((label) => label.toLowerCase()));
   return routes.find((route) => wanted.has(route.label.toLowerCase()));
 }
+
+/**
+ * Runner labels that name an operating system (GitHub-hosted `windows-2022`, `macos-14`, `ubuntu-latest`, and the
+ * self-hosted `windows`, `macOS`, `linux`), by Node's name for the platform that runs them.
+ */
+const platformLabels: Readonly<Record<string, readonly string[]>> = {
+  linux: ["ubuntu", "linux"],
+  darwin: ["macos"],
+  win32: ["windows"],
+};
+
+/** The first label of `runsOn` that names an operating system other than `platform`'s, which no executor here runs. */
+export function foreignPlatformLabel(runsOn: readonly string[], platform: string): string | undefined {
+  const own = platformLabels[platform] ?? [];
+  return runsOn.find((label) => {
+    const family = label.toLowerCase().split("-")[0]!;
+    return !own.includes(family) && Object.values(platformLabels).some((names) => names.includes(family));
+  });
+}

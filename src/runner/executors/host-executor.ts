@@ -4,24 +4,31 @@ import { mkdir, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
-import { jobDirectoriesIn, makeJobRoot } from "./job-root.js";
-import { signalProcessGroup, superviseProcess } from "./supervise-process.js";
+import { boundWorkspace, fillWorkspace, jobDirectoriesIn, makeJobRoot } from "./job-root.js";
+import { signalProcessGroup, stdinOf, superviseProcess, type SupervisedChild } from "./supervise-process.js";
 
 export { killGracePeriodMs } from "./supervise-process.js";
 
 export interface HostExecutorOptions {
   /** Per-job directories are created below this directory. */
   baseDir: string;
+  /** Keep each job's directories after it ends (`--keep-workspace`), telling `onKept` where they are. */
+  keepWorkspace?: boolean;
+  onKept?: (root: string) => void;
 }
 
 export class HostExecutor implements Executor {
   readonly name = "host";
   private readonly baseDir: string;
+  private readonly keepWorkspace: boolean;
+  private readonly onKept: ((root: string) => void) | undefined;
   /** Job roots this executor created; cleanup() removes only these. */
   private readonly jobRoots = new Set<string>();
 
   constructor(options: HostExecutorOptions) {
     this.baseDir = resolve(options.baseDir);
+    this.keepWorkspace = options.keepWorkspace ?? false;
+    this.onKept = options.onKept;
   }
 
   async prepare(spec: PrepareJobSpec): Promise<JobDirectories> {
@@ -34,18 +41,24 @@ export class HostExecutor implements Executor {
     await mkdir(this.baseDir, { recursive: true });
     const root = await makeJobRoot(this.baseDir, spec);
     this.jobRoots.add(root);
-    const dirs = jobDirectoriesIn(root, spec.workspace);
-
-    for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
+    const dirs = jobDirectoriesIn(root, boundWorkspace(spec), spec.toolCache);
+    try {
+      for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
+      await fillWorkspace(dirs, spec, true);
+    } catch (error) {
+      await this.cleanup(dirs);
+      throw error;
+    }
     return dirs;
   }
 
-  /** Removes the job's own directories; a workspace given to prepare() lies outside them and is kept. */
+  /** Removes the job's own directories (unless kept); a bound workspace lies outside them and is kept. */
   async cleanup(dirs: JobDirectories): Promise<void> {
     const root = dirname(dirs.temp);
     if (!this.jobRoots.has(root)) return;
-    await rm(root, { recursive: true, force: true });
     this.jobRoots.delete(root);
+    if (this.keepWorkspace) this.onKept?.(root);
+    else await rm(root, { recursive: true, force: true });
   }
 
   /** See superviseProcess; the step's processes are its process group. */
@@ -58,8 +71,8 @@ export class HostExecutor implements Executor {
           env: spec.env,
           // Leading its own process group lets us signal every descendant at once.
           detached: true,
-          stdio: ["ignore", "pipe", "pipe"],
-        }),
+          stdio: [stdinOf(spec), "pipe", "pipe"],
+        }) as SupervisedChild,
       (child) => ({ signal: (signal) => signalProcessGroup(child.pid, signal) }),
       onOutput,
     );

@@ -1,6 +1,6 @@
 // Supervising one step process for an executor: output streaming, timeout and abort (TERM, grace period, KILL of everything the step started), the ExecResult. Does not spawn or decide what "everything" is.
 import type { ChildProcess } from "node:child_process";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec } from "../types.js";
 
@@ -12,10 +12,15 @@ const groupPollMs = 50;
 const processGroupSettleMs = 1000;
 
 /** What supervision needs of an ExecSpec: a container's exec has no job directories of its own. */
-export type SupervisedSpec = Pick<ExecSpec, "command" | "args" | "cwd" | "signal" | "timeoutMs">;
+export type SupervisedSpec = Pick<ExecSpec, "command" | "args" | "cwd" | "signal" | "timeoutMs" | "stdin">;
 
-/** A spawned child whose output we read; stdin and extra fds are the executor's business. */
+/** A spawned child whose output we read; its stdin is a pipe when the spec has one (see stdinOf), extra fds are the executor's. */
 export type SupervisedChild = ChildProcess & { stdout: Readable; stderr: Readable };
+
+/** The spawn option for fd 0 that superviseProcess expects. */
+export function stdinOf(spec: Pick<SupervisedSpec, "stdin">): "pipe" | "ignore" {
+  return spec.stdin ? "pipe" : "ignore";
+}
 
 /** Every process a step started: a process group on the host, a cgroup in the sandbox. */
 export interface ProcessTree {
@@ -110,6 +115,7 @@ export function superviseProcess(
       resolvePromise({ exitCode: exit.code, signal: exit.signal, timedOut, cancelled });
     };
 
+    if (spec.stdin && child.stdin) feedStdin(spec.stdin, child.stdin);
     child.stdout.on("data", (chunk: Buffer) => onOutput(chunk, "stdout"));
     child.stderr.on("data", (chunk: Buffer) => onOutput(chunk, "stderr"));
     child.once("error", (error) => {
@@ -134,6 +140,17 @@ export function superviseProcess(
       }, spec.timeoutMs);
     }
   });
+}
+
+/**
+ * Pipes with backpressure. A process that exits or closes its stdin early ends the feed (EPIPE is expected then),
+ * and a source that fails closes the process's stdin: either way nobody waits on the other.
+ */
+function feedStdin(source: Readable, stdin: Writable): void {
+  stdin.on("error", () => source.destroy());
+  source.on("error", () => stdin.end());
+  stdin.on("close", () => source.destroy());
+  source.pipe(stdin);
 }
 
 /** Signals a process group led by `leaderPid`; ESRCH means the whole group is already gone. */

@@ -60,7 +60,7 @@ export class ServerContent implements ArtifactsAndCaches {
       const files = await this.#client.readArtifactFiles(artifact.id);
       await this.#fetchBlobs(files, (digest) => this.#client.openArtifactBlob(artifact.id, digest));
       const target = downloadTargetOf(options, artifact.name);
-      await this.#local.extractArtifactFiles(files, target);
+      await this.#local.extractArtifactFiles(files, target, options.files);
       const { id, name, fileCount, size } = artifact;
       artifacts.push({ id, name, path: target, fileCount, size });
     }
@@ -79,7 +79,7 @@ export class ServerContent implements ArtifactsAndCaches {
     if (!entry) return { hit: false };
     if (!options.lookupOnly) {
       await this.#fetchBlobs(entry.files, (digest) => this.#client.openCacheBlob(entry.id, digest));
-      await this.#local.extractCacheFiles(entry.files, options.workspace);
+      await this.#local.extractCacheFiles(entry.files, options);
     }
     return { hit: entry.key === options.key, matchedKey: entry.key };
   }

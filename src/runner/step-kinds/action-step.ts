@@ -1,5 +1,4 @@
 // `uses:` steps naming an action (local `./path` or `owner/repo@ref` from the store): load it, apply its inputs, run it.
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { ActionRunsDocker } from "@actions/workflow-parser/actions/action-template";
 import {
@@ -12,7 +11,15 @@ import {
 } from "../../workflow/index.js";
 import { parseActionReference } from "../actions/action-reference.js";
 import { stageActionForJob } from "../actions/action-store.js";
-import { evaluateActionInputs, loadAction, type LoadedAction } from "../actions/load-action.js";
+import {
+  ActionLoadError,
+  evaluateActionInputs,
+  loadAction,
+  parseAction,
+  type LoadedAction,
+} from "../actions/load-action.js";
+import type { AgentFindActionDone } from "../job-files/file-agent-protocol.js";
+import { FileAgentRefusal } from "../job-files/job-file-agent.js";
 import { stepsContext } from "../step-loop.js";
 import { failedStepResult, emptyStepResult } from "../step-result.js";
 import type { StepResult } from "../types.js";
@@ -34,17 +41,26 @@ async function prepareAction(
   let action: LoadedAction;
   try {
     if (isLocal) {
-      action = await loadAction(path.resolve(run.job.dirs.workspace, uses), uses);
+      action = await loadLocalAction(run, uses);
     } else {
       const reference = parseActionReference(uses);
-      const resolved = await stageActionForJob(
+      const staged = await stageActionForJob(
         run.job.dataDir,
         reference,
-        { requirePinnedSha: run.job.requirePinnedSha },
-        run.job.dirs.actions,
+        {
+          requirePinnedSha: run.job.requirePinnedSha,
+          ...(run.job.actionSource ? { source: run.job.actionSource } : {}),
+          ...jobToken(run.contexts),
+        },
+        run.job.dirs,
       );
+      // Read from the store, run from the job's copy.
+      const stored = await loadAction(staged.storeDir, uses);
       action = {
-        ...(await loadAction(resolved.dir, uses)),
+        ...stored,
+        dir: staged.dir,
+        file: path.join(staged.dir, path.relative(staged.storeDir, stored.file)),
+        buildContext: staged.storeDir,
         repository: `${reference.owner}/${reference.repo}`,
         ref: reference.ref,
       };
@@ -63,6 +79,56 @@ async function prepareAction(
     run.onLine({ stream: "system", text: warning, annotation: { level: "warning", message: warning } });
   }
   return { action, contexts, inputs };
+}
+
+/**
+ * The token GitHub's runner downloads actions with: the job's `github.token` (`secrets.GITHUB_TOKEN` is the same
+ * token on GitHub; locally it may be the only one given).
+ */
+function jobToken(contexts: Contexts): { token?: string } {
+  const github = contexts["github"] as Record<string, ExpressionValue> | undefined;
+  const secrets = contexts["secrets"] as Record<string, ExpressionValue> | undefined;
+  const token = github?.["token"] || secrets?.["GITHUB_TOKEN"];
+  return typeof token === "string" && token !== "" ? { token } : {};
+}
+
+/** Action metadata is small; a larger file is not one. */
+const actionMetadataMaxBytes = 1024 * 1024;
+
+/**
+ * `uses: ./path` (docs "jobs.<job_id>.steps[*].uses", "Example: Using an action in the same repository"): the file
+ * agent finds it inside the job, and refuses a directory whose real path (links resolved in the job's view) is not
+ * inside the workspace.
+ */
+async function loadLocalAction(run: StepRun, uses: string): Promise<LoadedAction> {
+  const { workspace } = run.job.dirs;
+  let found: AgentFindActionDone;
+  try {
+    found = await run.job.files.call<AgentFindActionDone>(
+      {
+        op: "find-action",
+        dir: path.resolve(workspace, uses),
+        inside: workspace,
+        maxBytes: actionMetadataMaxBytes,
+      },
+      { env: run.env, signal: run.signal },
+    );
+  } catch (error) {
+    if (!(error instanceof FileAgentRefusal)) throw error;
+    const reason =
+      error.code === "OUTSIDE" ? `it is not inside the workspace: ${error.message}` : error.message;
+    throw new ActionLoadError(uses, [], `Can't use the action '${uses}': ${reason}`);
+  }
+  if (typeof found.dir !== "string" || (found.file !== undefined && typeof found.file !== "string")) {
+    throw new ActionLoadError(
+      uses,
+      [],
+      `Can't use the action '${uses}': the file agent answered out of protocol`,
+    );
+  }
+  const content =
+    typeof found.content === "string" ? Buffer.from(found.content, "base64").toString("utf8") : undefined;
+  return parseAction({ dir: found.dir, ...(found.file ? { file: found.file } : {}), content }, uses);
 }
 
 /**
@@ -158,7 +224,7 @@ async function runComposite(
   inputs: Record<string, string>,
 ): Promise<StepResult> {
   const file = path.relative(process.cwd(), action.file) || action.file;
-  const loaded = loadCompositeSteps({ path: file, content: await readFile(action.file, "utf8") });
+  const loaded = loadCompositeSteps({ path: file, content: action.content ?? "" });
   if (!loaded.steps) return failedStepResult(loaded.diagnostics.map(formatDiagnostic).join("\n"));
 
   const env = { ...(run.contexts["env"] as Record<string, string>), GITHUB_ACTION_PATH: action.dir };

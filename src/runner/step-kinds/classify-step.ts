@@ -10,6 +10,8 @@ export const builtinActions = [
   "actions/cache/save",
   "actions/setup-node",
   "actions/setup-python",
+  "actions/setup-go",
+  "actions/setup-java",
 ] as const;
 
 export type BuiltinAction = (typeof builtinActions)[number];
@@ -21,14 +23,21 @@ export type StepKind =
   | { kind: "docker"; image: string }
   | { kind: "builtin"; action: BuiltinAction; ref: string };
 
-export function classifyStep(step: { run?: unknown; uses?: string }): StepKind {
+/**
+ * `realActions`: built-ins to run as the real action from the action store instead (`hangar run --real-actions`),
+ * lower-case names as in builtinActions.
+ */
+export function classifyStep(
+  step: { run?: unknown; uses?: string },
+  realActions: readonly string[] = [],
+): StepKind {
   if (step.uses === undefined) return { kind: "script" };
   const uses = step.uses.trim();
   if (uses.startsWith("docker://")) return { kind: "docker", image: uses.slice("docker://".length) };
   if (uses.startsWith("./") || uses.startsWith("../")) return { kind: "local-action", path: uses };
   const at = uses.lastIndexOf("@");
   const name = (at === -1 ? uses : uses.slice(0, at)).toLowerCase();
-  const builtin = builtinActions.find((b) => b === name);
+  const builtin = builtinActions.find((b) => b === name && !realActions.includes(b));
   if (builtin) return { kind: "builtin", action: builtin, ref: at === -1 ? "" : uses.slice(at + 1) };
   return { kind: "remote-action", uses };
 }

@@ -1,7 +1,7 @@
 // Docker container actions (`runs.using: docker`) and `uses: docker://IMAGE` steps: one container per step on the
 // job's network with GitHub's entrypoint, args and environment and the job's dirs at /github/*. The container runtime
 // lives in ../containers; env files, workflow commands and the step's result are runProcessStep's.
-import { mkdir } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ActionRunsDocker } from "@actions/workflow-parser/actions/action-template";
 import {
@@ -19,6 +19,8 @@ import { buildEnvironment, toEnvList } from "../containers/runtime/container-env
 import type { BindMount } from "../containers/runtime/oci-spec.js";
 import { evaluateOrFail } from "../evaluation.js";
 import { buildDefaultVariables } from "../github-context.js";
+import { fetchJobTree } from "../job-files/fetch-job-tree.js";
+import { assertJobDirectory, jobRootOf } from "../job-files/job-anchor.js";
 import { RunnerError } from "../runner-error.js";
 import { failBeforeStart, runProcessStep } from "../run-process-step.js";
 import { splitArguments } from "../shell.js";
@@ -102,22 +104,33 @@ async function actionImage(run: StepRun, action: LoadedAction, image: string): P
     return run.job.containers.pull(image.slice("docker://".length), `${action.file}: runs.image`);
   }
   run.onLine({ stream: "system", text: `Building the action's image from ${image}` });
-  const built = await buildActionImage({
-    store: run.job.containers.store,
-    contextDir: action.dir,
-    dockerfile: image,
-    pathVariable: process.env["PATH"],
-    onOutput: (text) => run.onLine({ stream: "stdout", text }),
-    signal: run.signal,
-  });
-  run.job.containers.hold(built.lease);
-  return built.image;
+  // buildah runs as the runner: it builds from the store's copy, or from a copy of a local action taken out of the job.
+  const contextDir =
+    action.buildContext ??
+    (await fetchJobTree(
+      run.job.files,
+      { dir: action.dir, inside: run.job.dirs.workspace },
+      { env: run.env, signal: run.signal },
+    ));
+  try {
+    const built = await buildActionImage({
+      store: run.job.containers.store,
+      contextDir,
+      dockerfile: image,
+      pathVariable: process.env["PATH"],
+      onOutput: (text) => run.onLine({ stream: "stdout", text }),
+      signal: run.signal,
+    });
+    run.job.containers.hold(built.lease);
+    return built.image;
+  } finally {
+    if (!action.buildContext) await rm(contextDir, { recursive: true, force: true });
+  }
 }
 
 async function runActionContainer(run: StepRun, call: ActionContainer): Promise<StepResult> {
   const { dirs } = run.job;
   const home = path.join(dirs.temp, "_github_home");
-  await mkdir(home, { recursive: true });
   const command = call.entrypoint
     ? [call.entrypoint, ...call.args]
     : [...call.image.config.entrypoint, ...(call.args.length > 0 ? call.args : call.image.config.cmd)];
@@ -126,6 +139,14 @@ async function runActionContainer(run: StepRun, call: ActionContainer): Promise<
     return failBeforeStart(stepIo(run), message);
   }
   const mounts = actionMounts(dirs, home);
+  try {
+    // crun follows the sources as root: each it writes through must be the job's own directory (home is made here),
+    // not a link the job planted; the read-only tool cache is the runner's and no job can change it.
+    for (const mount of mounts) if (!mount.readOnly) await assertJobDirectory(dirs, mount.source);
+  } catch (error) {
+    if (!(error instanceof RunnerError)) throw error;
+    return failBeforeStart(stepIo(run), error.message);
+  }
   const executor: Executor = {
     name: "docker-action",
     prepare: () => Promise.reject(new Error("a Docker action's container is started per step")),
@@ -187,7 +208,12 @@ function inputVariables(inputs: Record<string, string>): Record<string, string> 
 /** Every job dir at its host path (RUNNER_TEMP, tool cache), and GitHub's /github paths for the rest. */
 function actionMounts(dirs: JobDirectories, home: string): BindMount[] {
   return [
-    ...Object.values(dirs).map((dir) => ({ source: dir, destination: dir })),
+    // A shared tool cache is the runner's, outside the job's root: the action only reads it.
+    ...Object.values(dirs).map((dir) => ({
+      source: dir,
+      destination: dir,
+      ...(dir === dirs.toolCache && path.dirname(dir) !== jobRootOf(dirs) ? { readOnly: true } : {}),
+    })),
     { source: dirs.workspace, destination: actionContainerPaths.workspace },
     { source: home, destination: actionContainerPaths.home },
     { source: dirs.fileCommands, destination: actionContainerPaths.fileCommands },

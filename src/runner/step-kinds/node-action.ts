@@ -1,8 +1,10 @@
 // JavaScript actions (`runs.using: node*`): runs one phase (pre, main or post) of a loaded action as a process. Does not resolve, load or evaluate inputs.
+import os from "node:os";
 import path from "node:path";
 import type { LoadedAction } from "../actions/load-action.js";
 import { failBeforeStart, runProcessStep } from "../run-process-step.js";
 import { emptyStepResult } from "../step-result.js";
+import { nodeSourcesFor, setUpNode } from "../tools/index.js";
 import type { StepResult } from "../types.js";
 import type { JobRuntime, StepRun } from "./step-kind.js";
 
@@ -10,7 +12,7 @@ export type NodeActionPhase = "pre" | "main" | "post";
 
 /** The part of a StepRun a JavaScript action uses; a post step builds one from its own signal, env and log. */
 export type NodeActionRun = Pick<StepRun, "env" | "inputs" | "signal" | "onLine" | "timeoutMs"> & {
-  job: Pick<JobRuntime, "dirs" | "executor" | "masker" | "stepDebug">;
+  job: Pick<JobRuntime, "dirs" | "executor" | "masker" | "stepDebug" | "tools">;
 };
 
 /**
@@ -34,10 +36,16 @@ export async function runNodeAction(
   const entry = { pre: runs.pre, main: runs.main, post: runs.post }[phase];
   if (!entry) return emptyStepResult("success");
 
+  let node: string;
+  try {
+    node = await nodeFor(run, runs.using);
+  } catch (error) {
+    const message = `'${describeAction(action)}' needs ${runs.using}: ${(error as Error).message}`;
+    return { ...failBeforeStart(io, message), error: message };
+  }
   return runProcessStep({
     ...io,
-    // node12, node16, node20 and node24 all run on the machine's node: GitHub itself already runs node12 and node16 actions on node20.
-    command: process.execPath,
+    command: node,
     args: [path.resolve(action.dir, entry)],
     // JavaScript actions run in the workspace; working-directory applies only to run steps.
     workingDirectory: run.job.dirs.workspace,
@@ -46,6 +54,27 @@ export async function runNodeAction(
     signal: run.signal,
     executor: run.job.executor,
   });
+}
+
+/**
+ * The node an action's `runs.using` asks for. GitHub's runner carries node20 and node24 (and runs node12 and node16
+ * actions on node20); the runner's own node serves any `using` up to its major. A newer one comes from the tool cache,
+ * installed from the configured sources like setup-node's, when the job sees the shared cache and runs host binaries
+ * (host, sandbox); job containers and microVMs run the runner's node, made portable.
+ */
+async function nodeFor(run: NodeActionRun, using: string): Promise<string> {
+  const wanted = Number(/^node(\d+)$/.exec(using)?.[1] ?? 0);
+  const own = Number(process.versions.node.split(".")[0]);
+  const { cache, sources } = run.job.tools;
+  const seesHostBinaries = run.job.executor.name === "host" || run.job.executor.name === "sandbox";
+  if (wanted <= own || !seesHostBinaries || run.job.dirs.toolCache !== cache.dir) return process.execPath;
+  const { installed } = await setUpNode(
+    { spec: String(wanted), arch: os.arch(), checkLatest: false },
+    cache,
+    nodeSourcesFor(sources),
+    { signal: run.signal },
+  );
+  return path.join(installed.dir, "bin", "node");
 }
 
 /** The variables the runner gives an action's process (runner: Handler.AddInputsToEnvironment and friends). */

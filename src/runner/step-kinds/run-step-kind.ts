@@ -4,7 +4,10 @@ import { runActionStep } from "./action-step.js";
 import { runDownloadArtifact, runUploadArtifact } from "./builtin/artifacts.js";
 import { runCache, runCacheRestore, runCacheSave } from "./builtin/cache.js";
 import { runCheckout } from "./builtin/checkout.js";
-import { runSetupNode, runSetupPython } from "./builtin/setup-tool.js";
+import { runSetupGo } from "./builtin/setup-go.js";
+import { runSetupJava } from "./builtin/setup-java.js";
+import { runSetupNode } from "./builtin/setup-node.js";
+import { runSetupPython } from "./builtin/setup-python.js";
 import { runDockerStep } from "./docker-action.js";
 import { classifyStep, type BuiltinAction } from "./classify-step.js";
 import { runScriptKind } from "./script-step.js";
@@ -19,10 +22,12 @@ const builtinRunners: Record<BuiltinAction, (run: StepRun) => Promise<StepResult
   "actions/cache/save": runCacheSave,
   "actions/setup-node": runSetupNode,
   "actions/setup-python": runSetupPython,
+  "actions/setup-go": runSetupGo,
+  "actions/setup-java": runSetupJava,
 };
 
 export async function runStepKind(run: StepRun): Promise<StepResult> {
-  const kind = classifyStep(run.step);
+  const kind = classifyStep(run.step, run.job.realActions);
   switch (kind.kind) {
     case "script":
       return runScriptKind(run);

@@ -1,9 +1,12 @@
 // The contract every step kind (run script, JavaScript action, composite, built-in action) implements.
 import type { TemplateToken } from "@actions/workflow-parser/templates/tokens/template-token";
 import type { Contexts, ExpressionValue, StepModel } from "../../workflow/index.js";
+import type { ActionSource } from "../actions/action-store.js";
 import type { JobContainerSession } from "../containers/job-container-setup.js";
 import type { ArtifactsAndCaches } from "../content-store/index.js";
+import type { JobFileAgent } from "../job-files/job-file-agent.js";
 import type { Masker } from "../masker.js";
+import type { ToolCache, ToolSourceSettings } from "../tools/index.js";
 import type { Executor, JobDirectories, LogLine, StepResult } from "../types.js";
 import type { StepConclusion, StepRef } from "../job-events.js";
 
@@ -13,15 +16,23 @@ export interface JobRuntime {
   file: string;
   dirs: JobDirectories;
   executor: Executor;
+  /** Reads and writes files on the job's behalf inside the job: built-in actions touch the job's files only so. */
+  files: JobFileAgent;
   masker: Masker;
   stepDebug: boolean;
   /** Hangar's data directory: action store, artifacts, caches. */
   dataDir: string;
   /** Where the built-in artifact and cache actions keep their content. */
   content: ArtifactsAndCaches;
+  /** The shared tool cache (RUNNER_TOOL_CACHE, which the runner fills) and where missing versions come from. */
+  tools: { cache: ToolCache; sources: ToolSourceSettings };
   runId: string;
   /** GitHub's "require actions to be pinned to a full-length commit SHA" policy. */
   requirePinnedSha: boolean;
+  /** Built-ins run as the real actions instead (classify-step.ts). */
+  realActions: readonly string[];
+  /** Where a remote action missing from the store is fetched from; absent, none is. */
+  actionSource?: ActionSource;
   /** The git repository the run is about (the local checkout, or the server's mirror); checkout reads it. */
   sourceRepository?: string;
   /** The local checkout the workspace is (host executor) or a copy of (isolating executors), for `hangar run`. */

@@ -46,6 +46,8 @@ export const runSchema = {
     createdAt: timestamp,
     startedAt: nullableTimestamp,
     finishedAt: nullableTimestamp,
+    /** Why the run ended as it did when no job says it, e.g. it failed before any job. */
+    message: nullableString,
   },
   required: ["id", "workflowFile", "event", "sha", "ref", "runNumber", "attempt", "status", "conclusion"],
 } as const;
@@ -109,6 +111,8 @@ export const jobSchema = {
     createdAt: timestamp,
     startedAt: nullableTimestamp,
     finishedAt: nullableTimestamp,
+    /** Why the job ended as it did: its first failure, or what stopped it. */
+    message: nullableString,
     steps: { type: "array", items: stepSchema },
     waiting: { anyOf: [waitingSchema, { type: "null" }] },
   },

@@ -5,20 +5,31 @@ import type { Readable } from "node:stream";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import {
   artifactExists,
+  cacheBases,
   computeCacheEntryId,
   ContentStore,
   ContentStoreError,
   missingBlobsBatch,
   normalizeRestoreKeys,
+  resolveCacheScopes,
   validateCacheKeys,
+  validateStoredPath,
   type ArtifactInfo,
   type CacheLookupBody,
+  type CacheScopes,
   type CommitArtifactBody,
   type CommitCacheBody,
   type FileEntry,
   type MissingBlobsBody,
 } from "../../runner/index.js";
-import { getRun, recordArtifact, type QueuedJob, type RunnerRecord, type Store } from "../../store/index.js";
+import {
+  getRun,
+  listRepositories,
+  recordArtifact,
+  type QueuedJob,
+  type RunnerRecord,
+  type Store,
+} from "../../store/index.js";
 import { errorResponses, idParams } from "../route-schemas.js";
 import { ContentTransferFault, contentErrorBody } from "./content-transfer-error.js";
 
@@ -55,7 +66,9 @@ const fileEntry = {
 } as const;
 const cacheFileEntry = {
   type: "object",
-  properties: { ...fileEntryProperties, base: { enum: ["workspace", "home", "root"] } },
+  // Only the job's own directories: a runner is trusted no more than its job (a base of `/` or the runner's home was
+  // once accepted, and a restore wrote there as the runner).
+  properties: { ...fileEntryProperties, base: { enum: [...cacheBases] } },
   required: ["path", "mode", "size", "digest", "base"],
   additionalProperties: false,
 } as const;
@@ -99,10 +112,26 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
 
   const ownJob = (request: FastifyRequest<{ Params: { id: number } }>) =>
     loadOwnJob(runnerOf(request), request.params.id);
-  const repositoryScope = async (job: QueuedJob): Promise<string> => {
+  const cacheScopesOf = async (job: QueuedJob): Promise<CacheScopes> => {
     const found = await getRun(store, job.runId);
     if (!found) throw new ContentTransferFault("CONTENT_RUN_NOT_FOUND", `run ${job.runId} does not exist`);
-    return `repository:${found.run.repositoryId}`;
+    const { run } = found;
+    const repository = (await listRepositories(store)).find((candidate) => candidate.id === run.repositoryId);
+    if (!repository) {
+      throw new ContentTransferFault(
+        "CONTENT_RUN_NOT_FOUND",
+        `run ${run.id} belongs to no registered repository`,
+      );
+    }
+    const pullRequest = (run.payload as { pull_request?: { base?: { ref?: unknown } } } | null)?.pull_request;
+    const baseBranch = pullRequest?.base?.ref;
+    return resolveCacheScopes({
+      repositoryId: run.repositoryId,
+      event: run.event,
+      ref: run.ref,
+      ...(typeof baseBranch === "string" ? { baseBranch } : {}),
+      defaultBranch: repository.defaultBranch,
+    });
   };
   const requireBlobs = async (entries: readonly FileEntry[]): Promise<void> => {
     const missing = await findMissing([...new Set(entries.map((entry) => entry.digest))]);
@@ -377,7 +406,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
         key,
         restoreKeys,
         version,
-        scope: await repositoryScope(job),
+        scopes: (await cacheScopesOf(job)).read,
       });
       if (!entry) return { entry: null };
       if (!request.body.lookupOnly) await content.markCacheUsed(entry);
@@ -422,8 +451,10 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
       const job = await ownJob(request);
       const { key, version, files } = request.body;
       files.forEach((file) => checkRelativePath(file.path));
+      const scopes = await cacheScopesOf(job);
+      if (scopes.write === undefined) return { saved: false, size: 0, message: scopes.refusal };
       await requireBlobs(files);
-      return content.commitCache({ key, version, scope: await repositoryScope(job), entries: files });
+      return content.commitCache({ key, version, scope: scopes.write, entries: files });
     },
   );
 
@@ -443,10 +474,11 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
     async (request, reply) => {
       const job = await ownJob(request);
       const entry = await content.readCache(request.params.entryId);
-      if (!entry || entry.scope !== (await repositoryScope(job))) {
+      const readable = (await cacheScopesOf(job)).read;
+      if (!entry?.scope || !readable.includes(entry.scope)) {
         throw new ContentTransferFault(
           "CONTENT_CACHE_NOT_FOUND",
-          `cache entry ${request.params.entryId} is not one of this repository's`,
+          `cache entry ${request.params.entryId} is not one this job's run may restore`,
         );
       }
       const files = await listedFiles(entry.filesDigest, () => content.readCacheFiles(entry));
@@ -455,14 +487,12 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
   );
 };
 
-/** Stored paths become paths on other machines and names in zips: relative, with no `.` or `..` segment. */
+/** A file path that climbs out (`..`), is absolute or has empty segments is refused, whatever the runner says. */
 function checkRelativePath(filePath: string): void {
-  const segments = filePath.split("/");
-  if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
-    throw new ContentTransferFault(
-      "CONTENT_FILE_PATH_INVALID",
-      `file path '${filePath}' must be relative, without empty, '.' or '..' segments`,
-    );
+  try {
+    validateStoredPath(filePath);
+  } catch (error) {
+    throw new ContentTransferFault("CONTENT_FILE_PATH_INVALID", (error as Error).message);
   }
 }
 

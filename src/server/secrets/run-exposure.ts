@@ -7,7 +7,10 @@ import { isSecretsWithheld } from "./resolve-job-secrets.js";
 import { resolveVariables } from "./scoped-values.js";
 
 export interface RunExposure {
-  /** The engine's `secrets` context: a placeholder per repository secret; none for a pull request from a fork. */
+  /**
+   * The engine's `secrets` context: a placeholder per repository secret (none for a pull request from a fork), and
+   * GITHUB_TOKEN's when the server gives jobs one.
+   */
   secrets: Record<string, string>;
   /** The engine's `vars` context: the repository's variables. */
   vars: Record<string, string>;
@@ -18,11 +21,14 @@ export interface RunExposure {
 export async function prepareRunExposure(
   store: Store,
   run: Pick<Run, "repositoryId" | "event" | "payload">,
+  /** Each job gets a GITHUB_TOKEN with its claim, a fork's pull request too (a read-only one, as on GitHub). */
+  hasJobToken: boolean,
 ): Promise<RunExposure> {
   const tag = newSecretPlaceholderTag();
   const names = isSecretsWithheld(run.event, run.payload)
     ? []
     : (await listSecrets(store, { repositoryId: run.repositoryId })).map((secret) => secret.name);
+  if (hasJobToken) names.push("GITHUB_TOKEN");
   const vars = await resolveVariables(store, { repositoryId: run.repositoryId });
   return {
     secrets: Object.fromEntries(names.map((name) => [name, secretPlaceholder(tag, name)])),

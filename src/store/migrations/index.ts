@@ -12,6 +12,7 @@ import { createSecretsAndVariables } from "./0008-secrets-variables.js";
 import { createEnvironments } from "./0009-environments.js";
 import { createApiTokens } from "./0010-api-tokens.js";
 import { createConcurrencySlots } from "./0011-concurrency-slots.js";
+import { addRunJobMessages } from "./0012-run-job-messages.js";
 
 export interface Migration {
   version: number;
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: "environments", up: createEnvironments },
   { version: 10, name: "api-tokens", up: createApiTokens },
   { version: 11, name: "concurrency-slots", up: createConcurrencySlots },
+  { version: 12, name: "run-job-messages", up: addRunJobMessages },
 ];

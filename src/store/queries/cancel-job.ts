@@ -46,7 +46,7 @@ export async function cancelJobInTransaction(
       conclusion: "cancelled",
       stopReason: "cancelled",
       actor: options.actor,
-      details: { message: "the job was cancelled before a runner took it" },
+      message: "the job was cancelled before a runner took it",
     });
   } else if (flagged.status === "in_progress") {
     await recordEvent(trx, {

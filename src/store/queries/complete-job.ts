@@ -29,13 +29,8 @@ export async function completeJob(store: Store, request: CompleteJobRequest): Pr
       outputs: request.outputs,
       stopReason: request.stopReason,
       actor: request.runnerId,
-      details:
-        request.message || request.environmentUrl
-          ? {
-              ...(request.message ? { message: request.message } : {}),
-              ...(request.environmentUrl ? { environmentUrl: request.environmentUrl } : {}),
-            }
-          : undefined,
+      ...(request.message ? { message: request.message } : {}),
+      ...(request.environmentUrl ? { details: { environmentUrl: request.environmentUrl } } : {}),
     },
     { leaseOwner: request.runnerId },
   );

@@ -34,12 +34,7 @@ export async function insertQueuedJob(store: Store, input: QueuedJobInput): Prom
     const inserted = await trx
       .insertInto("jobs")
       .values({
-        run_id: input.runId,
-        attempt: input.attempt,
-        job_key: input.key,
-        job_id: input.jobId,
-        name: input.name,
-        matrix: input.matrix ? JSON.stringify(input.matrix) : null,
+        ...jobRowIdentity(input),
         runs_on: JSON.stringify(normalizeLabels(input.runsOn)),
         needs: JSON.stringify(input.needs ?? []),
         status: "queued",
@@ -75,4 +70,18 @@ export async function insertQueuedJob(store: Store, input: QueuedJobInput): Prom
     await wakeOnCommit(store, trx);
     return job;
   });
+}
+
+/** The columns that name a job instance within its run attempt, shared by every insert of a job row. */
+export function jobRowIdentity(
+  input: Pick<QueuedJobInput, "runId" | "attempt" | "key" | "jobId" | "name" | "matrix">,
+) {
+  return {
+    run_id: input.runId,
+    attempt: input.attempt,
+    job_key: input.key,
+    job_id: input.jobId,
+    name: input.name,
+    matrix: input.matrix ? JSON.stringify(input.matrix) : null,
+  };
 }

@@ -39,7 +39,7 @@ export async function requeueExpiredLeases(store: Store, options: SweepOptions =
           to: "completed",
           conclusion: "failure",
           stopReason: "runner_lost",
-          details: { message: `the runner stopped renewing its lease (${lease.claim_count} attempts)` },
+          message: `the runner stopped renewing its lease (${lease.claim_count} attempts)`,
         }
       : { to: "queued", details: { reason: "lease_expired", previousRunnerId: lease.lease_owner } };
     const job = await runInTransaction(store, (trx) =>

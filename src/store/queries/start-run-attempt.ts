@@ -20,6 +20,7 @@ export async function startRunAttempt(store: Store, runId: number, actor?: strin
         conclusion: null,
         started_at: null,
         finished_at: null,
+        message: null,
       })
       .where("id", "=", runId)
       .where("status", "=", "completed")

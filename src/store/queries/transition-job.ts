@@ -23,7 +23,9 @@ export interface JobChange {
   lease?: { owner: string; ms: number };
   actor?: string | null;
   traceId?: string | null;
-  /** Extra fields for the event payload, e.g. a message. */
+  /** With `completed`: why the job ended so (its first failure, a stop reason's detail); on the row and the event. */
+  message?: string;
+  /** Extra fields for the event payload. */
   details?: Record<string, unknown>;
 }
 
@@ -83,6 +85,7 @@ export async function applyJobTransition(
         conclusion: change.conclusion,
         stop_reason: change.stopReason ?? null,
         outputs: change.outputs ? JSON.stringify(change.outputs) : null,
+        message: change.message ?? null,
         finished_at: now,
       };
       break;
@@ -121,6 +124,7 @@ export async function applyJobTransition(
             conclusion: updated.conclusion,
             outputs: updated.outputs ?? {},
             reason: updated.stopReason ?? undefined,
+            ...(updated.message ? { message: updated.message } : {}),
           }
         : {}),
       ...change.details,

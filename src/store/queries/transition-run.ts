@@ -18,6 +18,8 @@ export interface RunChange {
   conclusion?: Conclusion;
   actor?: string | null;
   traceId?: string | null;
+  /** With `completed`: why the run ended so when its jobs do not say it (kept on the row and in the event). */
+  message?: string;
   details?: Record<string, unknown>;
 }
 
@@ -45,6 +47,7 @@ export async function transitionRun(store: Store, runId: number, change: RunChan
               orchestrator_lease_expires_at: null,
               reused_jobs: null,
               cancel_requested_at: null,
+              message: change.message ?? null,
             }
           : {};
     const row = await trx
@@ -68,6 +71,7 @@ export async function transitionRun(store: Store, runId: number, change: RunChan
         event: run.event,
         status: run.status,
         ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+        ...(run.message ? { message: run.message } : {}),
         ...change.details,
       },
     });

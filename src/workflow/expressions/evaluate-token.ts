@@ -30,6 +30,11 @@ export async function evaluateToken(
 ): Promise<ExpressionValue> {
   if (isBasicExpression(token)) {
     const blockText = readBlockScalar(token);
+    const [only, ...others] = token.originalExpressions ?? [];
+    // GitHub reads the block's value: one that is a whole `${{ }}` is that expression's value, as in any field.
+    if (blockText !== undefined && only && others.length === 0 && isWholeExpression(blockText)) {
+      return evaluateExpression(only.expression, contexts, host);
+    }
     if (blockText !== undefined) return interpolateString(blockText, contexts, host);
     return evaluateExpression(token.expression, contexts, host);
   }
@@ -39,7 +44,12 @@ export async function evaluateToken(
   if (isLiteral(token)) return null;
   if (isSequence(token)) {
     const items: ExpressionValue[] = [];
-    for (const item of token) items.push(await evaluateToken(item, contexts, host));
+    for (const item of token) {
+      const value = await evaluateToken(item, contexts, host);
+      // GitHub's TemplateUnraveler splices a sequence item expression that yields a sequence (SequenceItemBasicExpression).
+      if (isBasicExpression(item) && Array.isArray(value)) items.push(...value);
+      else items.push(value);
+    }
     return items;
   }
   if (isMapping(token)) return evaluateMapping(token, contexts, host);
@@ -98,6 +108,10 @@ function toPlainObject(entries: Map<string, ExpressionValue>): { [key: string]: 
     Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
   }
   return result;
+}
+
+function isWholeExpression(text: string): boolean {
+  return text.startsWith("${{") && text.endsWith("}}") && text.indexOf("${{", 3) === -1;
 }
 
 /**

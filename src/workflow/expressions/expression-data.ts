@@ -1,5 +1,6 @@
 // Converts plain JSON values to and from @actions/expressions data; owns the number class that formats as GitHub does.
 import { data } from "@actions/expressions";
+import JSON5 from "json5";
 import type { Contexts, ExpressionValue } from "./expression-value.js";
 import { formatNumber } from "./format-number.js";
 
@@ -53,12 +54,16 @@ export function toContextDictionary(contexts: Contexts, names: readonly string[]
   return root;
 }
 
-/** fromJSON that builds GitHubNumber values, with the library's messages. */
+/**
+ * fromJSON that builds GitHubNumber values, with the library's messages.
+ * GitHub parses with Newtonsoft's JsonTextReader, which also takes single-quoted strings, unquoted
+ * property names, trailing commas and comments; JSON5 accepts the same (actions/runner FromJson.cs).
+ */
 export function parseJsonData(text: string): data.ExpressionData {
   if (text.trim() === "") throw new Error("empty input");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON5.parse(text);
   } catch (error) {
     throw new Error("Error parsing JSON when evaluating fromJson", { cause: error });
   }

@@ -4,7 +4,8 @@ import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { signalProcessGroup, superviseProcess } from "../../executors/supervise-process.js";
+import type { Readable } from "node:stream";
+import { signalProcessGroup, stdinOf, superviseProcess } from "../../executors/supervise-process.js";
 import { RunnerError } from "../../runner-error.js";
 import type { ExecResult } from "../../types.js";
 import { ContainerError } from "../container-error.js";
@@ -59,6 +60,7 @@ export interface ContainerExecSpec {
   user?: ProcessUser;
   signal?: AbortSignal;
   timeoutMs?: number;
+  stdin?: Readable;
 }
 
 export class Container {
@@ -212,8 +214,9 @@ export class Container {
         cwd: spec.cwd,
         signal: spec.signal,
         timeoutMs: spec.timeoutMs,
+        stdin: spec.stdin,
       },
-      () => this.crun.spawn(args, crunLog),
+      () => this.crun.spawn(args, crunLog, stdinOf(spec)),
       (child) => ({
         // Both groups: the step's inside the container and crun exec's own, which waits for it.
         signal: (signal) =>

@@ -2,7 +2,7 @@
 import type { ChildProcessByStdio } from "node:child_process";
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { ContainerErrorCode } from "../container-error.js";
 import { requireTool, runTool, type ToolResult } from "./host-tools.js";
 
@@ -65,10 +65,17 @@ export class Crun {
     return runTool(line.command, line.args, code);
   }
 
-  /** A long-running crun call (exec) whose output is streamed; it leads its own process group. */
-  spawn(args: string[], logFile: string): ChildProcessByStdio<null, Readable, Readable> {
+  /** A long-running crun call (exec) whose output is streamed; it leads its own process group. crun exec hands its stdin on. */
+  spawn(
+    args: string[],
+    logFile: string,
+    stdin: "pipe" | "ignore",
+  ): ChildProcessByStdio<Writable | null, Readable, Readable> {
     const line = this.commandLine(args, logFile);
-    return spawn(line.command, line.args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    return spawn(line.command, line.args, {
+      detached: true,
+      stdio: [stdin, "pipe", "pipe"],
+    }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   }
 
   /** Stops and removes a container whatever state it is in; a missing container is fine. */

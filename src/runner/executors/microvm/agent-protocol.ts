@@ -6,6 +6,11 @@
 //   MOUNT  id, "tag\0target\0"                     → REPLY (mounts the 9p share `tag` at `target`, creating it)
 //   EXEC   id, argc u32, envc u32, "cwd\0", argc × "arg\0", envc × "NAME=value\0"
 //          → REPLY (errno 0: started in its own session; else it never ran), then STDOUT/STDERR chunks, then EXIT
+//   STDIN  id, up to 256 KiB of the exec's stdin   → STDIN_ACK once the pipe took them all, or dropped them
+//          id, empty: end of input, the pipe is closed (no answer)
+//          Flow control: one chunk at a time per exec, the next only after the last one's STDIN_ACK, so the agent
+//          holds at most one chunk per exec and never blocks on a pipe. Without stdin the host sends end of input at
+//          once. A chunk for an exec that finished or whose stdin is closed is dropped and answered as closed.
 //   SIGNAL id, signo u32                           → the signal goes to the exec's process group
 //   SEED   id, seconds u64, nanoseconds u32, up to 512 random bytes
 //          → REPLY (the bytes are credited to the kernel RNG, the CRNG reseeded, the realtime clock set)
@@ -14,9 +19,11 @@
 //   STDOUT / STDERR  id, bytes as they were read
 //   EXIT   id, exit code i32 (-1 when killed by a signal), signal number u32 (0 when it exited)
 //   REPLY  id, errno u32, message
+//   STDIN_ACK  id, closed u32: 1 when the process closed its stdin or exited and the chunk's rest was dropped (send no
+//          more), else 0; the agent closes the pipe when the exec's process exits, dropping what it left unread
 // Hand-written: a nine-byte header needs no serialisation library.
 
-export const agentProtocolVersion = 2;
+export const agentProtocolVersion = 3;
 
 export const frameTypes = {
   ping: 0x01,
@@ -24,12 +31,14 @@ export const frameTypes = {
   exec: 0x03,
   signal: 0x04,
   seed: 0x05,
+  stdin: 0x06,
   ready: 0x80,
   pong: 0x81,
   stdout: 0x82,
   stderr: 0x83,
   exit: 0x84,
   reply: 0x85,
+  stdinAck: 0x86,
 } as const;
 
 export type FrameType = (typeof frameTypes)[keyof typeof frameTypes];
@@ -86,6 +95,14 @@ export function encodeSeed(entropy: Buffer, epochMs: number): Buffer {
   time.writeBigUInt64BE(BigInt(Math.floor(epochMs / 1000)), 0);
   time.writeUInt32BE(Math.round((epochMs % 1000) * 1e6), 8);
   return Buffer.concat([time, entropy]);
+}
+
+/** The most stdin one STDIN frame carries: large enough that a round trip per chunk costs little. */
+export const maxStdinChunk = 256 * 1024;
+
+/** True when the process's stdin is closed: the chunk was dropped and no more should be sent. */
+export function decodeStdinAck(payload: Buffer): boolean {
+  return payload.readUInt32BE(0) !== 0;
 }
 
 export interface AgentHello {

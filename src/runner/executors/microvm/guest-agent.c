@@ -1,6 +1,6 @@
 /*
- * hangar guest agent: PID 1 of the microVM after /init. Runs the host's commands and streams their output over the
- * virtio-serial port "hangar.agent". Written in C because the guest has no Node; compiled statically by
+ * hangar guest agent: PID 1 of the microVM after /init. Runs the host's commands, feeds their stdin and streams their
+ * output over the virtio-serial port "hangar.agent". Written in C because the guest has no Node; compiled statically by
  * `hangar vm build`. The wire format is documented in agent-protocol.ts and must stay in step with it.
  */
 #define _GNU_SOURCE
@@ -23,19 +23,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROTOCOL_VERSION 2
+#define PROTOCOL_VERSION 3
 #define MAX_PAYLOAD (1u << 20)
 #define MAX_EXECS 16
 
 enum {
-  T_PING = 0x01, T_MOUNT = 0x02, T_EXEC = 0x03, T_SIGNAL = 0x04, T_SEED = 0x05,
-  T_READY = 0x80, T_PONG = 0x81, T_STDOUT = 0x82, T_STDERR = 0x83, T_EXIT = 0x84, T_REPLY = 0x85,
+  T_PING = 0x01, T_MOUNT = 0x02, T_EXEC = 0x03, T_SIGNAL = 0x04, T_SEED = 0x05, T_STDIN = 0x06,
+  T_READY = 0x80, T_PONG = 0x81, T_STDOUT = 0x82, T_STDERR = 0x83, T_EXIT = 0x84, T_REPLY = 0x85, T_STDIN_ACK = 0x86,
 };
 
 struct exec_state {
   uint32_t id;
   pid_t pid; /* 0 once reaped */
   int out, err; /* -1 once at EOF */
+  int in; /* the stdin pipe's write end, nonblocking; -1 once closed */
+  /* The one stdin chunk the host may have outstanding, until the pipe took all of it. */
+  char *pending;
+  uint32_t pending_length, pending_written;
+  int is_input_ended; /* end of input came while a chunk was pending */
   int status, reaped, killed, used;
 };
 
@@ -48,6 +53,11 @@ static void write_all(const void *data, size_t length) {
   while (length > 0) {
     ssize_t n = write(port, p, length);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      /* The port is nonblocking: a host that reads more slowly than we write is waited for, unless it hung up. */
+      struct pollfd pfd = {port, POLLOUT, 0};
+      if (poll(&pfd, 1, -1) < 0 || !(pfd.revents & (POLLHUP | POLLERR))) continue;
+    }
     if (n <= 0) _exit(3); /* the host is gone: the VM is useless, panic=-1 ends it */
     p += n;
     length -= (size_t)n;
@@ -182,15 +192,15 @@ static void handle_exec(uint32_t id, char *payload, uint32_t length) {
     free(cwd); free(argv);
     return send_reply(id, EINVAL, "exec: malformed cwd/argv/env");
   }
-  int out[2], err[2], status[2];
-  pipe2(out, O_CLOEXEC); pipe2(err, O_CLOEXEC); pipe2(status, O_CLOEXEC);
+  /* CLOEXEC: another exec's child holding this stdin's write end would keep it from ever seeing EOF. */
+  int in[2], out[2], err[2], status[2];
+  pipe2(in, O_CLOEXEC); pipe2(out, O_CLOEXEC); pipe2(err, O_CLOEXEC); pipe2(status, O_CLOEXEC);
   pid_t pid = fork();
   if (pid == 0) {
     /* Its own session and process group, so SIGNAL reaches everything the step started. */
     setsid();
-    dup2(out[1], 1); dup2(err[1], 2);
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
+    dup2(in[0], 0); dup2(out[1], 1); dup2(err[1], 2);
+    signal(SIGPIPE, SIG_DFL); /* an ignored signal stays ignored across exec: `yes | head` must end */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -206,7 +216,7 @@ static void handle_exec(uint32_t id, char *payload, uint32_t length) {
     write(status[1], message, (size_t)n);
     _exit(127);
   }
-  close(out[1]); close(err[1]); close(status[1]);
+  close(in[0]); close(out[1]); close(err[1]); close(status[1]);
   char message[512];
   ssize_t n;
   do n = read(status[0], message, sizeof message - 1); while (n < 0 && errno == EINTR);
@@ -214,19 +224,72 @@ static void handle_exec(uint32_t id, char *payload, uint32_t length) {
   free(cwd); free(argv); free(envp);
   if (n > 0) {
     message[n] = 0;
-    close(out[0]); close(err[0]);
+    close(in[1]); close(out[0]); close(err[0]);
     waitpid(pid, NULL, 0);
     return send_reply(id, ENOENT, message);
   }
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   fcntl(err[0], F_SETFL, O_NONBLOCK);
-  *slot = (struct exec_state){.id = id, .pid = pid, .out = out[0], .err = err[0], .used = 1};
+  *slot = (struct exec_state){.id = id, .pid = pid, .in = in[1], .out = out[0], .err = err[0], .used = 1};
   send_reply(id, 0, "");
 }
 
 static struct exec_state *find_exec(uint32_t id) {
   for (int i = 0; i < MAX_EXECS; i++) if (execs[i].used && execs[i].id == id) return &execs[i];
   return NULL;
+}
+
+static void send_stdin_ack(uint32_t id, int is_closed) {
+  unsigned char payload[4];
+  put_u32(payload, (uint32_t)is_closed);
+  send_frame(T_STDIN_ACK, id, payload, sizeof payload);
+}
+
+/* The process closed its stdin or exited: a pending chunk is dropped and acknowledged, so the host stops sending. */
+static void close_stdin(struct exec_state *e) {
+  if (e->in >= 0) { close(e->in); e->in = -1; }
+  if (!e->pending) return;
+  free(e->pending);
+  e->pending = NULL;
+  send_stdin_ack(e->id, 1);
+}
+
+/* Writes as much of the pending chunk as the pipe takes now; never blocks, so output and SIGNAL go on meanwhile. */
+static void pump_stdin(struct exec_state *e) {
+  while (e->pending_written < e->pending_length) {
+    ssize_t n = write(e->in, e->pending + e->pending_written, e->pending_length - e->pending_written);
+    if (n > 0) { e->pending_written += (uint32_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    return close_stdin(e); /* EPIPE: nobody reads it any more */
+  }
+  free(e->pending);
+  e->pending = NULL;
+  send_stdin_ack(e->id, 0);
+  if (e->is_input_ended) close_stdin(e);
+}
+
+static void handle_stdin(uint32_t id, char *payload, uint32_t length) {
+  struct exec_state *e = find_exec(id);
+  /* An exec that finished, or whose stdin is closed, takes no more input; a chunk still gets its answer. */
+  if (!e || e->in < 0) {
+    if (length) send_stdin_ack(id, 1);
+    return;
+  }
+  if (length == 0) {
+    if (e->pending) e->is_input_ended = 1;
+    else close_stdin(e);
+    return;
+  }
+  /* The host waits for each acknowledgement; a second chunk before it is a broken host, refused, not queued. */
+  if (e->pending) return send_stdin_ack(id, 1);
+  e->pending = malloc(length);
+  if (!e->pending) return send_stdin_ack(id, 1);
+  memcpy(e->pending, payload, length);
+  e->pending_length = length;
+  e->pending_written = 0;
+  pump_stdin(e);
 }
 
 static void finish_if_done(struct exec_state *e) {
@@ -276,6 +339,7 @@ static void reap(void) {
       if (execs[i].used && execs[i].pid == pid && !execs[i].reaped) {
         execs[i].reaped = 1;
         execs[i].status = status;
+        close_stdin(&execs[i]); /* what it left unread is dropped, even if a child of it still holds the pipe */
       }
     }
   }
@@ -311,24 +375,29 @@ int main(void) {
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   sigprocmask(SIG_BLOCK, &mask, NULL);
+  signal(SIGPIPE, SIG_IGN); /* a process that closed its stdin is an EPIPE to handle, not the end of PID 1 */
   int children = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   fcntl(port, F_SETFL, O_NONBLOCK);
   send_hello(T_READY, 0);
   char *payload = malloc(MAX_PAYLOAD);
   for (;;) {
-    struct pollfd fds[2 + 2 * MAX_EXECS];
+    struct pollfd fds[2 + 3 * MAX_EXECS];
     int count = 0;
     fds[count++] = (struct pollfd){port, POLLIN, 0};
     fds[count++] = (struct pollfd){children, POLLIN, 0};
     for (int i = 0; i < MAX_EXECS; i++) {
-      fds[count++] = (struct pollfd){execs[i].used ? execs[i].out : -1, POLLIN, 0};
-      fds[count++] = (struct pollfd){execs[i].used ? execs[i].err : -1, POLLIN, 0};
+      struct exec_state *e = &execs[i];
+      fds[count++] = (struct pollfd){e->used ? e->out : -1, POLLIN, 0};
+      fds[count++] = (struct pollfd){e->used ? e->err : -1, POLLIN, 0};
+      fds[count++] = (struct pollfd){e->used && e->pending ? e->in : -1, POLLOUT, 0};
     }
     if (poll(fds, (nfds_t)count, -1) < 0) continue;
     for (int i = 0; i < MAX_EXECS; i++) {
-      if (!execs[i].used) continue;
-      if (execs[i].out >= 0 && fds[2 + 2 * i].revents) drain(&execs[i], &execs[i].out, T_STDOUT);
-      if (execs[i].err >= 0 && fds[3 + 2 * i].revents) drain(&execs[i], &execs[i].err, T_STDERR);
+      struct exec_state *e = &execs[i];
+      if (!e->used) continue;
+      if (e->out >= 0 && fds[2 + 3 * i].revents) drain(e, &e->out, T_STDOUT);
+      if (e->err >= 0 && fds[3 + 3 * i].revents) drain(e, &e->err, T_STDERR);
+      if (e->pending && fds[4 + 3 * i].revents) pump_stdin(e);
     }
     if (fds[1].revents) {
       struct signalfd_siginfo info;
@@ -347,6 +416,7 @@ int main(void) {
       case T_EXEC: handle_exec(id, payload, length); break;
       case T_SIGNAL: handle_signal(id, payload, length); break;
       case T_SEED: handle_seed(id, payload, length); break;
+      case T_STDIN: handle_stdin(id, payload, length); break;
       default: send_reply(id, EINVAL, "unknown frame type");
     }
   }

@@ -15,6 +15,7 @@ import {
   decodeExit,
   decodeHello,
   decodeReply,
+  decodeStdinAck,
   encodeExec,
   encodeFrame,
   encodeMount,
@@ -22,6 +23,7 @@ import {
   encodeSignal,
   FrameReader,
   frameTypes,
+  maxStdinChunk,
   type AgentExit,
   type AgentHello,
   type AgentReply,
@@ -82,6 +84,8 @@ export class GuestVm {
   private nextId = 1;
   private readonly replies = new Map<number, (reply: AgentReply) => void>();
   private readonly execs = new Map<number, ExecHandlers>();
+  /** Per exec, whoever waits for the STDIN_ACK of the one chunk in flight; told `true` (closed) when the exec ends. */
+  private readonly stdinAcks = new Map<number, (isClosed: boolean) => void>();
   private readonly pongs = new Set<(id: number) => void>();
   private exitError: RunnerError | undefined;
   /** Set when this boot failed in a known transient way and booting again is worth it. */
@@ -304,6 +308,8 @@ export class GuestVm {
     const exit = { exitCode: null, signalNumber: 9 };
     for (const handlers of this.execs.values()) handlers.onExit(exit);
     this.execs.clear();
+    for (const ack of this.stdinAcks.values()) ack(true);
+    this.stdinAcks.clear();
     for (const reply of this.replies.values()) reply({ errno: 5, message: error.message });
     this.replies.clear();
   }
@@ -357,7 +363,8 @@ export class GuestVm {
     });
     if (this.hello?.protocolVersion !== agentProtocolVersion) {
       throw this.failure(
-        `the guest agent speaks protocol ${this.hello?.protocolVersion}, not ${agentProtocolVersion}`,
+        `the guest agent speaks protocol ${this.hello?.protocolVersion}, this hangar ${agentProtocolVersion}: ` +
+          `run 'hangar vm build --out ${this.options.image.dir}' again`,
       );
     }
   }
@@ -384,10 +391,20 @@ export class GuestVm {
       case frameTypes.exit: {
         const handlers = this.execs.get(frame.id);
         this.execs.delete(frame.id);
+        this.takeStdinAck(frame.id)?.(true);
         handlers?.onExit(decodeExit(frame.payload));
         return;
       }
+      case frameTypes.stdinAck:
+        this.takeStdinAck(frame.id)?.(decodeStdinAck(frame.payload));
+        return;
     }
+  }
+
+  private takeStdinAck(id: number): ((isClosed: boolean) => void) | undefined {
+    const ack = this.stdinAcks.get(id);
+    this.stdinAcks.delete(id);
+    return ack;
   }
 
   private send(type: (typeof frameTypes)[keyof typeof frameTypes], id: number, payload?: Buffer): void {
@@ -406,19 +423,61 @@ export class GuestVm {
     });
   }
 
-  /** Resolves with the agent's start reply (errno 0: running); output and exit then reach `handlers`. */
+  /**
+   * Resolves with the agent's start reply (errno 0: running); output and exit then reach `handlers`, and `stdin` (else
+   * nothing) becomes the process's standard input. A stdin the process stops taking is destroyed, as the host
+   * executor's is.
+   */
   async exec(
     cwd: string,
     argv: string[],
     env: Record<string, string>,
     handlers: ExecHandlers,
+    stdin?: Readable,
   ): Promise<ExecStart> {
     const id = this.nextId++;
-    this.execs.set(id, handlers);
+    this.execs.set(id, {
+      onOutput: handlers.onOutput,
+      onExit: (exit) => {
+        // Ends a feed that waits for the source rather than for an acknowledgement.
+        stdin?.destroy();
+        handlers.onExit(exit);
+      },
+    });
     const reply = await this.request(frameTypes.exec, encodeExec(cwd, argv, env), id);
     if (reply.errno !== 0) this.execs.delete(id);
     if (this.exitError) throw this.exitError;
+    if (reply.errno === 0) void this.feedStdin(id, stdin);
     return { id, reply };
+  }
+
+  /**
+   * Sends the source one acknowledged chunk at a time (agent-protocol.ts), then end of input. It stops when the exec
+   * ended or its process closed its stdin; a source that fails ends the input instead of leaving the process waiting.
+   */
+  private async feedStdin(id: number, source: Readable | undefined): Promise<void> {
+    try {
+      for await (const chunk of source ?? []) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+        for (let at = 0; at < bytes.length; at += maxStdinChunk) {
+          const part = bytes.subarray(at, at + maxStdinChunk);
+          if (!this.execs.has(id) || (await this.sendStdin(id, part))) return;
+        }
+      }
+    } catch {
+      // The source failed or was destroyed: what it gave so far is the whole input.
+    } finally {
+      source?.destroy();
+    }
+    if (this.execs.has(id)) this.send(frameTypes.stdin, id);
+  }
+
+  /** Resolves with true when the process's stdin is closed (the chunk was dropped), false once the pipe took it. */
+  private sendStdin(id: number, chunk: Buffer): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.stdinAcks.set(id, resolve);
+      this.send(frameTypes.stdin, id, chunk);
+    });
   }
 
   signal(id: number, signo: number): void {

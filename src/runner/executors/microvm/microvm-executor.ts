@@ -1,9 +1,9 @@
 // Runs each job in its own QEMU microVM taken from a warm pool; the job's dirs are a 9p share seen at the same path on both sides.
 import { accessSync, constants as fsConstants } from "node:fs";
-import { cp, mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import { join, resolve } from "node:path";
-import { jobDirectoriesIn } from "../job-root.js";
+import { fillWorkspace, jobDirectoriesIn } from "../job-root.js";
 import { killGracePeriodMs } from "../host-executor.js";
 import { RunnerError } from "../../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../../types.js";
@@ -145,7 +145,7 @@ export class MicroVmExecutor implements Executor {
       const dirs = jobDirectoriesIn(root);
       for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
       // The guest cannot see host paths outside its share, so a given checkout is copied in (and not written back).
-      if (spec.workspace) await cp(resolve(spec.workspace), dirs.workspace, { recursive: true });
+      await fillWorkspace(dirs, spec, false);
       this.jobs.set(root, { vm, vmDir });
       return dirs;
     } catch (error) {
@@ -184,10 +184,13 @@ export class MicroVmExecutor implements Executor {
     const command = spec.command === process.execPath ? this.guestNode(image) : spec.command;
     let resolveExit: (exit: AgentExit) => void = () => undefined;
     const exited = new Promise<AgentExit>((resolvePromise) => (resolveExit = resolvePromise));
-    const { id, reply } = await job.vm.exec(spec.cwd, [command, ...spec.args], spec.env, {
-      onOutput,
-      onExit: resolveExit,
-    });
+    const { id, reply } = await job.vm.exec(
+      spec.cwd,
+      [command, ...spec.args],
+      spec.env,
+      { onOutput, onExit: resolveExit },
+      spec.stdin,
+    );
     if (reply.errno !== 0) {
       throw new RunnerError(
         "RUNNER_SPAWN_FAILED",

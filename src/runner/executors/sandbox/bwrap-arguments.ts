@@ -1,6 +1,6 @@
 // What a sandboxed job sees: the bwrap command line for one exec (namespaces, read-only system dirs, the job's own dirs). Does not spawn anything.
 import { lstat, readlink, realpath, stat } from "node:fs/promises";
-import { dirname, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import type { JobNetwork } from "../../types.js";
 
 /** System directories a job may read but never write; the host's /root, /home, /work, /tmp, /var, /run stay out. */
@@ -58,6 +58,8 @@ export interface JobMounts {
   tmp: string;
   /** A workspace given to prepare() (a local checkout), bound read-write at its own path. */
   givenWorkspace?: string;
+  /** The runner's shared tool cache, bound read-only at its own path: the runner installs, jobs read. */
+  toolCache?: string;
   network: JobNetwork;
 }
 
@@ -107,6 +109,7 @@ export function buildBwrapArguments(
     mounts.root,
     mounts.root,
     ...(mounts.givenWorkspace ? ["--bind", mounts.givenWorkspace, mounts.givenWorkspace] : []),
+    ...(mounts.toolCache ? ["--ro-bind", mounts.toolCache, mounts.toolCache] : []),
     // The sandbox's root is a tmpfs holding only mount points: nothing a job writes there could outlive it, but refuse it anyway.
     "--remount-ro",
     "/",
@@ -138,12 +141,29 @@ export async function isReachableByEveryone(path: string): Promise<boolean> {
   }
 }
 
-/** The paths of a job a process may start in or run: system dirs, the job's root and a given workspace. */
+/** The paths of a job a process may start in or run: system dirs, the job's root, a given workspace and its /tmp. */
 export function isVisibleToJob(path: string, mounts: JobMounts): boolean {
   const visible = [
     ...mounts.system.dirs,
     mounts.root,
     ...(mounts.givenWorkspace ? [mounts.givenWorkspace] : []),
+    ...(mounts.toolCache ? [mounts.toolCache] : []),
+    "/tmp",
   ];
   return isInsideAny(path, visible);
+}
+
+/**
+ * Where a path of the job's view is on the host: the job's /tmp is a directory in its root (bound over /tmp, which a
+ * job root may itself be below); everything else visible is at the same path.
+ */
+export function hostPathOf(path: string, mounts: JobMounts): string {
+  const isOwnTmp =
+    isInsideAny(path, ["/tmp"]) &&
+    !isInsideAny(path, [
+      mounts.root,
+      ...(mounts.givenWorkspace ? [mounts.givenWorkspace] : []),
+      ...(mounts.toolCache ? [mounts.toolCache] : []),
+    ]);
+  return isOwnTmp ? join(mounts.tmp, relative("/tmp", path)) : path;
 }

@@ -1,17 +1,18 @@
 // The `sandbox` executor: every job in bubblewrap as an unprivileged uid with its own dirs, cgroup limits and optional seccomp. Owns the per-job roots under its base dir and their cgroups.
 import { spawn } from "node:child_process";
-import { chmod, chown, cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
-import { jobDirectoriesIn, makeJobRoot } from "../job-root.js";
+import { boundWorkspace, fillWorkspace, jobDirectoriesIn, makeJobRoot } from "../job-root.js";
 import { findExecutable } from "../../find-executable.js";
 import { RunnerError } from "../../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../../types.js";
 import type { ProcessTree, SupervisedChild } from "../supervise-process.js";
-import { signalProcessGroup, spawnFailure, superviseProcess } from "../supervise-process.js";
+import { signalProcessGroup, spawnFailure, stdinOf, superviseProcess } from "../supervise-process.js";
 import type { JobMounts, SystemMounts } from "./bwrap-arguments.js";
 import {
   buildBwrapArguments,
   findSystemMounts,
+  hostPathOf,
   sandboxUid,
   isInsideAny,
   isReachableByEveryone,
@@ -36,6 +37,8 @@ export interface SandboxExecutorOptions {
   maxJobs?: number;
   /** Debugging: keep each job's root (workspace, temp, home) after cleanup. */
   keepWorkspace?: boolean;
+  /** Told where a kept job's directories are. */
+  onKept?: (root: string) => void;
   /** Run without resource limits when cgroups cannot be used, instead of refusing; see SandboxExecutor.warnings. */
   allowWithoutCgroups?: boolean;
   /** Default: `bwrap` on PATH. */
@@ -177,10 +180,11 @@ export class SandboxExecutor implements Executor {
 
   async prepare(spec: PrepareJobSpec): Promise<JobDirectories> {
     const root = await makeJobRoot(this.options.baseDir, spec);
-    // As root, jobs run as other uids that may not write the checkout: they get a copy of it, as act's default is.
-    const copiedWorkspace = spec.workspace && this.tools.isRoot ? resolve(spec.workspace) : undefined;
-    const givenWorkspace = spec.workspace && !copiedWorkspace ? resolve(spec.workspace) : undefined;
-    const dirs = jobDirectoriesIn(root, givenWorkspace);
+    // As root, jobs run as other uids that may not write the checkout: they get a copy of it even with --bind.
+    const givenWorkspace = this.tools.isRoot ? undefined : boundWorkspace(spec);
+    // As root, a job's uid may not pass through the data dir to the shared tool cache: it gets a cache of its own.
+    const sharedToolCache = spec.toolCache && !this.tools.isRoot ? resolve(spec.toolCache) : undefined;
+    const dirs = jobDirectoriesIn(root, givenWorkspace, sharedToolCache);
     const job: SandboxJob = {
       dirs,
       home: join(root, "home"),
@@ -190,6 +194,7 @@ export class SandboxExecutor implements Executor {
         root,
         tmp: join(root, "tmp"),
         givenWorkspace,
+        toolCache: sharedToolCache,
         network: spec.network ?? "host",
       },
     };
@@ -200,12 +205,13 @@ export class SandboxExecutor implements Executor {
       if (this.tools.isRoot) {
         job.slot = this.takeSlot();
         job.hostUid = (this.options.uidBase ?? defaultUidBase) + job.slot;
-        for (const dir of [root, ...Object.values(dirs), job.home, job.mounts.tmp]) {
+        // The shared tool cache stays the runner's: the job only reads it.
+        const ownDirs = Object.values(dirs).filter((dir) => dir !== sharedToolCache);
+        for (const dir of [root, ...ownDirs, job.home, job.mounts.tmp]) {
           await chown(dir, job.hostUid, job.hostUid);
         }
       }
-      if (copiedWorkspace)
-        await cp(copiedWorkspace, dirs.workspace, { recursive: true, verbatimSymlinks: true });
+      await fillWorkspace(dirs, spec, false);
       await chmod(root, 0o700);
       if (this.cgroups) job.cgroup = await JobCgroup.create(this.cgroups, this.options.limits ?? {});
     } catch (error) {
@@ -224,7 +230,8 @@ export class SandboxExecutor implements Executor {
     try {
       await job.cgroup?.remove();
     } finally {
-      if (!this.options.keepWorkspace) await rm(root, { recursive: true, force: true });
+      if (this.options.keepWorkspace) this.options.onKept?.(root);
+      else await rm(root, { recursive: true, force: true });
       if (job.slot !== undefined) this.usedSlots.delete(job.slot);
     }
   }
@@ -249,7 +256,7 @@ export class SandboxExecutor implements Executor {
     } catch (error) {
       return Promise.reject(error);
     }
-    return stat(spec.cwd).then(
+    return stat(hostPathOf(spec.cwd, job.mounts)).then(
       (info) => {
         if (!info.isDirectory() || !isVisibleToJob(spec.cwd, job.mounts)) {
           throw spawnRefused(spec, "the working directory is not visible inside the sandbox");
@@ -306,7 +313,7 @@ export class SandboxExecutor implements Executor {
         // The job's env reaches only the sandbox (via --setenv): LD_PRELOAD and friends must not touch the root-owned wrapper.
         env: { PATH: hostToolsPath },
         detached: true,
-        stdio: ["ignore", "pipe", "pipe", "pipe", this.seccompFilter ? "pipe" : "ignore"],
+        stdio: [stdinOf(spec), "pipe", "pipe", "pipe", this.seccompFilter ? "pipe" : "ignore"],
       },
     );
     // Through a pipe, not the command line: /proc/<pid>/cmdline of bwrap is readable by every user of the host.

@@ -31,6 +31,7 @@ export async function runUploadArtifact(run: StepRun): Promise<StepResult> {
       maskPath: (file) => job.masker.mask(file, maskedPathMark),
       paths: inputs["path"],
       workspace: job.dirs.workspace,
+      files: job.files.access(run),
       ifNoFilesFound,
       retentionDays: inputs["retention-days"] ? Number(inputs["retention-days"]) : undefined,
       includeHiddenFiles: isTrue(inputs["include-hidden-files"]),
@@ -63,6 +64,7 @@ export async function runDownloadArtifact(run: StepRun): Promise<StepResult> {
       pattern: inputs["pattern"] || undefined,
       mergeMultiple: isTrue(inputs["merge-multiple"]),
       destination,
+      files: job.files.access(run),
     });
     for (const artifact of result.artifacts) {
       run.onLine({

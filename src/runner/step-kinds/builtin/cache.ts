@@ -1,7 +1,17 @@
 // Built-in actions/cache (restore now, save in a post step), actions/cache/restore and actions/cache/save.
+import type { CacheFiles } from "../../content-store/index.js";
 import { emptyStepResult, failedStepResult } from "../../step-result.js";
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
+
+/** The job's files as the cache step sees them: through the file agent, with the step's HOME and signal. */
+export function cacheFilesOf(run: StepRun): CacheFiles {
+  const { dirs } = run.job;
+  return {
+    files: run.job.files.access({ env: run.env, signal: run.signal, timeoutMs: run.timeoutMs }),
+    dirs: { workspace: dirs.workspace, temp: dirs.temp, toolCache: dirs.toolCache },
+  };
+}
 
 function restoreKeysOf(value: string | undefined): string[] {
   return (value ?? "")
@@ -24,7 +34,7 @@ async function restore(run: StepRun, action: string): Promise<StepResult & { exa
       key,
       restoreKeys: restoreKeysOf(inputs["restore-keys"]),
       paths: inputs["path"],
-      workspace: job.dirs.workspace,
+      ...cacheFilesOf(run),
       lookupOnly: inputs["lookup-only"] === "true",
     });
     const outputs = {
@@ -46,18 +56,14 @@ async function restore(run: StepRun, action: string): Promise<StepResult & { exa
   }
 }
 
-async function save(
+export async function saveCache(
   run: StepRun,
   key: string,
   paths: string,
   onLine: StepRun["onLine"],
 ): Promise<StepResult> {
   try {
-    const result = await run.job.content.saveCache({
-      key,
-      paths,
-      workspace: run.job.dirs.workspace,
-    });
+    const result = await run.job.content.saveCache({ key, paths, ...cacheFilesOf(run) });
     // Per actions/cache, failing to save only warns: it never fails the job.
     const text = result.saved
       ? `Cache saved with key: ${key}`
@@ -84,7 +90,7 @@ export async function runCache(run: StepRun): Promise<StepResult> {
       name: run.ref.name.replace(/^Run /, ""),
       stepId: run.step.id,
       condition: run.inputs["save-always"] === "true" ? "always()" : "success()",
-      run: (_signal, onLine) => save(run, key, path, onLine),
+      run: (_signal, onLine) => saveCache(run, key, path, onLine),
     });
   }
   return { ...restored };
@@ -98,5 +104,5 @@ export async function runCacheSave(run: StepRun): Promise<StepResult> {
   const { key, path } = run.inputs;
   if (!key || !path)
     return failedStepResult(`actions/cache/save: Input required and not supplied: ${key ? "path" : "key"}`);
-  return save(run, key, path, run.onLine);
+  return saveCache(run, key, path, run.onLine);
 }

@@ -1,9 +1,12 @@
 // Built-in actions/checkout: the run's commit into the workspace with git, offline, from the job's source repository.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { FileAgentRefusal } from "../../job-files/job-file-agent.js";
+import { readTreeEntries } from "../../job-files/read-tree-entries.js";
+import { RunnerError } from "../../runner-error.js";
 import { emptyStepResult, failedStepResult } from "../../step-result.js";
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
@@ -27,7 +30,8 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
   const github = run.contexts["github"] as Record<string, string> | undefined;
   const wanted = inputs["ref"] || github?.["sha"] || "HEAD";
   const target = path.resolve(job.dirs.workspace, inputs["path"] ?? "");
-  if (!target.startsWith(job.dirs.workspace)) {
+  const relative = path.relative(job.dirs.workspace, target);
+  if (relative.startsWith("..") || path.isAbsolute(relative)) {
     return failedStepResult(`actions/checkout: path '${inputs["path"]}' is outside the workspace`);
   }
   const depth = Number(inputs["fetch-depth"] ?? "1");
@@ -61,15 +65,9 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
     return emptyStepResult("success", { ref: wanted, commit: head ?? "" });
   }
 
-  await mkdir(target, { recursive: true });
-  const existing = await readdir(target);
-  // Only the name is looked at: the runner never runs git inside a directory the job's own processes could have
-  // written (a planted .git/config runs commands through hooks, fsmonitor or filters).
-  if (existing.length > 0 && !existing.includes(".git")) {
-    return failedStepResult(`actions/checkout: ${target} is not empty and not a git repository`);
-  }
-  // Fetched into a fresh directory of the runner's own, then moved in; like actions/checkout's default clean: true,
-  // whatever the target held is replaced.
+  // Fetched into a fresh directory of the runner's own (git never runs in a directory the job could have written: a
+  // planted .git/config runs commands through hooks, fsmonitor or filters), then written into the workspace by the
+  // file agent, as the job: like actions/checkout's default clean: true, whatever the target held is replaced.
   const staging = await mkdtemp(path.join(os.tmpdir(), "hangar-checkout-"));
   try {
     await git(staging, ["init", "-q"]);
@@ -80,27 +78,24 @@ export async function runCheckout(run: StepRun): Promise<StepResult> {
     await git(staging, fetchArgs);
     await git(staging, ["checkout", "-q", "--force", "FETCH_HEAD"]);
     const commit = await git(staging, ["rev-parse", "HEAD"]);
-    await replaceContents(target, staging);
+    await job.files.call(
+      { op: "write", target, bases: {}, replace: true },
+      { env: run.env, signal: run.signal, timeoutMs: run.timeoutMs, entries: readTreeEntries(staging) },
+    );
     run.onLine({
       stream: "stdout",
-      text: `checked out ${wanted} (${commit}) into ${path.relative(job.dirs.workspace, target) || "."}`,
+      text: `checked out ${wanted} (${commit}) into ${relative || "."}`,
     });
     return emptyStepResult("success", { ref: wanted, commit });
   } catch (error) {
+    if (error instanceof FileAgentRefusal || error instanceof RunnerError) {
+      return failedStepResult(`actions/checkout: ${error.message}`);
+    }
     const stderr = (error as { stderr?: string }).stderr?.trim();
     return failedStepResult(
       `actions/checkout: git could not check out '${wanted}': ${stderr || (error as Error).message}`,
     );
   } finally {
     await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/** Empties `target` (keeping the directory itself: it may be a mount point or the workspace) and moves `from` in. */
-async function replaceContents(target: string, from: string): Promise<void> {
-  for (const name of await readdir(target))
-    await rm(path.join(target, name), { recursive: true, force: true });
-  for (const name of await readdir(from)) {
-    await cp(path.join(from, name), path.join(target, name), { recursive: true, verbatimSymlinks: true });
   }
 }

@@ -1,100 +1,91 @@
-// Built-in actions/setup-node and actions/setup-python: offline, they accept the version already on the machine.
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+// What the built-in setup actions share: reading a version file inside the job, finding and asking a tool the job
+// itself would run.
 import path from "node:path";
-import { promisify } from "node:util";
 import { findExecutable } from "../../find-executable.js";
+import type { AgentReadDone } from "../../job-files/file-agent-protocol.js";
 import { emptyStepResult, failedStepResult } from "../../step-result.js";
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
 
-const execFileAsync = promisify(execFile);
-
-interface Tool {
-  action: string;
-  versionInput: string;
-  versionFileInput: string;
-  /** Executables tried in order on the step's PATH. */
-  commands: string[];
-  outputName: string;
-}
-
-const tools = {
-  node: {
-    action: "actions/setup-node",
-    versionInput: "node-version",
-    versionFileInput: "node-version-file",
-    commands: ["node"],
-    outputName: "node-version",
-  },
-  python: {
-    action: "actions/setup-python",
-    versionInput: "python-version",
-    versionFileInput: "python-version-file",
-    commands: ["python3", "python"],
-    outputName: "python-version",
-  },
-} satisfies Record<string, Tool>;
+/** A version file is small; anything larger is not one. */
+const versionFileMaxBytes = 64 * 1024;
 
 /**
- * Whether an installed version satisfies what a workflow asks for: `20`, `20.x`, `3.12`, `v20.1.0`, `>=18`,
- * `latest`, `lts/*`. Versions in setup-* inputs are loose specs, so a small matcher covers them.
+ * setup-node and setup-python read the version file below GITHUB_WORKSPACE: here, inside the job, as the job.
+ * Gives the text and the file's real path in the job's view.
  */
-export function satisfiesVersion(installed: string, wanted: string): boolean {
-  const spec = wanted.trim().replace(/^v/, "");
-  if (spec === "" || spec === "latest" || spec === "current" || spec === "node" || spec.startsWith("lts"))
-    return true;
-  const have = installed.replace(/^v/, "").split(".").map(Number);
-  const atLeast = spec.match(/^>=\s*([\d.]+)$/);
-  if (atLeast) {
-    const want = atLeast[1]!.split(".").map(Number);
-    for (let i = 0; i < want.length; i++) if ((have[i] ?? 0) !== want[i]) return (have[i] ?? 0) > want[i]!;
-    return true;
+export async function readVersionFile(run: StepRun, file: string): Promise<{ text: string; path: string }> {
+  const { workspace } = run.job.dirs;
+  const read = await run.job.files.call<AgentReadDone>(
+    { op: "read", path: path.resolve(workspace, file), inside: workspace, maxBytes: versionFileMaxBytes },
+    { env: run.env, signal: run.signal },
+  );
+  return { text: Buffer.from(read.content, "base64").toString("utf8"), path: read.path };
+}
+
+/** `--version` of the tool as the job's own processes find and run it: never a program the runner runs itself. */
+export async function installedVersion(run: StepRun, executable: string): Promise<string> {
+  let output = "";
+  const result = await run.job.executor.exec(
+    {
+      job: run.job.dirs,
+      command: executable,
+      args: ["--version"],
+      cwd: run.job.dirs.workspace,
+      env: run.env,
+      signal: run.signal,
+    },
+    (chunk) => (output += chunk.toString("utf8")),
+  );
+  if (result.exitCode !== 0)
+    throw new Error(`${executable} --version exited with ${result.exitCode ?? result.signal}`);
+  return output
+    .trim()
+    .split("\n")[0]!
+    .replace(/^Python\s+/, "");
+}
+
+/** Where `command` is on `PATH` as the job's processes would find it (inside the job's root on isolating executors). */
+export function findOnJobPath(run: StepRun, command: string, PATH = run.env["PATH"]): string | undefined {
+  const { executor } = run.job;
+  return executor.findExecutable
+    ? executor.findExecutable(command, PATH)
+    : findExecutable(command, PATH ?? "");
+}
+
+/** A warning as the actions' core.warning gives it: a log line and an annotation. */
+export function warn(run: StepRun, message: string): void {
+  run.onLine({ stream: "stdout", text: message, annotation: { level: "warning", message } });
+}
+
+/**
+ * A job that cannot see the runner's tool cache (a microVM; a sandbox run as root, whose job uid cannot pass through
+ * the data dir) gets the tool already on its PATH, when its version fits what was asked.
+ */
+export async function useToolOnPath(
+  run: StepRun,
+  tool: {
+    action: string;
+    /** Tried in order on the job's PATH. */
+    commands: string[];
+    /** For messages: e.g. `node 22`. */
+    asked: string;
+    fits: (version: string) => boolean;
+    outputs: (version: string, executable: string) => Record<string, string>;
+  },
+): Promise<StepResult> {
+  const executable = tool.commands.map((command) => findOnJobPath(run, command)).find(Boolean);
+  const version = executable ? await installedVersion(run, executable).catch(() => "") : "";
+  if (executable && version && tool.fits(version)) {
+    run.onLine({ stream: "stdout", text: `Using ${executable} ${version} for ${tool.asked}` });
+    return {
+      ...emptyStepResult("success", tool.outputs(version, executable)),
+      path: [path.dirname(executable)],
+    };
   }
-  const parts = spec.replace(/^[~^]/, "").split(".");
-  return parts.every((part, i) => part === "x" || part === "*" || Number(part) === have[i]);
-}
-
-async function wantedVersion(run: StepRun, tool: Tool): Promise<string | undefined> {
-  const direct = run.inputs[tool.versionInput]?.split("\n")[0]?.trim();
-  if (direct) return direct;
-  const file = run.inputs[tool.versionFileInput];
-  if (!file) return undefined;
-  const text = await readFile(path.resolve(run.job.dirs.workspace, file), "utf8");
-  return text.split("\n")[0]!.trim();
-}
-
-async function setUp(run: StepRun, tool: Tool): Promise<StepResult> {
-  let wanted: string | undefined;
-  try {
-    wanted = await wantedVersion(run, tool);
-  } catch (error) {
-    return failedStepResult(
-      `${tool.action}: cannot read ${run.inputs[tool.versionFileInput]}: ${(error as Error).message}`,
-    );
-  }
-  const executable = tool.commands.map((c) => findExecutable(c, run.env["PATH"] ?? "")).find(Boolean);
-  if (!executable)
-    return failedStepResult(`${tool.action}: ${tool.commands[0]} is not installed on this machine`);
-  const { stdout, stderr } = await execFileAsync(executable, ["--version"]);
-  const installed = (stdout || stderr).trim().replace(/^Python\s+/, "");
-  if (wanted && !satisfiesVersion(installed, wanted)) {
-    return failedStepResult(
-      `${tool.action}: version ${wanted} was asked for, but this machine has ${installed} (${executable}); ` +
-        "hangar does not download tools: install that version or run the job on a runner that has it",
-    );
-  }
-  run.onLine({ stream: "stdout", text: `Using ${executable} ${installed}${wanted ? ` for ${wanted}` : ""}` });
-  return {
-    ...emptyStepResult("success", { [tool.outputName]: installed }),
-    path: [path.dirname(executable)],
-  };
-}
-
-export function runSetupNode(run: StepRun): Promise<StepResult> {
-  return setUp(run, tools.node);
-}
-
-export function runSetupPython(run: StepRun): Promise<StepResult> {
-  return setUp(run, tools.python);
+  return failedStepResult(
+    `${tool.action}: ${tool.asked} was asked for; the ${run.job.executor.name} executor cannot show the runner's ` +
+      `tool cache to this job, and the job's own ${tool.commands[0]} is ${version || "missing"}; run the job on the ` +
+      "host executor, or on the sandbox executor as a user other than root",
+  );
 }
