@@ -1,7 +1,7 @@
 // Runs real public repositories' workflows (bench/corpus-list.ts) with `hangar run` on the host executor and reports
 // jobs green / total and the first cause of every red job. Reads the repositories from local git mirrors only.
 //
-//   node --import ./scripts/register.mjs bench/corpus.ts [--only OWNER/NAME]... [--jobs N] [--max-parallel N]
+//   npm run build && node --import ./scripts/register.mjs bench/corpus.ts [--only OWNER/NAME]... [--jobs N] [--max-parallel N]
 //        [--timeout-minutes N] [--mirror DIR] [--github-url URL] [--out FILE] [--update EARLIER_REPORT.json]
 import { spawn, execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -131,12 +131,12 @@ interface HangarOutcome {
   durationMs: number;
 }
 
-/** `hangar run` from this worktree's sources; on timeout SIGTERM lets it cancel its jobs and still print JSON. */
+/** `hangar run` from this worktree's build (`npm run build`); on timeout SIGTERM lets it cancel its jobs and still print JSON. */
 function runHangar(args: string[], logFile: string): Promise<HangarOutcome> {
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts"), "run", ...args],
+    [path.join(root, "bin/hangar.js"), "run", ...args],
     // No NO_COLOR: host jobs inherit this environment, and a test suite checking FORCE_COLOR would see it. hangar
     // writes no colour to a file anyway.
     { env: process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] },

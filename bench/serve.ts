@@ -104,11 +104,10 @@ async function webhookToFinished(freshDatabase: FreshDatabase): Promise<Summary>
 }
 
 function cli(args: string[]): ChildProcess {
-  return spawn(
-    process.execPath,
-    ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts"), ...args],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
-  );
+  return spawn(process.execPath, [path.join(root, "bin/hangar.js"), ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
 }
 
 async function exited(child: ChildProcess): Promise<number | null> {

@@ -2,4 +2,4 @@
 import { register } from "node:module";
 import { register as registerTsx } from "tsx/esm/api";
 registerTsx();
-register("../bin/json-import-hook.mjs", import.meta.url);
+register("./json-import-hook.mjs", import.meta.url);

@@ -12,10 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-// The test suite runs the demo from the TypeScript sources, which need no build.
-const hangar = process.env.HANGAR_DEMO_FROM_SOURCE
-  ? ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts")]
-  : [path.join(root, "bin/hangar.js")];
+const hangar = [path.join(root, "bin/hangar.js")];
 const repositoryName = "demo-org/hello-serve";
 const runTimeoutMs = 120_000;
 
@@ -45,7 +42,7 @@ jobs:
 const say = (line) => process.stdout.write(`${line}\n`);
 
 async function main() {
-  if (!process.env.HANGAR_DEMO_FROM_SOURCE && !existsSync(path.join(root, "dist/cli/bin.js"))) {
+  if (!existsSync(path.join(root, "dist/hangar.js"))) {
     throw new Error("hangar is not built yet: run `npm ci` (or `npm run build`) first");
   }
   const work = await mkdtemp(path.join(os.tmpdir(), "hangar-serve-demo-"));

@@ -1,20 +1,4 @@
 // The `hangar` command line: dispatches subcommands and turns errors into the documented exit codes.
-import { actionsCommand } from "./commands/actions.js";
-import { imageCommand } from "./commands/image.js";
-import { auditCommand } from "./commands/audit.js";
-import { gcCommand } from "./commands/gc.js";
-import { approveCommand } from "./commands/approve.js";
-import { deploymentsCommand } from "./commands/deployments.js";
-import { envCommand, groupCommand } from "./commands/env.js";
-import { repoCommand } from "./commands/repo.js";
-import { runnerCommand } from "./commands/runner.js";
-import { serveCommand } from "./commands/serve.js";
-import { runCommand, runUsage } from "./commands/run.js";
-import { secretCommand } from "./commands/secret.js";
-import { varCommand } from "./commands/var.js";
-import { tokenCommand } from "./commands/token.js";
-import { toolsCommand } from "./commands/tools.js";
-import { vmCommand } from "./commands/vm.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 
 const usage = `Usage: hangar <command> [options]
@@ -38,41 +22,51 @@ Commands:
   vm        build the microVM guest image (hangar vm build)
 
 Run 'hangar <command> --help' for a command's options.
-${"\n"}${runUsage}`;
+`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  run: runCommand,
-  actions: actionsCommand,
-  image: imageCommand,
-  gc: gcCommand,
-  env: envCommand,
-  group: groupCommand,
-  approve: approveCommand,
-  deployments: deploymentsCommand,
-  audit: auditCommand,
-  serve: serveCommand,
-  repo: repoCommand,
-  runner: runnerCommand,
-  secret: secretCommand,
-  var: varCommand,
-  token: tokenCommand,
-  vm: vmCommand,
-  tools: toolsCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/** Each command loads only its own modules: a CLI call starts in a fraction of the time all of them take. */
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./commands/run.js")).runCommand,
+  actions: async () => (await import("./commands/actions.js")).actionsCommand,
+  image: async () => (await import("./commands/image.js")).imageCommand,
+  gc: async () => (await import("./commands/gc.js")).gcCommand,
+  env: async () => (await import("./commands/env.js")).envCommand,
+  group: async () => (await import("./commands/env.js")).groupCommand,
+  approve: async () => (await import("./commands/approve.js")).approveCommand,
+  deployments: async () => (await import("./commands/deployments.js")).deploymentsCommand,
+  audit: async () => (await import("./commands/audit.js")).auditCommand,
+  serve: async () => (await import("./commands/serve.js")).serveCommand,
+  repo: async () => (await import("./commands/repo.js")).repoCommand,
+  runner: async () => (await import("./commands/runner.js")).runnerCommand,
+  secret: async () => (await import("./commands/secret.js")).secretCommand,
+  var: async () => (await import("./commands/var.js")).varCommand,
+  token: async () => (await import("./commands/token.js")).tokenCommand,
+  vm: async () => (await import("./commands/vm.js")).vmCommand,
+  tools: async () => (await import("./commands/tools.js")).toolsCommand,
 };
+
+/** The general usage, then `hangar run`'s, the command most people start with. */
+async function fullUsage(): Promise<string> {
+  return `${usage}\n${(await import("./commands/run.js")).runUsage}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(usage);
+    process.stdout.write(await fullUsage());
     return name ? ExitCode.Success : ExitCode.Usage;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`hangar: unknown command '${name}'\n\n${usage}`);
+  const loadCommand = commands[name];
+  if (!loadCommand) {
+    process.stderr.write(`hangar: unknown command '${name}'\n\n${await fullUsage()}`);
     return ExitCode.Usage;
   }
   try {
-    return await command(rest);
+    return await (
+      await loadCommand()
+    )(rest);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`hangar ${name}: ${(error as Error).message}\n`);

@@ -6,7 +6,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runHangar } from "../support/hangar-cli.js";
+import { hangarCommand, runHangar } from "../support/hangar-cli.js";
 import { makeGitRepo } from "../support/git-repo.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -160,18 +160,11 @@ jobs:
       - run: echo must not run
 `,
   });
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      path.join(root, "scripts/register.mjs"),
-      path.join(root, "src/cli/bin.ts"),
-      "run",
-      ".",
-      "--json",
-    ],
-    { cwd: repo, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [...hangarCommand(), "run", ".", "--json"], {
+    cwd: repo,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   let stdout = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

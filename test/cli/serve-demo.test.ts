@@ -5,14 +5,15 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { hangarCommand } from "../support/hangar-cli.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 test("the serve demo runs a pushed workflow through the server and exits 0", async () => {
+  hangarCommand(); // the demo runs bin/hangar.js, as a user would after `npm ci`
   const child = spawn(process.execPath, [path.join(root, "examples/serve/demo.mjs")], {
     cwd: root,
-    // From the TypeScript sources, so the test needs no build.
-    env: { ...process.env, HANGAR_DEMO_FROM_SOURCE: "1", NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

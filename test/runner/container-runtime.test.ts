@@ -327,10 +327,10 @@ test("with network none, containers still reach each other by name, but get no r
 });
 
 test("teardown leaves no namespace, mount, crun state, bridge or process behind", async () => {
-  const netnsBefore = netnsNames();
   const marker = `sleep 9${process.pid % 1000}3`;
   let jobRoot = "";
   let bridge = "";
+  let networkIndex = -1;
   let rootMountPoints: string[] = [];
   await withJob(
     {
@@ -352,6 +352,8 @@ test("teardown leaves no namespace, mount, crun state, bridge or process behind"
       assert.ok(readFileSync("/proc/mounts", "utf8").includes(jobRoot));
       // Other test files may run jobs at the same time: this job's bridge and roots, not any hangar one.
       bridge = executor.jobContainers!.network.bridge;
+      networkIndex = executor.jobContainers!.network.index;
+      assert.ok(netnsNames().some((name) => name.startsWith(`hangar-${networkIndex}-`)));
       rootMountPoints = readFileSync("/proc/mounts", "utf8")
         .split("\n")
         .filter((line) => line.includes(`upperdir=${jobRoot}/`))
@@ -359,9 +361,10 @@ test("teardown leaves no namespace, mount, crun state, bridge or process behind"
       assert.equal(rootMountPoints.length, 2, "the service's and the job container's overlays");
     },
   );
+  // Namespaces are named for the job network's index; other files' jobs have their own.
   assert.deepEqual(
-    netnsNames(),
-    netnsBefore.filter((name) => netnsNames().includes(name)),
+    netnsNames().filter((name) => name.startsWith(`hangar-${networkIndex}-`)),
+    [],
   );
   assert.equal(readFileSync("/proc/mounts", "utf8").includes(jobRoot), false);
   assert.equal(statSync(jobRoot, { throwIfNoEntry: false }), undefined);

@@ -17,6 +17,9 @@ let baseDir: string;
 let executor: MicroVmExecutor;
 let imageDir: string;
 const fixtures: StepFixture[] = [];
+/** One executor without a pool for the snapshot tests: its template is saved once, a cold boot under TCG. */
+let poolless: MicroVmExecutor | undefined;
+const poollessWarnings: string[] = [];
 
 /** Every VM here boots under TCG: seconds each, more with both cores busy. */
 const vmTestTimeout = { timeout: 240_000 };
@@ -37,6 +40,7 @@ before(async () => {
 after(async () => {
   for (const fixture of fixtures) await fixture.dispose();
   await executor.close();
+  await poolless?.close();
   await rm(baseDir, { recursive: true, force: true });
 });
 
@@ -130,72 +134,59 @@ test("each job gets its own VM and the pool refills", vmTestTimeout, async () =>
   assert.equal(executor.readyVmCount, 1);
 });
 
+async function newPoollessJob(): Promise<StepFixture> {
+  const restoring = (poolless ??= new MicroVmExecutor({
+    baseDir: join(baseDir, "poolless"),
+    imageDir,
+    poolSize: 0,
+    accel: "tcg",
+    onWarning: (message) => poollessWarnings.push(message),
+  }));
+  const fixture = await createStepFixture(() => restoring);
+  fixtures.push(fixture);
+  return fixture;
+}
+
 test(
   "VMs restored from one snapshot draw different random bytes and keep the host's time",
   vmTestTimeout,
   async () => {
-    // Its own executor without a pool: each job's VM is restored when asked for and probed at once, before the
-    // guest kernel would reseed on its own, and the template's save time is known to lie seconds back.
-    const restoring = new MicroVmExecutor({
-      baseDir: join(baseDir, "restoring"),
-      imageDir,
-      poolSize: 0,
-      accel: "tcg",
-    });
+    // Without a pool each job's VM is restored when asked for and probed at once, before the guest kernel would
+    // reseed on its own, and the template's save time is known to lie seconds back.
     const probe = "head -c 16 /dev/urandom | od -An -tx1 | tr -d ' '\ndate +%s";
     const runProbe = async (): Promise<{ random: string; guestSeconds: number; hostSeconds: number }> => {
-      const job = await createStepFixture(() => restoring);
-      fixtures.push(job);
-      const { texts } = await runStep(job, probe);
+      const { texts } = await runStep(await newPoollessJob(), probe);
       return { random: texts[0] ?? "", guestSeconds: Number(texts[1]), hostSeconds: Date.now() / 1000 };
     };
-    try {
-      const one = await runProbe();
-      assert.ok(restoring.snapshot, "the job's VM was restored from a template snapshot");
-      await new Promise((resolve) => setTimeout(resolve, 8000));
-      const two = await runProbe();
-      assert.match(one.random, /^[0-9a-f]{32}$/);
-      assert.notEqual(one.random, two.random);
-      // A clone's clock would lag by the time since the template was saved: 8 s at least for the second.
-      for (const { guestSeconds, hostSeconds } of [one, two]) {
-        assert.ok(
-          Math.abs(guestSeconds - hostSeconds) < 4,
-          `the guest's clock (${guestSeconds}) is within 4 s of the host's (${hostSeconds})`,
-        );
-      }
-    } finally {
-      await restoring.close();
+    const one = await runProbe();
+    assert.ok(poolless?.snapshot, "the job's VM was restored from a template snapshot");
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    const two = await runProbe();
+    assert.match(one.random, /^[0-9a-f]{32}$/);
+    assert.notEqual(one.random, two.random);
+    // A clone's clock would lag by the time since the template was saved: 8 s at least for the second.
+    for (const { guestSeconds, hostSeconds } of [one, two]) {
+      assert.ok(
+        Math.abs(guestSeconds - hostSeconds) < 4,
+        `the guest's clock (${guestSeconds}) is within 4 s of the host's (${hostSeconds})`,
+      );
     }
   },
 );
 
 test("when a restore fails the executor warns once and boots VMs instead", vmTestTimeout, async () => {
-  const warnings: string[] = [];
-  const fallback = new MicroVmExecutor({
-    baseDir: join(baseDir, "fallback"),
-    imageDir,
-    poolSize: 0,
-    accel: "tcg",
-    onWarning: (message) => warnings.push(message),
-  });
-  const runOn = async (script: string): Promise<string[]> => {
-    const job = await createStepFixture(() => fallback);
-    fixtures.push(job);
-    return (await runStep(job, script)).texts;
-  };
-  try {
-    assert.deepEqual(await runOn("echo restored"), ["restored"]);
-    const snapshot = fallback.snapshot;
-    assert.ok(snapshot, "the first VM came from a snapshot");
-    await rm(snapshot.file);
-    assert.deepEqual(await runOn("echo booted"), ["booted"]);
-    assert.deepEqual(await runOn("echo booted again"), ["booted again"]);
-    assert.equal(fallback.snapshot, undefined);
-    assert.equal(warnings.length, 1, warnings.join("\n"));
-    assert.match(warnings[0] ?? "", /restoring a microVM from .* failed, booting every VM instead/);
-  } finally {
-    await fallback.close();
-  }
+  const runOn = async (script: string): Promise<string[]> =>
+    (await runStep(await newPoollessJob(), script)).texts;
+  if (!poolless?.snapshot) assert.deepEqual(await runOn("echo restored"), ["restored"]);
+  const snapshot = poolless?.snapshot;
+  assert.ok(snapshot, "the VMs came from a snapshot");
+  assert.deepEqual(poollessWarnings, []);
+  await rm(snapshot.file);
+  assert.deepEqual(await runOn("echo booted"), ["booted"]);
+  assert.deepEqual(await runOn("echo booted again"), ["booted again"]);
+  assert.equal(poolless?.snapshot, undefined);
+  assert.equal(poollessWarnings.length, 1, poollessWarnings.join("\n"));
+  assert.match(poollessWarnings[0] ?? "", /restoring a microVM from .* failed, booting every VM instead/);
 });
 
 test("network none reaches nothing on the host; network host does (control)", vmTestTimeout, async () => {

@@ -1,4 +1,4 @@
-// Long-lived `hangar serve` and `hangar runner run` processes from source, for tests that kill them (kill -9) and
+// Long-lived `hangar serve` and `hangar runner run` processes, for tests that kill them (kill -9) and
 // start them again: the test owns each child and kills what is still running after it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
 import { sendWebhook } from "./fake-github.js";
-import { runHangar } from "./hangar-cli.js";
+import { hangarCommand, runHangar } from "./hangar-cli.js";
 
 export { freePort } from "./postgres.js";
 
@@ -33,11 +33,11 @@ export interface HangarProcess {
 }
 
 export function spawnHangar(args: string[], env: Record<string, string> = {}): HangarProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", path.join(root, "scripts/register.mjs"), path.join(root, "src/cli/bin.ts"), ...args],
-    { cwd: root, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [...hangarCommand(), ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(child);
   child.on("exit", () => children.delete(child));
   const output = { stdout: "", stderr: "" };

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { packageFile } from "../../package-files.js";
 import { HangarError } from "../hangar-error.js";
 import { RunnerError } from "../runner-error.js";
 import type { Executor, JobDirectories } from "../types.js";
@@ -23,8 +23,8 @@ import {
   type WriteRequest,
 } from "./file-agent-protocol.js";
 
-/** Built by scripts/build-file-agent.mjs; the same path from src/ (tests) and dist/ (the package). */
-const bundlePath = fileURLToPath(new URL("../../../dist/file-agent.mjs", import.meta.url));
+/** Built by scripts/build.mjs. */
+const bundlePath = packageFile("dist/file-agent.mjs");
 /** Where each job gets its copy: its actions dir is visible at the same path on every executor. */
 const agentFileName = ".hangar-file-agent.mjs";
 /** Diagnostics the agent printed (or @actions/glob's debug lines) kept for an error message. */
@@ -207,7 +207,7 @@ export class JobFileAgent {
     if (!existsSync(bundlePath)) {
       throw new RunnerError(
         "RUNNER_FILE_AGENT_FAILED",
-        `the file agent ${bundlePath} is missing: build it with 'npm run build' (or 'npm run build:file-agent')`,
+        `the file agent ${bundlePath} is missing: build it with 'npm run build'`,
       );
     }
     const { anchor, relative } = anchorInJob(this.dirs, this.scriptPath);

@@ -15,7 +15,7 @@ import {
   copyFile,
 } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageFile } from "../../../package-files.js";
 import { RunnerError } from "../../runner-error.js";
 import { agentProtocolVersion } from "./agent-protocol.js";
 import { downloadPackages, resolvePackages, runHostTool, type DebianPackage } from "./debian-packages.js";
@@ -209,16 +209,12 @@ async function resolveKernelPackage(name: string): Promise<DebianPackage> {
   return resolved;
 }
 
-/** The agent's C source sits beside this file in a checkout; a build from dist/ finds it under src/. */
+/** The agent's C source, shipped in the package beside the bundle. */
 function guestAgentSource(): string {
-  const candidates = [
-    fileURLToPath(new URL("./guest-agent.c", import.meta.url)),
-    fileURLToPath(new URL("../../../../src/runner/executors/microvm/guest-agent.c", import.meta.url)),
-  ];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found)
-    throw new RunnerError("RUNNER_VM_IMAGE_FAILED", `guest-agent.c not found (looked at ${candidates[0]})`);
-  return found;
+  const source = packageFile("src/runner/executors/microvm/guest-agent.c");
+  if (!existsSync(source))
+    throw new RunnerError("RUNNER_VM_IMAGE_FAILED", `guest-agent.c not found at ${source}`);
+  return source;
 }
 
 async function extractDeb(deb: string, root: string): Promise<void> {
