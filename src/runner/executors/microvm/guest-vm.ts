@@ -4,7 +4,7 @@ import type { ChildProcessByStdio } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { access, constants, mkdir } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -194,6 +194,10 @@ export class GuestVm {
    * and the host's time so that it is no clone of its siblings in those, then mounts its share.
    */
   static async restore(options: GuestVmOptions, snapshot: string): Promise<GuestVm> {
+    // QEMU waits out the whole boot timeout on an incoming state it cannot read, rather than failing the migration.
+    await access(snapshot, constants.R_OK).catch((error: Error) => {
+      throw new RunnerError("RUNNER_VM_FAILED", `the VM state ${snapshot} cannot be read: ${error.message}`);
+    });
     await GuestVm.prepareDir(options);
     const vm = new GuestVm(options, snapshot);
     try {
