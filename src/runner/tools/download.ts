@@ -17,6 +17,24 @@ export interface ExpectedDigest {
   value: string;
 }
 
+/** A tool source served over HTTP below one base URL (a mirror of an official download site). */
+export abstract class HttpMirrorSource {
+  protected readonly baseUrl: string;
+
+  /** `what`: the kind of mirror, for messages ("the Node mirror https://…"). */
+  constructor(
+    private readonly what: string,
+    baseUrl: string,
+    protected readonly platform: string = os.platform(),
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+  }
+
+  get description(): string {
+    return `the ${this.what} ${this.baseUrl}`;
+  }
+}
+
 async function get(url: string, signal: AbortSignal | undefined, accept?: string): Promise<Response> {
   let response: Response;
   try {

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { findExecutable } from "../find-executable.js";
-import { downloadAndUnpack, fetchJson, keptUntilFailure } from "./download.js";
+import { downloadAndUnpack, fetchJson, HttpMirrorSource, keptUntilFailure } from "./download.js";
 import { goArch, goSemver, goVersionOfOutput } from "./go-version.js";
 import { linkInstall, realPathsOnce, type ToolSource } from "./tool-install.js";
 import { ToolError } from "./tool-error.js";
@@ -96,18 +96,9 @@ interface GoRelease {
  * A mirror shaped like go.dev/dl: `?mode=json&include=all` lists every release with its files and their sha256;
  * `goX.Y.Z.<os>-<arch>.tar.gz` holds `go/bin/go` ...
  */
-export class GoDistMirrorSource implements ToolSource {
-  private readonly baseUrl: string;
-
-  constructor(
-    baseUrl: string,
-    private readonly platform: string = os.platform(),
-  ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-  }
-
-  get description(): string {
-    return `the Go mirror ${this.baseUrl}`;
+export class GoDistMirrorSource extends HttpMirrorSource implements ToolSource {
+  constructor(baseUrl: string, platform?: string) {
+    super("Go mirror", baseUrl, platform);
   }
 
   private readonly releases = keptUntilFailure(

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { findExecutable } from "../find-executable.js";
-import { downloadAndUnpack, fetchJsonPages } from "./download.js";
+import { downloadAndUnpack, fetchJsonPages, HttpMirrorSource } from "./download.js";
 import { javaArch, javaVersionOfOutput, javaVersionOfRelease } from "./java-version.js";
 import { linkInstall, realPathsOnce, type ToolSource } from "./tool-install.js";
 import { ToolError } from "./tool-error.js";
@@ -111,20 +111,15 @@ function adoptiumOs(platform: string): string {
  * A server with the Adoptium API (api.adoptium.net): `/v3/assets/version/[1.0,100.0]` with setup-java's query lists
  * every GA release, 20 to a page, each with its archive's link and sha256; the archive holds `jdk-X/bin/java` ...
  */
-export class AdoptiumSource implements ToolSource {
+export class AdoptiumSource extends HttpMirrorSource implements ToolSource {
   private readonly listings = new Map<string, Promise<AdoptiumRelease[]>>();
-  private readonly baseUrl: string;
 
   constructor(
     baseUrl: string,
     private readonly packageType: string,
-    private readonly platform: string = os.platform(),
+    platform?: string,
   ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-  }
-
-  get description(): string {
-    return `the Adoptium mirror ${this.baseUrl}`;
+    super("Adoptium mirror", baseUrl, platform);
   }
 
   private releases(arch: string, signal?: AbortSignal): Promise<AdoptiumRelease[]> {

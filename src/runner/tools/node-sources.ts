@@ -11,6 +11,7 @@ import {
   downloadAndUnpack,
   fetchJson,
   fetchText,
+  HttpMirrorSource,
   keptUntilFailure,
 } from "./download.js";
 import type { LtsLine } from "./node-version.js";
@@ -173,18 +174,9 @@ interface DistIndexEntry {
  * A mirror shaped like nodejs.org/dist (setup-node's `mirror` input, with `/dist`): `index.json` lists releases with
  * their files and LTS names; `vX.Y.Z/node-vX.Y.Z-<platform>-<arch>.tar.gz` is checked against `SHASUMS256.txt`.
  */
-export class DistMirrorSource implements NodeSource {
-  private readonly baseUrl: string;
-
-  constructor(
-    baseUrl: string,
-    private readonly platform: string = os.platform(),
-  ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-  }
-
-  get description(): string {
-    return `the Node mirror ${this.baseUrl}`;
+export class DistMirrorSource extends HttpMirrorSource implements NodeSource {
+  constructor(baseUrl: string, platform?: string) {
+    super("Node mirror", baseUrl, platform);
   }
 
   private readonly entries = keptUntilFailure(

@@ -5,7 +5,7 @@ import { mkdir, readdir, realpath, stat, symlink, writeFile } from "node:fs/prom
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { fetchText, downloadAndUnpack } from "./download.js";
+import { downloadAndUnpack, fetchText, HttpMirrorSource } from "./download.js";
 import { pythonVersionToSemver } from "./python-version.js";
 import { ToolError } from "./tool-error.js";
 
@@ -245,19 +245,11 @@ function standaloneTriple(platform: string, arch: string): string | undefined {
  * archive (`cpython-<version>+<release>-<triple>-install_only.tar.gz`), which is both the index and each archive's
  * checksum. The archive holds one `python/` prefix.
  */
-export class StandaloneMirrorSource implements PythonSource {
+export class StandaloneMirrorSource extends HttpMirrorSource implements PythonSource {
   private sums: Promise<Map<string, string>> | undefined;
-  private readonly baseUrl: string;
 
-  constructor(
-    baseUrl: string,
-    private readonly platform: string = os.platform(),
-  ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-  }
-
-  get description(): string {
-    return `the python-build-standalone mirror ${this.baseUrl}`;
+  constructor(baseUrl: string, platform?: string) {
+    super("python-build-standalone mirror", baseUrl, platform);
   }
 
   private checksums(signal?: AbortSignal): Promise<Map<string, string>> {
