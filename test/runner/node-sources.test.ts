@@ -56,11 +56,11 @@ describe("Node from a nodejs.org/dist-shaped mirror", () => {
     const sources = nodeSourcesFor(settings(["cache", "mirror"]));
     const first = await setUpNode({ spec: "lts/jod", arch, checkLatest: false }, cache, sources);
     assert.equal(first.installed.version, "22.3.0");
-    assert.match(first.downloadedFrom ?? "", /mirror/);
+    assert.match(first.from ?? "", /mirror/);
     const { stdout } = await run(path.join(first.installed.dir, "bin", "node"), ["--version"]);
     assert.equal(stdout.trim(), "v22.3.0");
     const second = await setUpNode({ spec: "22", arch, checkLatest: false }, cache, sources);
-    assert.equal(second.downloadedFrom, undefined);
+    assert.equal(second.from, undefined);
     assert.equal(mirror.archiveRequests.get(`v22.3.0/node-v22.3.0-linux-${arch}.tar.gz`), 1);
     const latest = await setUpNode({ spec: "latest", arch, checkLatest: false }, cache, sources);
     assert.equal(latest.installed.version, "23.1.0");
@@ -113,7 +113,7 @@ describe("Node from a nodejs.org/dist-shaped mirror", () => {
         nodeSourcesFor(settings(["cache", "mirror"])),
       ),
       new RegExp(
-        `^ToolError: Node 21.x \\(${arch}\\) is not available: the tool cache has 18.20.4; the Node mirror .* has none. ` +
+        `^ToolError: Node 21.x \\(${arch}\\) is not available: the tool cache has 18.20.4; the Node mirror .* has 23.1.0, 22.3.0, 22.2.0, 20.5.0. ` +
           "Add it with: hangar tools add node 21.x$",
       ),
     );

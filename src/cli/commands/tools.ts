@@ -214,15 +214,7 @@ async function addTool(
   const arch = options.arch ?? os.arch();
   switch (tool) {
     case "node": {
-      const setUp = await setUpNode(
-        { spec: version, arch, checkLatest: false },
-        cache,
-        nodeSourcesFor(settings),
-        {
-          log,
-        },
-      );
-      return { installed: setUp.installed, version: setUp.installed.version, from: setUp.downloadedFrom };
+      return setUpNode({ spec: version, arch, checkLatest: false }, cache, nodeSourcesFor(settings), { log });
     }
     case "python": {
       const setUp = await setUpPython(

@@ -17,13 +17,7 @@ export {
   type ToolSourceKind,
   type ToolSourceSettings,
 } from "./tool-sources.js";
-export {
-  nodeSourcesFor,
-  setUpNode,
-  type NodeRequest,
-  type NodeSetUp,
-  type NodeSources,
-} from "./install-node.js";
+export { nodeSourcesFor, setUpNode, type NodeSources } from "./install-node.js";
 export { readNodeVersionFile, pickVersion, resolveLtsAlias, type LtsLine } from "./node-version.js";
 export { DistMirrorSource, NpmRegistrySource, type NodeSource } from "./node-sources.js";
 export {

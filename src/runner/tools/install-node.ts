@@ -1,27 +1,23 @@
 // Finds or installs the Node a setup-node step (or `hangar tools add node`) asks for, in actions/setup-node's
-// order: resolve LTS and latest aliases, check-latest, the tool cache, then each configured source.
+// order: resolve LTS and latest aliases, then (as for every tool) check-latest, the tool cache, each configured source.
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DistMirrorSource, NpmRegistrySource, npmRegistryUrl, type NodeSource } from "./node-sources.js";
 import { isLatestAlias, isLtsAlias, pickVersion, resolveLtsAlias, type LtsLine } from "./node-version.js";
-import type { InstalledTool, ToolCache } from "./tool-cache.js";
+import semver from "semver";
+import type { ToolCache } from "./tool-cache.js";
 import { ToolError } from "./tool-error.js";
-import { addCommandFor } from "./tool-install.js";
+import {
+  addCommandFor,
+  cachedVersions,
+  newestAnywhere,
+  setUpTool,
+  type ToolKind,
+  type ToolLog,
+  type ToolRequest,
+  type ToolSetUp,
+} from "./tool-install.js";
 import type { ToolSourceSettings } from "./tool-sources.js";
-
-export interface NodeRequest {
-  /** node-version as given: `22`, `22.x`, `>=20 <23`, `lts/*`, `latest` ... */
-  spec: string;
-  /** os.arch() names: x64, arm64, arm. */
-  arch: string;
-  checkLatest: boolean;
-}
-
-export interface NodeSetUp {
-  installed: InstalledTool;
-  /** Absent when the tool cache had it. */
-  downloadedFrom?: string;
-}
 
 export interface NodeSources {
   /** Whether the tool cache answers first. */
@@ -74,78 +70,44 @@ async function ltsLinesOf(cache: ToolCache, sources: NodeSource[], signal?: Abor
   );
 }
 
-/** The newest version a source has for the spec; undefined when no source answers with one. */
-async function newestRemote(
-  spec: string,
-  arch: string,
-  sources: NodeSource[],
-  signal?: AbortSignal,
-): Promise<string | undefined> {
-  for (const source of sources) {
-    const versions = await source.versions(arch, signal).catch(() => []);
-    const found = pickVersion(spec, versions);
-    if (found) return found;
-  }
-  return undefined;
-}
+/** Node's versions as setup-node matches them (pickVersion) in the tool cache's `node/<version>/<arch>` layout. */
+const nodeKind: ToolKind = {
+  tool: "node",
+  label: "Node",
+  addName: "node",
+  satisfies: (spec, version) => pickVersion(spec, [version]) === version,
+  compare: semver.compare,
+  folderOf: (version) => version,
+  versionOf: (folder) => folder,
+};
 
+/** Resolves the LTS and latest aliases, then finds or installs the version as setup-go and setup-java do. */
 export async function setUpNode(
-  request: NodeRequest,
+  request: ToolRequest,
   cache: ToolCache,
   sources: NodeSources,
-  options: { signal?: AbortSignal; log?: (text: string) => void } = {},
-): Promise<NodeSetUp> {
+  options: { signal?: AbortSignal; log?: ToolLog } = {},
+): Promise<ToolSetUp> {
   const { signal } = options;
-  const log = options.log ?? (() => undefined);
   let spec = request.spec.trim();
   if (isLtsAlias(spec)) {
     spec = resolveLtsAlias(spec, await ltsLinesOf(cache, sources.remote, signal));
-    log(`Resolved ${request.spec} as ${spec}`);
+    options.log?.(`Resolved ${request.spec} as ${spec}`);
   }
-  if (isLatestAlias(spec) || request.checkLatest) {
-    const newest = await newestRemote(spec, request.arch, sources.remote, signal);
-    if (newest) {
-      log(`Resolved ${spec} as ${newest}`);
-      spec = newest;
-    } else if (isLatestAlias(spec)) {
-      const cached = sources.useCache ? await cache.list("node") : [];
-      const newestCached = cached.find((each) => each.arch === request.arch);
-      if (!newestCached) throw unavailable(request, cached, ["no source answered with a version"]);
-      spec = newestCached.version;
+  if (isLatestAlias(spec)) {
+    const newest =
+      (await newestAnywhere(nodeKind, { ...request, spec }, sources.remote, signal)) ??
+      (sources.useCache ? pickVersion(spec, await cachedVersions(nodeKind, cache, request.arch)) : undefined);
+    if (!newest) {
+      throw new ToolError(
+        "TOOL_VERSION_UNAVAILABLE",
+        `Node ${request.spec} (${request.arch}) is not available: no source answered with a version and the tool cache has none. Add it with: ${addCommandFor("node", "VERSION")}`,
+      );
     }
+    options.log?.(`Resolved ${spec} as ${newest}`);
+    spec = newest;
   }
   // Refuses a spec that is no version or range before any source is asked.
   pickVersion(spec, []);
-  if (sources.useCache) {
-    const found = await cache.find("node", spec, request.arch);
-    if (found) return { installed: found };
-  }
-  const problems: string[] = [];
-  for (const source of sources.remote) {
-    try {
-      const version = pickVersion(spec, await source.versions(request.arch, signal));
-      if (!version) {
-        problems.push(`${source.description} has none`);
-        continue;
-      }
-      log(`Acquiring ${version} - ${request.arch} from ${source.description}`);
-      const installed = await cache.install("node", version, request.arch, (dir) =>
-        source.fill(version, request.arch, dir, signal),
-      );
-      return { installed, downloadedFrom: source.description };
-    } catch (error) {
-      problems.push(`${source.description}: ${(error as Error).message}`);
-    }
-  }
-  throw unavailable(request, sources.useCache ? await cache.list("node") : [], problems);
-}
-
-/** One line: what was asked, what exists, and the command that adds it. */
-function unavailable(request: NodeRequest, cached: InstalledTool[], problems: string[]): ToolError {
-  const have = cached.filter((each) => each.arch === request.arch).map((each) => each.version);
-  return new ToolError(
-    "TOOL_VERSION_UNAVAILABLE",
-    `Node ${request.spec} (${request.arch}) is not available: the tool cache has ${have.join(", ") || "no Node"}; ` +
-      `${problems.join("; ") || "no other source is configured"}. Add it with: ${addCommandFor("node", request.spec)}`,
-  );
+  return setUpTool(nodeKind, { ...request, spec }, cache, sources, options);
 }

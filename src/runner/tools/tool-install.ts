@@ -1,5 +1,6 @@
 // Finds or installs one version of a tool from the tool cache, then from ordered sources (an install already on this
-// machine linked in, a mirror downloaded): the order setup-go and setup-java share. Node keeps its own (install-node).
+// machine linked in, a mirror downloaded): the order setup-node, setup-go and setup-java share. Python keeps its own
+// (install-python): one of its versions is a pair, the Python version and PyPy's own.
 import { readdir, realpath, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { InstalledTool, ToolCache } from "./tool-cache.js";

@@ -215,7 +215,7 @@ export async function runSetupNode(run: StepRun): Promise<StepResult> {
       const { installed } = setUp;
       run.onLine({
         stream: "stdout",
-        text: setUp.downloadedFrom
+        text: setUp.from
           ? `Installed in the tool cache @ ${installed.dir}`
           : `Found in cache @ ${installed.dir}`,
       });
