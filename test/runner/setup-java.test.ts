@@ -165,7 +165,7 @@ jobs:
       "sandbox",
     ]);
     assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, new RegExp(`Using \\S+/java ${major}\\.\\S+ for ${major}`));
+    assert.match(result.stderr, new RegExp(`Using \\S+/java ${major}\\.\\S+ for java ${major}`));
     assert.match(
       result.stderr,
       /actions\/setup-go: go 1\.22 was asked for; the sandbox executor cannot show the runner's tool cache to this job, and the job's own go is (missing|\S+); run the job on the host executor/,

@@ -9,14 +9,9 @@ import { goSemver, goSourcesFor, goVersionOfOutput, readGoVersionFile, setUpGo }
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
 import { commandOutput, restorePackageCache } from "./package-cache.js";
-import { toolSourcesForJob, useJobsOwnTool } from "./job-own-tool.js";
-import { readVersionFile } from "./setup-tool.js";
+import { readVersionFile, toolSourcesForJob, useJobsOwnTool, warn } from "./setup-tool.js";
 
 const action = "actions/setup-go";
-
-function warn(run: StepRun, message: string): void {
-  run.onLine({ stream: "stdout", text: message, annotation: { level: "warning", message } });
-}
 
 /** setup-go's resolveVersionInput: go-version wins; else go-version-file, read inside the job. */
 async function wantedSpec(run: StepRun): Promise<string> {
@@ -91,9 +86,11 @@ export async function runSetupGo(run: StepRun): Promise<StepResult> {
   if (spec) {
     const { cache } = run.job.tools;
     if (run.job.dirs.toolCache !== cache.dir) {
-      return useJobsOwnTool(run, spec, {
+      return useJobsOwnTool(run, {
         action,
-        argv: ["go", "version"],
+        commands: ["go"],
+        asked: `go ${spec}`,
+        versionArgs: ["version"],
         versionOf: (output) => goSemver(goVersionOfOutput(output)),
         satisfies: (version) => semver.satisfies(version, spec),
         resultFor: (version) => ({ outputs: { "go-version": version }, env: addedEnv }),

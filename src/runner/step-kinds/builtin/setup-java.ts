@@ -16,8 +16,7 @@ import {
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
 import { restorePackageCache } from "./package-cache.js";
-import { toolSourcesForJob, useJobsOwnTool } from "./job-own-tool.js";
-import { readVersionFile } from "./setup-tool.js";
+import { readVersionFile, toolSourcesForJob, useJobsOwnTool } from "./setup-tool.js";
 
 const action = "actions/setup-java";
 
@@ -118,9 +117,10 @@ export async function runSetupJava(run: StepRun): Promise<StepResult> {
   const { cache } = run.job.tools;
   if (run.job.dirs.toolCache !== cache.dir) {
     const spec = request.versions.at(-1)!;
-    return useJobsOwnTool(run, spec, {
+    return useJobsOwnTool(run, {
       action,
-      argv: ["java", "--version"],
+      commands: ["java"],
+      asked: `java ${spec}`,
       versionOf: javaVersionOfOutput,
       satisfies: (version) => javaSatisfies(parseJavaSpec(spec).range, version),
       resultFor: (version) => ({

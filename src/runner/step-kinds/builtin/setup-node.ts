@@ -10,7 +10,7 @@ import { nodeSourcesFor, readNodeVersionFile, setUpNode } from "../../tools/inde
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
 import { commandOutput, restorePackageCache } from "./package-cache.js";
-import { findOnJobPath, installedVersion, readVersionFile, useToolOnPath, warn } from "./setup-tool.js";
+import { findOnJobPath, installedVersion, readVersionFile, useJobsOwnTool, warn } from "./setup-tool.js";
 
 const action = "actions/setup-node";
 
@@ -195,12 +195,13 @@ export async function runSetupNode(run: StepRun): Promise<StepResult> {
     const { cache, sources } = run.job.tools;
     if (run.job.dirs.toolCache !== cache.dir) {
       const range = semver.validRange(spec);
-      return useToolOnPath(run, {
+      return useJobsOwnTool(run, {
         action,
         commands: ["node"],
         asked: `node ${spec}`,
-        fits: (version) => range !== null && semver.satisfies(version.replace(/^v/, ""), range),
-        outputs: (version) => ({ "node-version": version }),
+        versionOf: (output) => output.split("\n")[0],
+        satisfies: (version) => range !== null && semver.satisfies(version.replace(/^v/, ""), range),
+        resultFor: (version) => ({ outputs: { "node-version": version } }),
       });
     }
     const mirror = run.inputs["mirror"];

@@ -21,7 +21,7 @@ import {
 import type { StepResult } from "../../types.js";
 import type { StepRun } from "../step-kind.js";
 import { commandOutput, restorePackageCache } from "./package-cache.js";
-import { installedVersion, readVersionFile, useToolOnPath, warn } from "./setup-tool.js";
+import { installedVersion, readVersionFile, toolSourcesForJob, useJobsOwnTool, warn } from "./setup-tool.js";
 
 const action = "actions/setup-python";
 
@@ -213,22 +213,22 @@ export async function runSetupPython(run: StepRun): Promise<StepResult> {
     warn(run, "python-version is not set: the Python already on PATH is used");
     return emptyStepResult("success");
   }
-  const { cache, sources } = run.job.tools;
+  const { cache } = run.job.tools;
   if (run.job.dirs.toolCache !== cache.dir) {
-    return useToolOnPath(run, {
+    return useJobsOwnTool(run, {
       action,
       commands: ["python", "python3"],
       asked: `python ${specs.map((spec) => spec.given).join(", ")}`,
-      fits: (version) => {
+      versionOf: (output) => output.split("\n")[0]!.replace(/^Python\s+/, ""),
+      satisfies: (version) => {
         const found = semver.valid(pythonVersionToSemver(version.split(" ")[0]!));
         return (
           found !== null &&
           specs.every((spec) => spec.tool === "Python" && semver.satisfies(found, spec.range))
         );
       },
-      outputs: (version, executable) => ({
-        "python-version": version.split(" ")[0]!,
-        "python-path": executable,
+      resultFor: (version, executable) => ({
+        outputs: { "python-version": version.split(" ")[0]!, "python-path": executable },
       }),
     });
   }
@@ -245,7 +245,7 @@ export async function runSetupPython(run: StepRun): Promise<StepResult> {
       const setUp = await setUpPython(
         { spec, arch, checkLatest: run.inputs["check-latest"] === "true" },
         cache,
-        pythonSourcesFor(sources),
+        pythonSourcesFor(toolSourcesForJob(run)),
         { signal: run.signal, log: (text) => log(run, text) },
       );
       log(run, `${setUp.from ? "Installed in the tool cache" : "Found in cache"} @ ${setUp.installed.dir}`);
