@@ -31,6 +31,7 @@ export const executorOptions = {
   "job-pids": { type: "string" },
   seccomp: { type: "boolean" },
   "keep-workspace": { type: "boolean" },
+  "user-home": { type: "boolean" },
   "allow-no-limits": { type: "boolean" },
   "vm-image": { type: "string" },
   "vm-pool": { type: "string" },
@@ -54,6 +55,8 @@ export function executorUsage(defaultKind: ExecutorKind): string {
       --seccomp             sandbox: deny dangerous system calls (ptrace, mount, bpf, ...)
       --allow-no-limits     sandbox: run without limits when this host's cgroups cannot be used
       --keep-workspace      keep each job's directories (its workspace among them) after it ends, and say where
+      --user-home           host: jobs run with your HOME rather than one of their own under <data dir>/homes
+                            (kept between runs; your tools and config files under HOME stay reachable)
       --vm-image DIR        microvm: the guest made by 'hangar vm build' (default: <data dir>/vm)
       --vm-pool N           microvm: booted VMs kept ready (default: 2; 0 boots each job's VM cold)
       --vm-memory MIB       microvm: memory per VM (default: 512)
@@ -169,7 +172,12 @@ async function buildExecutor(
   const onKept = (root: string) => context.warn(`kept the job's directories in ${root}`);
   if (kind === "host") {
     describe.push("host executor: steps run as this user on this machine, unisolated (trusted code only)");
-    return new HostExecutor({ baseDir, keepWorkspace, onKept });
+    return new HostExecutor({
+      baseDir,
+      keepWorkspace,
+      onKept,
+      ...(values["user-home"] ? {} : { homesDir: path.join(context.dataDir, "homes") }),
+    });
   }
   if (kind === "sandbox") {
     const asked = readLimits(values);

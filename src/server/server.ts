@@ -367,7 +367,10 @@ async function startEmbeddedRunner(
     runnerToken,
     stopSignal: stop.signal,
     host: {
-      executor: new HostExecutor({ baseDir: path.join(config.dataDir, "jobs") }),
+      executor: new HostExecutor({
+        baseDir: path.join(config.dataDir, "jobs"),
+        homesDir: path.join(config.dataDir, "homes"),
+      }),
       ...config.embeddedRunnerPlacement,
       dataDir: config.dataDir,
       baseEnv: { PATH: process.env["PATH"] ?? "" },

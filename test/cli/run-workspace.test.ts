@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { runHangar } from "../support/hangar-cli.js";
@@ -100,4 +101,59 @@ jobs:
   const bound = await runHangar(["run", ".", "--bind"], { cwd: repo });
   assert.equal(bound.code, 0, bound.stderr);
   assert.equal(await readFile(path.join(repo, "out.txt"), "utf8"), "written\n");
+});
+
+test("parallel host jobs each get a HOME of their own, kept between runs, that still leads to the user's tools", async () => {
+  const userHome = await mkdtemp(path.join(os.tmpdir(), "hangar-user-home-"));
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "hangar-homes-data-"));
+  const barrier = await mkdtemp(path.join(os.tmpdir(), "hangar-homes-barrier-"));
+  repos.push(userHome, dataDir, barrier);
+  await mkdir(path.join(userHome, ".volta"));
+  await writeFile(path.join(userHome, ".npmrc"), "fund=false\n");
+  // Both legs hold their home at once: each waits until the other has written its own.
+  const repo = await userCheckout(`on: push
+jobs:
+  leg:
+    strategy:
+      matrix:
+        n: [1, 2]
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          case "$HOME" in ${dataDir}/homes/*) ;; *) echo "HOME is $HOME"; exit 1;; esac
+          test "$VOLTA_HOME" = ${userHome}/.volta
+          test "$npm_config_userconfig" = ${userHome}/.npmrc
+          test -z "$SDKMAN_DIR"
+          test ! -e ~/mine
+          echo "\${{ matrix.n }}" > ~/mine
+          touch ${barrier}/"\${{ matrix.n }}"
+          for i in $(seq 100); do [ -e ${barrier}/1 ] && [ -e ${barrier}/2 ] && break; sleep 0.1; done
+          test "$(cat ~/mine)" = "\${{ matrix.n }}"
+          rm ~/mine
+          echo kept > ~/from-"\${{ matrix.n }}"
+`);
+  const env = { HOME: userHome, HANGAR_DATA_DIR: dataDir };
+  const parallel = await runHangar(["run", ".", "--max-parallel", "2"], { cwd: repo, env });
+  assert.equal(parallel.code, 0, parallel.stderr);
+  const homes = (await readdir(path.join(dataDir, "homes"))).filter((name) => !name.endsWith(".lock"));
+  assert.deepEqual(homes.sort(), ["0", "1"]);
+
+  await writeFile(
+    path.join(repo, ".github/workflows/ci.yml"),
+    `on: push
+jobs:
+  again:
+    runs-on: ubuntu-latest
+    steps:
+      - run: ls ~/from-*
+      - run: test "$HOME" = ${userHome}
+        if: \${{ env.USER_HOME == 'yes' }}
+`,
+  );
+  const next = await runHangar(["run", "."], { cwd: repo, env });
+  assert.equal(next.code, 0, next.stderr);
+  assert.match(next.stderr, /from-[12]/);
+  const own = await runHangar(["run", ".", "--user-home"], { cwd: repo, env: { ...env, USER_HOME: "yes" } });
+  assert.equal(own.code, 1, own.stderr);
+  assert.match(own.stderr, /ls: cannot access/);
 });

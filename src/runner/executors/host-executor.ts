@@ -1,9 +1,11 @@
 // Runs step processes directly on this machine, each in its own process group; owns the per-job directories under its base dir.
 import { spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
+import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
+import { RunnerHomes, userPlacesEnv, type HeldHome } from "./runner-homes.js";
 import { boundWorkspace, fillWorkspace, jobDirectoriesIn, makeJobRoot } from "./job-root.js";
 import { signalProcessGroup, stdinOf, superviseProcess, type SupervisedChild } from "./supervise-process.js";
 
@@ -15,6 +17,11 @@ export interface HostExecutorOptions {
   /** Keep each job's directories after it ends (`--keep-workspace`), telling `onKept` where they are. */
   keepWorkspace?: boolean;
   onKept?: (root: string) => void;
+  /**
+   * Gives each job a HOME of its own from the homes kept here (see runner-homes.ts); absent, jobs run with the
+   * user's HOME, as a self-hosted runner under the user's account does.
+   */
+  homesDir?: string;
 }
 
 export class HostExecutor implements Executor {
@@ -22,13 +29,15 @@ export class HostExecutor implements Executor {
   private readonly baseDir: string;
   private readonly keepWorkspace: boolean;
   private readonly onKept: ((root: string) => void) | undefined;
-  /** Job roots this executor created; cleanup() removes only these. */
-  private readonly jobRoots = new Set<string>();
+  private readonly homes: RunnerHomes | undefined;
+  /** Job roots this executor created, each with the home it holds; cleanup() removes only these. */
+  private readonly jobRoots = new Map<string, HeldHome | undefined>();
 
   constructor(options: HostExecutorOptions) {
     this.baseDir = resolve(options.baseDir);
     this.keepWorkspace = options.keepWorkspace ?? false;
     this.onKept = options.onKept;
+    this.homes = options.homesDir ? new RunnerHomes(resolve(options.homesDir)) : undefined;
   }
 
   async prepare(spec: PrepareJobSpec): Promise<JobDirectories> {
@@ -40,7 +49,7 @@ export class HostExecutor implements Executor {
     }
     await mkdir(this.baseDir, { recursive: true });
     const root = await makeJobRoot(this.baseDir, spec);
-    this.jobRoots.add(root);
+    this.jobRoots.set(root, await this.homes?.acquire());
     const dirs = jobDirectoriesIn(root, boundWorkspace(spec), spec.toolCache);
     try {
       for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
@@ -56,6 +65,7 @@ export class HostExecutor implements Executor {
   async cleanup(dirs: JobDirectories): Promise<void> {
     const root = dirname(dirs.temp);
     if (!this.jobRoots.has(root)) return;
+    await this.jobRoots.get(root)?.release();
     this.jobRoots.delete(root);
     if (this.keepWorkspace) this.onKept?.(root);
     else await rm(root, { recursive: true, force: true });
@@ -63,12 +73,16 @@ export class HostExecutor implements Executor {
 
   /** See superviseProcess; the step's processes are its process group. */
   exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult> {
+    const home = this.jobRoots.get(dirname(spec.job.temp));
+    const env = home
+      ? { ...spec.env, ...userPlacesEnv(spec.env["HOME"] ?? homedir(), spec.env), HOME: home.dir }
+      : spec.env;
     return superviseProcess(
       spec,
       () =>
         spawn(spec.command, spec.args, {
           cwd: spec.cwd,
-          env: spec.env,
+          env,
           // Leading its own process group lets us signal every descendant at once.
           detached: true,
           stdio: [stdinOf(spec), "pipe", "pipe"],
