@@ -345,7 +345,10 @@ function makeRuntime(
     dataDir: spec.dataDir,
     content: spec.content ?? new ContentStore({ dataDir: spec.dataDir }),
     tools: {
-      cache: new ToolCache(toolCacheDir(spec.dataDir)),
+      cache: new ToolCache(
+        toolCacheDir(spec.dataDir),
+        dirs.toolCacheViewOf ? { view: dirs.toolCache } : {},
+      ),
       sources: spec.toolSources ?? readToolSourceSettings(process.env),
     },
     requirePinnedSha: spec.requirePinnedSha,

@@ -58,6 +58,8 @@ export interface JobDirectories {
   fileCommands: string;
   /** RUNNER_TOOL_CACHE: the runner's shared tool cache, read-only to isolated jobs; a per-job dir where the executor cannot show it. */
   toolCache: string;
+  /** Set when `toolCache` is the job's own view of this shared cache (tool-cache-view.ts). */
+  toolCacheViewOf?: string;
   /** Copies of the store's actions this job uses: an isolated job sees these, never the store. */
   actions: string;
 }

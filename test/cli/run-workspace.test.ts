@@ -157,3 +157,40 @@ jobs:
   assert.equal(own.code, 1, own.stderr);
   assert.match(own.stderr, /ls: cannot access/);
 });
+
+test("a host job's RUNNER_TOOL_CACHE is its own: removing it spares the shared installs, and what it installs is kept", async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "hangar-tool-view-data-"));
+  repos.push(dataDir);
+  // An install as @actions/tool-cache lays it out; its marker says it is complete.
+  const shared = path.join(dataDir, "tools", "fake", "1.0.0", "x64");
+  await mkdir(path.join(shared, "bin"), { recursive: true });
+  await writeFile(path.join(shared, "bin", "fake"), "#!/bin/sh\necho fake 1.0.0\n", { mode: 0o755 });
+  await writeFile(`${shared}.complete`, "");
+  // actions/setup-node's proxy tests clear the cache first; a real setup action then installs into it.
+  const repo = await userCheckout(`on: push
+jobs:
+  clear:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          test "$($RUNNER_TOOL_CACHE/fake/1.0.0/x64/bin/fake)" = "fake 1.0.0"
+          test -f $RUNNER_TOOL_CACHE/fake/1.0.0/x64.complete
+          rm -rf $RUNNER_TOOL_CACHE/*
+          test -z "$(ls $RUNNER_TOOL_CACHE)"
+          mkdir -p $RUNNER_TOOL_CACHE/made/2.0.0/x64
+          echo made > $RUNNER_TOOL_CACHE/made/2.0.0/x64/file
+          touch $RUNNER_TOOL_CACHE/made/2.0.0/x64.complete
+  after:
+    needs: clear
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          test "$($RUNNER_TOOL_CACHE/fake/1.0.0/x64/bin/fake)" = "fake 1.0.0"
+          test "$(cat $RUNNER_TOOL_CACHE/made/2.0.0/x64/file)" = made
+`);
+  const result = await runHangar(["run", "."], { cwd: repo, env: { HANGAR_DATA_DIR: dataDir } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(await readFile(path.join(shared, "bin", "fake"), "utf8"), "#!/bin/sh\necho fake 1.0.0\n");
+  const listed = await runHangar(["tools", "ls", "--json"], { env: { HANGAR_DATA_DIR: dataDir } });
+  assert.match(listed.stdout, /"tool": "made"/);
+});

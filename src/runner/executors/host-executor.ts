@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
+import { ToolCache } from "../tools/index.js";
 import { RunnerHomes, userPlacesEnv, type HeldHome } from "./runner-homes.js";
 import { boundWorkspace, fillWorkspace, jobDirectoriesIn, makeJobRoot } from "./job-root.js";
 import { signalProcessGroup, stdinOf, superviseProcess, type SupervisedChild } from "./supervise-process.js";
@@ -50,9 +51,13 @@ export class HostExecutor implements Executor {
     await mkdir(this.baseDir, { recursive: true });
     const root = await makeJobRoot(this.baseDir, spec);
     this.jobRoots.set(root, await this.homes?.acquire());
-    const dirs = jobDirectoriesIn(root, boundWorkspace(spec), spec.toolCache);
+    const dirs: JobDirectories = {
+      ...jobDirectoriesIn(root, boundWorkspace(spec)),
+      ...(spec.toolCache ? { toolCacheViewOf: resolve(spec.toolCache) } : {}),
+    };
     try {
       for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
+      if (dirs.toolCacheViewOf) await new ToolCache(dirs.toolCacheViewOf).openView(dirs.toolCache);
       await fillWorkspace(dirs, spec, true);
     } catch (error) {
       await this.cleanup(dirs);
@@ -66,6 +71,9 @@ export class HostExecutor implements Executor {
     const root = dirname(dirs.temp);
     if (!this.jobRoots.has(root)) return;
     await this.jobRoots.get(root)?.release();
+    // What a real setup action installed is worth keeping, but not worth failing the job's end for.
+    if (dirs.toolCacheViewOf)
+      await new ToolCache(dirs.toolCacheViewOf).keepViewInstalls(dirs.toolCache).catch(() => undefined);
     this.jobRoots.delete(root);
     if (this.keepWorkspace) this.onKept?.(root);
     else await rm(root, { recursive: true, force: true });

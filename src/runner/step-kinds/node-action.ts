@@ -67,7 +67,7 @@ async function nodeFor(run: NodeActionRun, using: string): Promise<string> {
   const own = Number(process.versions.node.split(".")[0]);
   const { cache, sources } = run.job.tools;
   const seesHostBinaries = run.job.executor.name === "host" || run.job.executor.name === "sandbox";
-  if (wanted <= own || !seesHostBinaries || run.job.dirs.toolCache !== cache.dir) return process.execPath;
+  if (wanted <= own || !seesHostBinaries || !cache.isSeenAt(run.job.dirs.toolCache)) return process.execPath;
   const { installed } = await setUpNode(
     { spec: String(wanted), arch: os.arch(), checkLatest: false },
     cache,

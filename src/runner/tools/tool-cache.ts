@@ -1,7 +1,7 @@
 // The persistent tool cache every job shares (RUNNER_TOOL_CACHE): actions/toolkit's layout, installs under a lock.
-// Only the runner writes here; jobs see it read-only (docs/tool-cache.md says why).
+// Only the runner writes here; jobs see it read-only, or on the host through a view of their own (docs/tool-cache.md).
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readdir, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import lockfile from "proper-lockfile";
@@ -39,9 +39,57 @@ export function isExplicitVersion(spec: string): boolean {
 
 export class ToolCache {
   readonly dir: string;
+  /** A job's own view of this cache (tool-cache-view.ts): what find and install give is shown there, by its path. */
+  readonly view: string | undefined;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: { view?: string } = {}) {
     this.dir = path.resolve(dir);
+    this.view = options.view;
+  }
+
+  /** Whether a job whose RUNNER_TOOL_CACHE is `dir` sees this cache's installs: the cache itself, or its view. */
+  isSeenAt(dir: string): boolean {
+    return dir === this.dir || dir === this.view;
+  }
+
+  /** The install as the job sees it: through the view, when there is one. */
+  private async shown(installed: InstalledTool): Promise<InstalledTool> {
+    if (!this.view) return installed;
+    return { ...installed, dir: await linkIntoView(this.view, installed) };
+  }
+
+  /**
+   * Fills an empty directory with a link to every complete install, as a host job's own RUNNER_TOOL_CACHE. On GitHub
+   * each job has its tool cache to itself, and workflows use that (actions/setup-node's own tests start with
+   * `rm -rf $RUNNER_TOOL_CACHE/*`); in a view that removes the job's links, never installs other jobs are running.
+   */
+  async openView(view: string): Promise<void> {
+    await mkdir(view, { recursive: true });
+    for (const installed of await this.list()) await linkIntoView(view, installed);
+  }
+
+  /**
+   * Moves into the cache what a job installed in its view as @actions/tool-cache's cacheDir does (a real directory
+   * beside its marker), so that later jobs and the built-ins find it; a version the cache already has is left.
+   */
+  async keepViewInstalls(view: string): Promise<InstalledTool[]> {
+    const kept: InstalledTool[] = [];
+    for (const tool of await directoryNames(view)) {
+      for (const version of (await directoryNames(path.join(view, tool))).filter(isExplicitVersion)) {
+        for (const arch of await directoryNames(path.join(view, tool, version))) {
+          const made = path.join(view, tool, version, arch);
+          if (!(await isComplete(made)) || (await lstat(made)).isSymbolicLink()) continue;
+          const fill = async (temp: string) =>
+            // rename replaces the empty directory install() made; another filesystem needs a copy.
+            rename(made, temp).catch(async (error: NodeJS.ErrnoException) => {
+              if (error.code !== "EXDEV") throw error;
+              await cp(made, temp, { recursive: true, verbatimSymlinks: true });
+            });
+          kept.push(await this.install(tool, version, arch, fill));
+        }
+      }
+    }
+    return kept;
   }
 
   private installDir(tool: string, version: string, arch: string): string {
@@ -64,7 +112,7 @@ export class ToolCache {
     if (!(await isComplete(dir))) return undefined;
     const now = new Date();
     await utimes(`${dir}.complete`, now, now).catch(() => undefined);
-    return { tool, version: versionFolder(version), arch, dir };
+    return this.shown({ tool, version: versionFolder(version), arch, dir });
   }
 
   /** Every complete install, by tool, then version (highest first), then arch. */
@@ -106,9 +154,9 @@ export class ToolCache {
   ): Promise<InstalledTool> {
     const dir = this.installDir(tool, version, arch);
     const installed = { tool, version: versionFolder(version), arch, dir };
-    if (await isComplete(dir)) return installed;
+    if (await isComplete(dir)) return this.shown(installed);
     return this.whileLocked(dir, async () => {
-      if (await isComplete(dir)) return installed;
+      if (await isComplete(dir)) return this.shown(installed);
       const temp = `${path.dirname(dir)}/${tempMarker}${arch}-${randomBytes(6).toString("hex")}`;
       await mkdir(temp, { recursive: true });
       try {
@@ -127,7 +175,7 @@ export class ToolCache {
         );
       }
       await writeFile(`${dir}.complete`, "");
-      return installed;
+      return this.shown(installed);
     });
   }
 
@@ -206,6 +254,16 @@ async function isComplete(dir: string): Promise<boolean> {
     stat(dir).catch(() => undefined),
   ]);
   return marker?.isFile() === true && folder?.isDirectory() === true;
+}
+
+/** Shows an install in a view as @actions/tool-cache's find expects it (the directory and its marker); gives its path. */
+async function linkIntoView(view: string, installed: InstalledTool): Promise<string> {
+  const shown = path.join(view, installed.tool, installed.version, installed.arch);
+  if (await lstat(shown).catch(() => undefined)) return shown;
+  await mkdir(path.dirname(shown), { recursive: true });
+  await symlink(installed.dir, shown);
+  await writeFile(`${shown}.complete`, "");
+  return shown;
 }
 
 async function directoryNames(dir: string): Promise<string[]> {

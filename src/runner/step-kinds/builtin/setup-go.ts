@@ -85,7 +85,7 @@ export async function runSetupGo(run: StepRun): Promise<StepResult> {
   const addedPath: string[] = [];
   if (spec) {
     const { cache } = run.job.tools;
-    if (run.job.dirs.toolCache !== cache.dir) {
+    if (!cache.isSeenAt(run.job.dirs.toolCache)) {
       return useJobsOwnTool(run, {
         action,
         commands: ["go"],

@@ -115,7 +115,7 @@ export async function runSetupJava(run: StepRun): Promise<StepResult> {
   }
   const arch = javaArch(run.inputs["architecture"] || os.arch());
   const { cache } = run.job.tools;
-  if (run.job.dirs.toolCache !== cache.dir) {
+  if (!cache.isSeenAt(run.job.dirs.toolCache)) {
     const spec = request.versions.at(-1)!;
     return useJobsOwnTool(run, {
       action,

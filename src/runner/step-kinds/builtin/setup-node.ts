@@ -193,7 +193,7 @@ export async function runSetupNode(run: StepRun): Promise<StepResult> {
   let env = { ...run.env };
   if (spec) {
     const { cache, sources } = run.job.tools;
-    if (run.job.dirs.toolCache !== cache.dir) {
+    if (!cache.isSeenAt(run.job.dirs.toolCache)) {
       const range = semver.validRange(spec);
       return useJobsOwnTool(run, {
         action,

@@ -214,7 +214,7 @@ export async function runSetupPython(run: StepRun): Promise<StepResult> {
     return emptyStepResult("success");
   }
   const { cache } = run.job.tools;
-  if (run.job.dirs.toolCache !== cache.dir) {
+  if (!cache.isSeenAt(run.job.dirs.toolCache)) {
     return useJobsOwnTool(run, {
       action,
       commands: ["python", "python3"],
