@@ -123,6 +123,37 @@ describe("Python from a python-build-standalone-shaped mirror", () => {
     assert.equal(mirror.archiveRequests.get(mirror.files.get(served.version)!), 1);
   });
 
+  it("serves `X.Yt` from the free-threaded archive, cached apart under `<arch>-freethreaded` as setup-python does", async () => {
+    const both = await startStandaloneMirror([served, { ...served, freethreaded: true }]);
+    try {
+      const cache = new ToolCache(await tempDir("hangar-python-cache-"));
+      const sources: PythonSources = { useCache: true, others: [new StandaloneMirrorSource(both.url)] };
+      const minor = served.version.split(".").slice(0, 2).join(".");
+      const threaded = await setUpPython(
+        { spec: spec(`${minor}t`), arch, checkLatest: false },
+        cache,
+        sources,
+      );
+      assert.equal(threaded.installed.arch, `${arch}-freethreaded`);
+      assert.equal(await readlink(path.join(threaded.installed.dir, "bin", "python")), `python${minor}t`);
+      assert.equal(both.archiveRequests.get(both.files.get(`${served.version}t`)!), 1);
+      const plain = await setUpPython({ spec: spec(minor), arch, checkLatest: false }, cache, sources);
+      assert.equal(plain.installed.arch, arch);
+      assert.equal(await readlink(path.join(plain.installed.dir, "bin", "python")), `python${minor}`);
+      // The plain build is no stand-in for a free-threaded one.
+      const fresh = new ToolCache(await tempDir("hangar-python-cache-"));
+      await assert.rejects(
+        setUpPython({ spec: spec(`${minor}t`), arch, checkLatest: false }, fresh, {
+          useCache: true,
+          others: [new StandaloneMirrorSource(mirror.url)],
+        }),
+        new RegExp(`^ToolError: Python ${minor}t \\(${arch}-freethreaded\\) is not available`),
+      );
+    } finally {
+      await both.close();
+    }
+  });
+
   it("refuses an archive whose digest differs from SHA256SUMS and leaves no install behind", async () => {
     const corrupted = await startStandaloneMirror([served]);
     try {

@@ -71,9 +71,22 @@ describe("python version resolution", () => {
     );
     assert.throws(() => parsePythonSpec("pypy3", false), /written x\.y/);
     assert.throws(() => parsePythonSpec("pypy", false), /pypy<python-version>/);
-    assert.throws(() => parsePythonSpec("3.13t", false), /free-threaded/);
     assert.throws(() => parsePythonSpec("graalpy-24.1", false), /GraalPy/);
     assert.throws(() => parsePythonSpec("three", false), /TOOL_VERSION_INVALID|neither a version/);
+  });
+
+  it("reads a `t` after the version, or the freethreaded input, as a free-threaded CPython (desugarVersion)", () => {
+    const freethreaded = (given: string, input = false) => {
+      const parsed = parsePythonSpec(given, false, input);
+      assert.equal(parsed.tool, "Python");
+      return [parsed.range, parsed.tool === "Python" && parsed.freethreaded];
+    };
+    assert.deepEqual(freethreaded("3.14t"), ["3.14", true]);
+    assert.deepEqual(freethreaded("3.13.1t"), ["3.13.1", true]);
+    assert.deepEqual(freethreaded("3.15t-dev"), ["~3.15.0-0", true]);
+    assert.deepEqual(freethreaded("3.14"), ["3.14", false]);
+    assert.deepEqual(freethreaded("3.14", true), ["3.14", true]);
+    assert.throws(() => parsePythonSpec("3t", false), /neither a version/);
   });
 
   it("reads multi-line inputs and each version file setup-python reads", () => {

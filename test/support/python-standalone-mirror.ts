@@ -25,25 +25,29 @@ const triples: Record<string, string> = {
   arm64: "aarch64-unknown-linux-gnu",
 };
 
-/** `builds`: the interpreter to copy and the Python version (as Python spells it) it is served as. */
+/**
+ * `builds`: the interpreter to copy and the Python version (as Python spells it) it is served as; a free-threaded
+ * build is served as `<triple>-freethreaded` with `pythonX.Yt`, and keyed `<version>t` in `files`.
+ */
 export async function startStandaloneMirror(
-  builds: { executable: string; version: string }[],
+  builds: { executable: string; version: string; freethreaded?: boolean }[],
   arch = os.arch(),
 ): Promise<StandaloneMirror> {
   const root = await mkdtemp(path.join(os.tmpdir(), "hangar-python-mirror-"));
   const files = new Map<string, string>();
   const sums: string[] = [];
-  for (const { executable, version } of builds) {
+  for (const { executable, version, freethreaded } of builds) {
     const [major, minor] = version.split(".");
-    const prefix = path.join(root, "build", version, "python");
+    const key = freethreaded ? `${version}t` : version;
+    const prefix = path.join(root, "build", key, "python");
+    const interpreter = `python${major}.${minor}${freethreaded ? "t" : ""}`;
     await mkdir(path.join(prefix, "bin"), { recursive: true });
     await mkdir(path.join(prefix, "lib", "pkgconfig"), { recursive: true });
-    await copyFile(executable, path.join(prefix, "bin", `python${major}.${minor}`));
-    await symlink(`python${major}.${minor}`, path.join(prefix, "bin", `python${major}`));
-    const file = `cpython-${version}+20240726-${triples[arch] ?? arch}-install_only.tar.gz`;
-    await tar.c({ gzip: true, file: path.join(root, file), cwd: path.join(root, "build", version) }, [
-      "python",
-    ]);
+    await copyFile(executable, path.join(prefix, "bin", interpreter));
+    await symlink(interpreter, path.join(prefix, "bin", `python${major}`));
+    const triple = `${triples[arch] ?? arch}${freethreaded ? "-freethreaded" : ""}`;
+    const file = `cpython-${version}+20240726-${triple}-install_only.tar.gz`;
+    await tar.c({ gzip: true, file: path.join(root, file), cwd: path.join(root, "build", key) }, ["python"]);
     sums.push(
       `${createHash("sha256")
         .update(await readFile(path.join(root, file)))
@@ -52,7 +56,7 @@ export async function startStandaloneMirror(
     // A build for another machine and a stripped variant, which the source must pass over.
     sums.push(`${"0".repeat(64)}  cpython-${version}+20240726-riscv64-unknown-linux-gnu-install_only.tar.gz`);
     sums.push(`${"1".repeat(64)}  cpython-${version}+20240726-${triples[arch]}-install_only_stripped.tar.gz`);
-    files.set(version, file);
+    files.set(key, file);
   }
   await writeFile(path.join(root, "SHA256SUMS"), `${sums.join("\n")}\n`);
   const archiveRequests = new Map<string, number>();

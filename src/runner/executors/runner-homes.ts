@@ -29,7 +29,10 @@ const userPlaces: Array<[variable: string, below: string]> = [
 ];
 
 /** The variables that lead a job with another HOME to the user's tools and configuration (those that exist). */
-export function userPlacesEnv(userHome: string, env: Record<string, string | undefined>): Record<string, string> {
+export function userPlacesEnv(
+  userHome: string,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
   const found: Record<string, string> = {};
   for (const [variable, below] of userPlaces) {
     const place = path.join(userHome, below);

@@ -10,7 +10,7 @@ import {
   type PythonBuild,
   type PythonSource,
 } from "./python-sources.js";
-import type { PythonSpec } from "./python-version.js";
+import { freethreadedArch, type PythonSpec } from "./python-version.js";
 import type { InstalledTool, ToolCache } from "./tool-cache.js";
 import { ToolError } from "./tool-error.js";
 import { defaultPythonMirror, type ToolSourceSettings } from "./tool-sources.js";
@@ -87,7 +87,8 @@ export async function setUpPython(
   sources: PythonSources,
   options: { signal?: AbortSignal; log?: (text: string) => void } = {},
 ): Promise<PythonSetUp> {
-  const { spec, arch } = request;
+  const { spec } = request;
+  const arch = spec.tool === "Python" && spec.freethreaded ? freethreadedArch(request.arch) : request.arch;
   const { signal } = options;
   const log = options.log ?? (() => undefined);
   let range = spec.range;

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { downloadAndUnpack, fetchText, HttpMirrorSource } from "./download.js";
-import { pythonVersionToSemver } from "./python-version.js";
+import { freethreadedArch, pythonVersionToSemver } from "./python-version.js";
 import { ToolError } from "./tool-error.js";
 
 /** One Python a source can provide: the cache folder it goes in (`tool`/`version`/`arch`) and PyPy's own version. */
@@ -62,13 +62,14 @@ interface HostInterpreter extends PythonBuild {
 
 /** Prints what the interpreter is; runs on Python 2.7 and every 3.x. */
 const probeScript = [
-  "import sys, platform, struct",
+  "import sys, platform, struct, sysconfig",
   "i = getattr(sys, 'implementation', None)",
   "p = getattr(sys, 'pypy_version_info', None)",
   "v = lambda x: '%d.%d.%d%s' % (x[0], x[1], x[2], '' if x[3] == 'final' else " +
     "{'alpha': 'a', 'beta': 'b', 'candidate': 'rc'}[x[3]] + str(x[4]))",
   "print(' '.join([i.name if i else ('pypy' if p else 'cpython'), v(sys.version_info), " +
-    "p and v(p) or '-', platform.machine(), str(struct.calcsize('P') * 8)]))",
+    "p and v(p) or '-', platform.machine(), str(struct.calcsize('P') * 8), " +
+    "str(sysconfig.get_config_var('Py_GIL_DISABLED') or 0)]))",
 ].join("\n");
 
 /** os.arch()'s names (setup-python's `architecture`) for platform.machine() and a pointer width. */
@@ -91,14 +92,18 @@ async function probe(executable: string): Promise<PythonBuild | undefined> {
   if (!found) {
     found = promisify(execFile)(executable, ["-c", probeScript], { timeout: 15_000 }).then(
       ({ stdout }) => {
-        const [implementation, version, pypyVersion, machine, bits] = stdout.trim().split(" ");
+        const [implementation, version, pypyVersion, machine, bits, gilDisabled] = stdout.trim().split(" ");
         if (!implementation || !version || !machine) return undefined;
         const isPyPy = implementation === "pypy";
         if (!isPyPy && implementation !== "cpython") return undefined;
         return {
           tool: isPyPy ? "PyPy" : "Python",
           version: pythonVersionToSemver(version),
-          arch: archOf(machine, Number(bits)),
+          // A free-threaded build is cached under its own architecture, as setup-python does.
+          arch:
+            gilDisabled === "1"
+              ? freethreadedArch(archOf(machine, Number(bits)))
+              : archOf(machine, Number(bits)),
           ...(isPyPy && pypyVersion !== "-"
             ? { pypyVersion: pypyVersion!.replace(/(\d+\.\d+\.\d+)((?:a|b|rc))(\d*)/, "$1-$2.$3") }
             : {}),
@@ -152,7 +157,7 @@ export class HostPythonSource implements PythonSource {
     for (const dir of this.places.systemDirs) {
       for (const name of await entriesOf(dir)) {
         const executable = path.join(dir, name);
-        if (/^(python\d+\.\d+|pypy\d*(\.\d+)?)$/.test(name) && (await isExecutableFile(executable)))
+        if (/^(python\d+\.\d+t?|pypy\d*(\.\d+)?)$/.test(name) && (await isExecutableFile(executable)))
           found.push({ executable });
       }
     }
@@ -270,8 +275,11 @@ export class StandaloneMirrorSource extends HttpMirrorSource implements PythonSo
   }
 
   private async archives(arch: string, signal?: AbortSignal): Promise<{ version: string; file: string }[]> {
-    const triple = standaloneTriple(this.platform, arch);
-    if (!triple) return [];
+    // Free-threaded builds are `<triple>-freethreaded-install_only` archives.
+    const plainArch = arch.replace(/-freethreaded$/, "");
+    const plainTriple = standaloneTriple(this.platform, plainArch);
+    if (!plainTriple) return [];
+    const triple = plainArch === arch ? plainTriple : `${plainTriple}-freethreaded`;
     const archives: { version: string; file: string }[] = [];
     for (const file of (await this.checksums(signal)).keys()) {
       const found = file.match(/^cpython-(?<version>[^+]+)\+\d+-(?<triple>.+)-install_only\.tar\.gz$/);
@@ -303,9 +311,10 @@ export class StandaloneMirrorSource extends HttpMirrorSource implements PythonSo
     const bin = path.join(dir, "bin");
     const major = build.version.split(".")[0]!;
     const minor = build.version.split(".")[1]!;
-    const interpreter = path.join(bin, `python${major}.${minor}`);
+    const name = `python${major}.${minor}${build.arch.endsWith("-freethreaded") ? "t" : ""}`;
+    const interpreter = path.join(bin, name);
     if (!(await isExecutableFile(interpreter))) {
-      throw new ToolError("TOOL_INSTALL_FAILED", `${archive.file} has no bin/python${major}.${minor}`);
+      throw new ToolError("TOOL_INSTALL_FAILED", `${archive.file} has no bin/${name}`);
     }
     // Relative links, so that the install still works wherever the cache is mounted.
     await addStandardNames(bin, path.basename(interpreter), build);

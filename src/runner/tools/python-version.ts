@@ -7,7 +7,7 @@ import { ToolError } from "./tool-error.js";
 
 /** What one line of `python-version` asks for; `tool` is the tool cache's folder name, as setup-python names it. */
 export type PythonSpec =
-  | { tool: "Python"; given: string; range: string }
+  | { tool: "Python"; given: string; range: string; freethreaded: boolean }
   | { tool: "PyPy"; given: string; range: string; pypyRange: string };
 
 /** A multi-line input as @actions/core's getMultilineInput reads it: trimmed lines, empty ones dropped. */
@@ -39,11 +39,17 @@ function invalid(given: string, why: string): ToolError {
   );
 }
 
+/** The architecture a free-threaded CPython is cached under, as setup-python names it: `x64-freethreaded`. */
+export function freethreadedArch(arch: string): string {
+  return `${arch}-freethreaded`;
+}
+
 /**
  * One `python-version` line: `pypy3.10`, `pypy-3.10-v7.3.x` (setup-python's parsePyPyVersion) or a CPython
- * version or range, where `3.13-dev` means 3.13's prereleases and releases (desugarDevVersion).
+ * version or range, where `3.13-dev` means 3.13's prereleases and releases and a `t` after the version
+ * (`3.14t`, `3.14t-dev`) a free-threaded build (desugarVersion); `freethreaded` is the input of that name.
  */
-export function parsePythonSpec(given: string, allowPrereleases: boolean): PythonSpec {
+export function parsePythonSpec(given: string, allowPrereleases: boolean, freethreaded = false): PythonSpec {
   if (given.startsWith("graalpy")) throw invalid(given, "GraalPy is not supported");
   if (given.startsWith("pypy")) {
     const parts = given.split("-").filter(Boolean);
@@ -58,12 +64,10 @@ export function parsePythonSpec(given: string, allowPrereleases: boolean): Pytho
       throw invalid(given, `'${pypyVersion}' is no PyPy version or range`);
     return { tool: "PyPy", given, range: pythonVersion, pypyRange };
   }
-  if (/^\d+\.\d+(\.\d+)?t$/.test(given) || /^\d+\.\d+t-dev$/.test(given)) {
-    throw invalid(given, "free-threaded builds are not supported");
-  }
-  const range = pythonVersionToSemver(given.replace(/^(\d+)\.(\d+)-dev$/, "~$1.$2.0-0"), allowPrereleases);
+  const version = given.replace(/^(\d+\.\d+(\.\d+)?)t$/, "$1").replace(/^(\d+\.\d+)t-dev$/, "$1-dev");
+  const range = pythonVersionToSemver(version.replace(/^(\d+)\.(\d+)-dev$/, "~$1.$2.0-0"), allowPrereleases);
   if (semver.validRange(range) === null) throw invalid(given, "it is neither a version nor a semver range");
-  return { tool: "Python", given, range };
+  return { tool: "Python", given, range, freethreaded: freethreaded || version !== given };
 }
 
 /** The highest of `versions` in `range`, as @actions/tool-cache's evaluateVersions picks. */

@@ -1,7 +1,19 @@
 // The persistent tool cache every job shares (RUNNER_TOOL_CACHE): actions/toolkit's layout, installs under a lock.
 // Only the runner writes here; jobs see it read-only, or on the host through a view of their own (docs/tool-cache.md).
 import { randomBytes } from "node:crypto";
-import { chmod, cp, lstat, mkdir, readdir, rename, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  cp,
+  lstat,
+  mkdir,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import lockfile from "proper-lockfile";

@@ -195,17 +195,21 @@ async function restorePythonPackageCache(
   return { "cache-hit": String(restored.matchedKey === primaryKey) };
 }
 
+/** setup-python's python-version output: `pypy3.10-7.3.17` for a PyPy, `3.14.0t` for a free-threaded CPython. */
 function pythonVersionOutput(setUp: PythonSetUp): string {
-  const { version } = setUp.installed;
-  return setUp.pypyVersion ? `pypy${version}-${setUp.pypyVersion}` : version;
+  const { version, arch } = setUp.installed;
+  if (setUp.pypyVersion) return `pypy${version}-${setUp.pypyVersion}`;
+  return arch.endsWith("-freethreaded") ? `${version}t` : version;
 }
 
 export async function runSetupPython(run: StepRun): Promise<StepResult> {
   let specs: PythonSpec[];
   try {
     const allowPrereleases = run.inputs["allow-prereleases"] === "true";
-    specs = (await wantedVersions(run)).map((given) => parsePythonSpec(given, allowPrereleases));
-    if (run.inputs["freethreaded"] === "true") throw new Error("free-threaded builds are not supported");
+    const freethreaded = run.inputs["freethreaded"] === "true";
+    specs = (await wantedVersions(run)).map((given) =>
+      parsePythonSpec(given, allowPrereleases, freethreaded),
+    );
   } catch (error) {
     return failedStepResult(`${action}: ${(error as Error).message}`);
   }
@@ -255,7 +259,7 @@ export async function runSetupPython(run: StepRun): Promise<StepResult> {
       exported.outputs["python-path"] = path.join(setUp.installed.dir, "bin", "python");
       pythonVersion = setUp.pypyVersion
         ? `${setUp.pypyVersion}-${setUp.installed.version}`
-        : setUp.installed.version;
+        : pythonVersionOutput(setUp);
       log(
         run,
         setUp.pypyVersion

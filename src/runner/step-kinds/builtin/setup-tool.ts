@@ -28,7 +28,14 @@ export async function readVersionFile(run: StepRun, file: string): Promise<{ tex
 async function toolOutput(run: StepRun, executable: string, args: string[]): Promise<string> {
   let output = "";
   const result = await run.job.executor.exec(
-    { job: run.job.dirs, command: executable, args, cwd: run.job.dirs.workspace, env: run.env, signal: run.signal },
+    {
+      job: run.job.dirs,
+      command: executable,
+      args,
+      cwd: run.job.dirs.workspace,
+      env: run.env,
+      signal: run.signal,
+    },
     (chunk) => (output += chunk.toString("utf8")),
   );
   if (result.exitCode !== 0)
@@ -67,7 +74,10 @@ export interface JobOwnTool {
   versionOf(output: string): string | undefined;
   satisfies(version: string): boolean;
   /** Outputs and env for the version found. */
-  resultFor(version: string, executable: string): { outputs: Record<string, string>; env?: Record<string, string> };
+  resultFor(
+    version: string,
+    executable: string,
+  ): { outputs: Record<string, string>; env?: Record<string, string> };
 }
 
 /**
@@ -83,7 +93,11 @@ export async function useJobsOwnTool(run: StepRun, tool: JobOwnTool): Promise<St
   if (executable && version && tool.satisfies(version)) {
     run.onLine({ stream: "stdout", text: `Using ${executable} ${version} for ${tool.asked}` });
     const { outputs, env } = tool.resultFor(version, executable);
-    return { ...emptyStepResult("success", outputs), ...(env ? { env } : {}), path: [path.dirname(executable)] };
+    return {
+      ...emptyStepResult("success", outputs),
+      ...(env ? { env } : {}),
+      path: [path.dirname(executable)],
+    };
   }
   return failedStepResult(
     `${tool.action}: ${tool.asked} was asked for; the ${run.job.executor.name} executor cannot show the runner's ` +
