@@ -100,6 +100,26 @@ describe("Pythons on the host, linked into the cache", () => {
       assert.equal(again.from, undefined);
     }
   });
+
+  it("links a complete install's own bin/, so that what pip installs there later is on PATH", async () => {
+    const root = await tempDir("hangar-fake-pyenv-");
+    const bin = path.join(root, "versions", "whole", "bin");
+    await mkdir(bin, { recursive: true });
+    const major = served.version.split(".")[0]!;
+    for (const name of ["python", `python${major}`]) await symlink(served.executable, path.join(bin, name));
+    for (const name of ["pip", `pip${major}`])
+      await writeFile(path.join(bin, name), "#!/bin/sh\n", { mode: 0o755 });
+    const host = new HostPythonSource({ prefixRoots: [path.join(root, "versions")], systemDirs: [] });
+    const cache = new ToolCache(await tempDir("hangar-python-cache-"));
+    const { installed } = await setUpPython({ spec: spec(served.version), arch, checkLatest: false }, cache, {
+      useCache: true,
+      others: [host],
+    });
+    assert.equal(await readlink(path.join(installed.dir, "bin")), bin);
+    // `pip install pre-commit` writes its script into the install's bin/ after the step.
+    await writeFile(path.join(bin, "pre-commit"), "#!/bin/sh\n", { mode: 0o755 });
+    assert.ok((await lstat(path.join(installed.dir, "bin", "pre-commit"))).isFile());
+  });
 });
 
 describe("Python from a python-build-standalone-shaped mirror", () => {

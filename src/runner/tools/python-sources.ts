@@ -195,18 +195,24 @@ export class HostPythonSource implements PythonSource {
       throw new ToolError("TOOL_VERSION_UNAVAILABLE", `the host has no ${build.tool} ${build.version}`);
     }
     const bin = path.join(dir, "bin");
-    await mkdir(bin, { recursive: true });
     const { prefix, executable } = interpreter;
     if (prefix) {
-      // A whole install of its own: its bin/ entries, lib/ and include/ are the install's, seen through links.
-      for (const name of await entriesOf(path.join(prefix, "bin")))
-        await symlink(path.join(prefix, "bin", name), path.join(bin, name));
+      // A whole install of its own: lib/, include/ and share/ are the install's, seen through links.
       for (const name of ["lib", "include", "share"]) {
         if (await stat(path.join(prefix, name)).catch(() => undefined))
           await symlink(path.join(prefix, name), path.join(dir, name));
       }
+    }
+    if (prefix && (await hasStandardNames(path.join(prefix, "bin"), build))) {
+      // Its own bin/ too, so that what `pip install` adds there later is on PATH, as on GitHub.
+      await symlink(path.join(prefix, "bin"), bin);
     } else {
-      await symlink(executable, path.join(bin, path.basename(executable)));
+      // Links to its bin/ entries (or to a system interpreter), beside the standard names it lacks.
+      await mkdir(bin, { recursive: true });
+      const entries = prefix
+        ? (await entriesOf(path.join(prefix, "bin"))).map((name) => path.join(prefix, "bin", name))
+        : [executable];
+      for (const entry of entries) await symlink(entry, path.join(bin, path.basename(entry)));
     }
     await addStandardNames(bin, executable, build);
     await writeFile(path.join(dir, hostLinkMarker), `${prefix ?? executable}\n`);
@@ -216,6 +222,17 @@ export class HostPythonSource implements PythonSource {
 
 function sameBuild(a: PythonBuild, b: PythonBuild): boolean {
   return a.tool === b.tool && a.version === b.version && a.arch === b.arch && a.pypyVersion === b.pypyVersion;
+}
+
+/** The names addStandardNames gives an install: `python`, `pythonX`, `pip`, `pipX`. */
+function standardNames(build: PythonBuild): string[] {
+  const major = build.version.split(".")[0]!;
+  return ["python", `python${major}`, "pip", `pip${major}`];
+}
+
+async function hasStandardNames(bin: string, build: PythonBuild): Promise<boolean> {
+  const present = new Set(await entriesOf(bin));
+  return standardNames(build).every((name) => present.has(name));
 }
 
 /**
