@@ -108,6 +108,24 @@ const rules: Rule[] = [
     pattern: /^Downloading\b[\s\S]*exit code 6\./m,
   },
   {
+    // A step of nothing but `curl -s`: no output, and curl's exit code 6, "could not resolve host".
+    class: "environment",
+    cause: "no internet",
+    pattern: /^\s*(error: )?Process completed with exit code 6\.\s*$/,
+  },
+  {
+    // The registry this machine reaches serves packages but not npm's audit endpoint (/-/npm/v1/security/...).
+    class: "environment",
+    cause: "no internet (the npm registry's audit endpoint)",
+    pattern: /npm error audit endpoint returned an error/,
+  },
+  {
+    // actions/checkout's unit test expects GITHUB_SERVER_URL to be github.com; here it is the bench's loopback host.
+    class: "environment",
+    cause: "GITHUB_SERVER_URL is the bench's loopback GitHub",
+    pattern: /✕ configureAuth configures auth header \(/,
+  },
+  {
     class: "environment",
     cause: "a tool GitHub's runner image has is missing",
     pattern: /(?:^|\s)(\S+): (?:command )?not found\s*$/m,

@@ -322,6 +322,9 @@ async function runWorkflowOf(
         dataDir,
         "--github-url",
         githubUrl,
+        // Every job on GitHub has a token; the loopback git host takes any.
+        "--github-token",
+        "corpus-bench-token",
       ],
       logFile,
     );
