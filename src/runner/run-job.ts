@@ -345,7 +345,10 @@ function makeRuntime(
     dataDir: spec.dataDir,
     content: spec.content ?? new ContentStore({ dataDir: spec.dataDir }),
     tools: {
-      cache: new ToolCache(toolCacheDir(spec.dataDir), dirs.toolCacheViewOf ? { view: dirs.toolCache } : {}),
+      cache: new ToolCache(
+        toolCacheDir(spec.dataDir),
+        spec.executor.toolCacheIsView ? { view: dirs.toolCache } : {},
+      ),
       sources: spec.toolSources ?? readToolSourceSettings(process.env),
     },
     requirePinnedSha: spec.requirePinnedSha,

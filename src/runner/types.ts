@@ -58,8 +58,6 @@ export interface JobDirectories {
   fileCommands: string;
   /** RUNNER_TOOL_CACHE: the runner's shared tool cache, read-only to isolated jobs; a per-job dir where the executor cannot show it. */
   toolCache: string;
-  /** Set when `toolCache` is the job's own view of this shared cache (tool-cache-view.ts). */
-  toolCacheViewOf?: string;
   /** Copies of the store's actions this job uses: an isolated job sees these, never the store. */
   actions: string;
 }
@@ -88,6 +86,8 @@ export interface Executor {
   prepare(spec: PrepareJobSpec): Promise<JobDirectories>;
   exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult>;
   cleanup(dirs: JobDirectories): Promise<void>;
+  /** The job's `toolCache` is its own view of the shared cache prepare() was given (ToolCache.openView). */
+  readonly toolCacheIsView?: boolean;
   /**
    * Where the job's processes would find `command` on `pathVariable` (a shell, say); undefined when they would not.
    * Absent: this machine's filesystem answers, as the host executor sees it.

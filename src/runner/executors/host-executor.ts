@@ -32,7 +32,8 @@ export class HostExecutor implements Executor {
   private readonly onKept: ((root: string) => void) | undefined;
   private readonly homes: RunnerHomes | undefined;
   /** Job roots this executor created, each with the home it holds; cleanup() removes only these. */
-  private readonly jobRoots = new Map<string, HeldHome | undefined>();
+  private readonly jobRoots = new Map<string, { home?: HeldHome; sharedToolCache?: ToolCache }>();
+  readonly toolCacheIsView = true;
 
   constructor(options: HostExecutorOptions) {
     this.baseDir = resolve(options.baseDir);
@@ -50,14 +51,13 @@ export class HostExecutor implements Executor {
     }
     await mkdir(this.baseDir, { recursive: true });
     const root = await makeJobRoot(this.baseDir, spec);
-    this.jobRoots.set(root, await this.homes?.acquire());
-    const dirs: JobDirectories = {
-      ...jobDirectoriesIn(root, boundWorkspace(spec)),
-      ...(spec.toolCache ? { toolCacheViewOf: resolve(spec.toolCache) } : {}),
-    };
+    const sharedToolCache = spec.toolCache ? new ToolCache(spec.toolCache) : undefined;
+    const home = await this.homes?.acquire();
+    this.jobRoots.set(root, { ...(home ? { home } : {}), ...(sharedToolCache ? { sharedToolCache } : {}) });
+    const dirs = jobDirectoriesIn(root, boundWorkspace(spec));
     try {
       for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
-      if (dirs.toolCacheViewOf) await new ToolCache(dirs.toolCacheViewOf).openView(dirs.toolCache);
+      await sharedToolCache?.openView(dirs.toolCache);
       await fillWorkspace(dirs, spec, true);
     } catch (error) {
       await this.cleanup(dirs);
@@ -69,11 +69,11 @@ export class HostExecutor implements Executor {
   /** Removes the job's own directories (unless kept); a bound workspace lies outside them and is kept. */
   async cleanup(dirs: JobDirectories): Promise<void> {
     const root = dirname(dirs.temp);
-    if (!this.jobRoots.has(root)) return;
-    await this.jobRoots.get(root)?.release();
+    const job = this.jobRoots.get(root);
+    if (!job) return;
+    await job.home?.release();
     // What a real setup action installed is worth keeping, but not worth failing the job's end for.
-    if (dirs.toolCacheViewOf)
-      await new ToolCache(dirs.toolCacheViewOf).keepViewInstalls(dirs.toolCache).catch(() => undefined);
+    await job.sharedToolCache?.keepViewInstalls(dirs.toolCache).catch(() => undefined);
     this.jobRoots.delete(root);
     if (this.keepWorkspace) this.onKept?.(root);
     else await rm(root, { recursive: true, force: true });
@@ -81,7 +81,7 @@ export class HostExecutor implements Executor {
 
   /** See superviseProcess; the step's processes are its process group. */
   exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult> {
-    const home = this.jobRoots.get(dirname(spec.job.temp));
+    const home = this.jobRoots.get(dirname(spec.job.temp))?.home;
     const env = home
       ? { ...spec.env, ...userPlacesEnv(spec.env["HOME"] ?? homedir(), spec.env), HOME: home.dir }
       : spec.env;
