@@ -7,17 +7,12 @@ import { mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { getRun, mintRegistrationToken } from "../../src/store/index.js";
+import { getRun } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar, type CliResult } from "../support/hangar-cli.js";
-import { pushWebhook, registerRunner } from "../support/hangar-process.js";
 import { freePort, startOciRegistry, type OciRegistry } from "../support/oci-registry.js";
-import {
-  repositoryName,
-  startServerWithRepository,
-  webhookSecret,
-} from "../support/server-with-repository.js";
+import { pushHead, registerRunnerIn, startServerWithRepository } from "../support/server-with-repository.js";
 import { buildTestImages, testImages, type TestImages } from "../support/test-images.js";
 
 let registry: OciRegistry;
@@ -204,27 +199,15 @@ test("the done-when workflow runs green on a hangar runner claiming from a serve
   const { server, base } = await startServerWithRepository(t, repo);
   const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
   const runnerDir = path.join(base, "runner");
-  const { token } = await mintRegistrationToken(server.store);
-  await registerRunner({
-    url: server.url,
-    registrationToken: token,
-    dataDir: runnerDir,
-    labels: ["self-hosted", "linux"],
-  });
+  await registerRunnerIn(server, runnerDir);
 
-  const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const [runId] = await pushWebhook(server.url, {
-    secret: webhookSecret,
-    repository: repositoryName,
-    sha,
-    branch: "main",
-  });
+  const runId = await pushHead(server, repo);
 
   // The runner's default executor (sandbox) is not what runs the job: its container is.
   const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir], { timeoutMs: 300_000 });
   assert.equal(ran.code, 0, ran.stderr);
   await server.launcher.idle();
-  const found = await getRun(server.store, runId!);
+  const found = await getRun(server.store, runId);
   assert.equal(found?.run.conclusion, "success", `${JSON.stringify(found)}\n${ran.stderr}`);
   const job = found!.jobs.find((each) => each.jobId === "db")!;
   const logs = (await (await fetch(`${server.url}/api/jobs/${job.id}/logs`, { headers: viewer })).json()) as {

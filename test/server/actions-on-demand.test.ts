@@ -7,18 +7,13 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { listActions } from "../../src/runner/index.js";
-import { getRun, mintRegistrationToken } from "../../src/store/index.js";
+import { getRun } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { testdataActions } from "../actions/action-fixture.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { startGitHttpServer } from "../support/git-http-server.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { pushWebhook, registerRunner } from "../support/hangar-process.js";
-import {
-  repositoryName,
-  startServerWithRepository,
-  webhookSecret,
-} from "../support/server-with-repository.js";
+import { pushHead, registerRunnerIn, startServerWithRepository } from "../support/server-with-repository.js";
 
 async function runOnRemoteRunner(t: { after(fn: () => Promise<void>): void }, offline: boolean) {
   const gitRoot = await mkdtemp(path.join(os.tmpdir(), "hangar-git-http-"));
@@ -45,23 +40,11 @@ jobs:
     actionSource: { githubUrl: github.url, offline },
   });
   const runnerDir = path.join(base, "runner");
-  const { token } = await mintRegistrationToken(server.store);
-  await registerRunner({
-    url: server.url,
-    registrationToken: token,
-    dataDir: runnerDir,
-    labels: ["self-hosted", "linux"],
-  });
-  const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const [runId] = await pushWebhook(server.url, {
-    secret: webhookSecret,
-    repository: repositoryName,
-    sha,
-    branch: "main",
-  });
+  await registerRunnerIn(server, runnerDir);
+  const runId = await pushHead(server, repo);
   const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir]);
   await server.launcher.idle();
-  const found = await getRun(server.store, runId!);
+  const found = await getRun(server.store, runId);
   const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
   const job = found!.jobs.find((j) => j.jobId === "use")!;
   const shown = await (await fetch(`${server.url}/api/jobs/${job.id}`, { headers: viewer })).text();

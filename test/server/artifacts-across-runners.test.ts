@@ -4,21 +4,16 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { test } from "node:test";
 import type { RunningServer } from "../../src/server/index.js";
-import { getRun, mintRegistrationToken } from "../../src/store/index.js";
+import { getRun } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { pushWebhook, registerRunner } from "../support/hangar-process.js";
-import {
-  repositoryName,
-  startServerWithRepository,
-  webhookSecret,
-} from "../support/server-with-repository.js";
+import { pushHead, registerRunnerIn, startServerWithRepository } from "../support/server-with-repository.js";
 
 const workflow = `on: push
 jobs:
@@ -82,35 +77,14 @@ async function setUp(t: { after(fn: () => Promise<void>): void }): Promise<Setup
   return { server, repo, base, viewer: await createApiToken(server.store, { role: "viewer" }) };
 }
 
-/** Registers a runner whose config and data live in `dataDir`; returns its runner token. */
-async function registerRunnerIn(server: RunningServer, dataDir: string, labels: string): Promise<string> {
-  const { token } = await mintRegistrationToken(server.store);
-  await registerRunner({ url: server.url, registrationToken: token, dataDir, labels: labels.split(",") });
-  const config = JSON.parse(await readFile(path.join(dataDir, "runner.json"), "utf8")) as {
-    runnerToken: string;
-  };
-  return config.runnerToken;
-}
-
-async function push({ server, repo }: Setup): Promise<number> {
-  const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const [runId] = await pushWebhook(server.url, {
-    secret: webhookSecret,
-    repository: repositoryName,
-    sha,
-    branch: "main",
-  });
-  return runId!;
-}
-
 /** Pushes, then runs `make` on runner A and `use` on runner B (each with its own data dir, exiting after one job). */
 async function runOnTwoRunners(setup: Setup) {
   const { server, base } = setup;
   const alphaDir = path.join(base, "runner-a");
   const betaDir = path.join(base, "runner-b");
-  await registerRunnerIn(server, alphaDir, "self-hosted,linux,alpha");
-  await registerRunnerIn(server, betaDir, "self-hosted,linux,beta");
-  const runId = await push(setup);
+  await registerRunnerIn(server, alphaDir, ["self-hosted", "linux", "alpha"]);
+  await registerRunnerIn(server, betaDir, ["self-hosted", "linux", "beta"]);
+  const runId = await pushHead(setup.server, setup.repo);
   // 1. runner A takes `make` (only it has alpha), 2. runner B takes `use` once `make` finished.
   const [alpha, beta] = await Promise.all([
     runHangar(["runner", "run", "--once", "--data-dir", alphaDir]),
@@ -196,8 +170,12 @@ test("a runner reaches the artifacts of its own job's run only, and oversized or
   )[0]!.id;
 
   // A third runner holds the first job of a second run (claimed over HTTP, never run).
-  const token = await registerRunnerIn(server, path.join(base, "runner-c"), "self-hosted,linux,alpha");
-  const secondRun = await push(setup);
+  const token = await registerRunnerIn(server, path.join(base, "runner-c"), [
+    "self-hosted",
+    "linux",
+    "alpha",
+  ]);
+  const secondRun = await pushHead(setup.server, setup.repo);
   const claim = await fetch(`${server.url}/api/runners/claim`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },

@@ -1,19 +1,13 @@
 // hangar serve without an embedded runner, and a remote `hangar runner` process: the run's job is claimed over HTTP, runs on the
 // runner, and its logs, result and commit statuses come back through the server.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
-import { getRun, mintRegistrationToken } from "../../src/store/index.js";
+import { getRun } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
-import { pushWebhook, registerRunner } from "../support/hangar-process.js";
-import {
-  repositoryName,
-  startServerWithRepository,
-  webhookSecret,
-} from "../support/server-with-repository.js";
+import { pushHead, registerRunnerIn, startServerWithRepository } from "../support/server-with-repository.js";
 
 test("a push runs on a registered remote runner", async (t) => {
   const repo = await makeGitRepo({
@@ -29,27 +23,15 @@ jobs:
   });
   const { server, base } = await startServerWithRepository(t, repo);
   const runnerDir = path.join(base, "runner");
-  const { token } = await mintRegistrationToken(server.store);
-  await registerRunner({
-    url: server.url,
-    registrationToken: token,
-    dataDir: runnerDir,
-    labels: ["self-hosted", "linux", "x64"],
-  });
+  await registerRunnerIn(server, runnerDir, ["self-hosted", "linux", "x64"]);
 
-  const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const [runId] = await pushWebhook(server.url, {
-    secret: webhookSecret,
-    repository: repositoryName,
-    sha,
-    branch: "main",
-  });
+  const runId = await pushHead(server, repo);
 
   // 1. the runner takes the one queued job and exits (--once), 2. the run completes on the server.
   const ran = await runHangar(["runner", "run", "--once", "--data-dir", runnerDir]);
   assert.equal(ran.code, 0, ran.stderr);
   await server.launcher.idle();
-  const found = await getRun(server.store, runId!);
+  const found = await getRun(server.store, runId);
   assert.equal(found?.run.conclusion, "success", JSON.stringify(found));
   const job = found!.jobs.find((j) => j.jobId === "build")!;
   const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
