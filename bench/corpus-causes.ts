@@ -111,13 +111,25 @@ const rules: Rule[] = [
     // A step of nothing but `curl -s`: no output, and curl's exit code 6, "could not resolve host".
     class: "environment",
     cause: "no internet",
-    pattern: /^\s*(error: )?Process completed with exit code 6\.\s*$/,
+    pattern: /^(\s*(error: )?Process completed with exit code 6\.)+\s*$/,
   },
   {
     // The registry this machine reaches serves packages but not npm's audit endpoint (/-/npm/v1/security/...).
     class: "environment",
     cause: "no internet (the npm registry's audit endpoint)",
     pattern: /npm error audit endpoint returned an error/,
+  },
+  {
+    // The bench's GitHub is `git http-backend` over the mirrors; github.com also answers the REST API.
+    class: "environment",
+    cause: "the bench's loopback GitHub has no REST API",
+    pattern: /serves git only, not GitHub's REST API/,
+  },
+  {
+    // The bench commits each tree afresh: that commit is on no remote, where on GitHub github.sha is.
+    class: "environment",
+    cause: "the bench's commit is not on its loopback GitHub",
+    pattern: /upload-pack: not our ref/,
   },
   {
     // actions/checkout's unit test expects GITHUB_SERVER_URL to be github.com; here it is the bench's loopback host.

@@ -46,6 +46,15 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       status: 0,
     };
     requests.push(record);
+    if (url.pathname.startsWith("/api/")) {
+      // GITHUB_API_URL of an Enterprise-shaped server URL: say plainly what is missing, for the action's error.
+      record.status = 404;
+      res
+        .writeHead(404, { "content-type": "application/json" })
+        .end(JSON.stringify({ message: "this loopback host serves git only, not GitHub's REST API" }));
+      req.resume();
+      return;
+    }
     const repository = url.pathname.match(/^\/([^/]+\/[^/]+?)\.git\//)?.[1];
     const token = repository ? options.privateRepositories?.[repository] : undefined;
     if (token !== undefined && !isTokenAuthorization(req.headers.authorization, token)) {
