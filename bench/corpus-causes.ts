@@ -108,10 +108,10 @@ const rules: Rule[] = [
     pattern: /^Downloading\b[\s\S]*exit code 6\./m,
   },
   {
-    // A step of nothing but `curl -s`: no output, and curl's exit code 6, "could not resolve host".
+    // A step that printed nothing (`curl -s`) and ended with curl's exit code 6, "could not resolve host".
     class: "environment",
     cause: "no internet",
-    pattern: /^(\s*(error: )?Process completed with exit code 6\.)+\s*$/,
+    pattern: /^([^\n]*Process completed with exit code 6\.\s*)+$/,
   },
   {
     // The registry this machine reaches serves packages but not npm's audit endpoint (/-/npm/v1/security/...).
