@@ -239,6 +239,19 @@ test("a tag, a branch and the SHA of one commit are stored once; an older commit
   assert.deepEqual((await readdir(path.join(store, ".trees"))).sort(), [older, sha].sort());
 });
 
+test("a host that fails to send the action says git's reason, not that the repository is missing", async () => {
+  const source = await makeGitRepo({}, path.join(testdataActions, "pre-post"));
+  git(source, "tag", "v1");
+  const bare = await server.publish("octo-org/corrupt", source);
+  await rm(source, { recursive: true, force: true });
+  const blob = git(bare, "rev-parse", "v1:action.yml");
+  await rm(path.join(bare, "objects", blob.slice(0, 2), blob.slice(2)));
+  const result = await runIn(workflowUsing("octo-org/corrupt@v1"));
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Cannot fetch v1 from \S+corrupt\.git: git .* failed: .*unable to read/);
+  assert.doesNotMatch(result.stderr, /does not exist/);
+});
+
 test("an add whose commit has a missing blob is refused and stores nothing", async () => {
   const source = await makeGitRepo({
     "action.yml": "runs:\n  using: node20\n  main: index.js\n",

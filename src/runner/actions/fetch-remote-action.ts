@@ -68,14 +68,22 @@ async function resolveRemoteRef(url: string, ref: string, auth: { token?: string
   return sha;
 }
 
+/** What git says when the host refuses or lacks the repository or commit, rather than failing to send it. */
+const refusedOrMissing =
+  /not found|Authentication failed|could not read Username|terminal prompts disabled|returned error: 40[134]|not our ref/i;
+
 function explainFetchFailure(error: unknown, url: string, ref: string, hasToken: boolean): unknown {
   if (!(error instanceof ActionStoreError)) return error;
-  const hint = hasToken
-    ? "the repository does not exist, the job's token cannot read it, or the commit is not in it"
-    : "the repository does not exist or is private (a private one needs the job's token: github.token)";
+  const hint = !refusedOrMissing.test(error.message)
+    ? ""
+    : hasToken
+      ? "the repository does not exist, the job's token cannot read it, or the commit is not in it. "
+      : "the repository does not exist or is private (a private one needs the job's token: github.token). ";
   return new ActionStoreError(
     "ACTION_FETCH_FAILED",
-    `Cannot fetch ${ref} from ${url}: ${hint}. ${error.message}`,
-    { cause: error },
+    `Cannot fetch ${ref} from ${url}: ${hint}${error.message}`,
+    {
+      cause: error,
+    },
   );
 }
