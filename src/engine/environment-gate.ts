@@ -2,9 +2,7 @@
 // may make it wait, refuse it, or let it run; after the job, the gate hears how it ended and its url (a deployment).
 import type { Contexts, JobModel } from "../workflow/index.js";
 import { evaluateEnvironmentName, type JobConclusion, type JobRef } from "../runner/index.js";
-
-/** Contract: what a job at the gate may wait for (the job:waiting detail). */
-export type GateWaitingFor = "reviewers" | "wait_timer";
+import type { ApprovalWait } from "../vocabulary.js";
 
 export interface GateRequest {
   job: JobRef;
@@ -15,7 +13,7 @@ export interface GateControl {
   /** Aborted when the run is cancelled while the job waits: the gate stops waiting. */
   signal: AbortSignal;
   /** The job waits: for reviewers, for its wait timer, or both. Called again when that changes. */
-  onWaiting(waitingFor: GateWaitingFor[]): void;
+  onWaiting(waitingFor: ApprovalWait[]): void;
 }
 
 /** How the job that passed the gate ended, for its deployment. */
@@ -48,7 +46,7 @@ export async function passEnvironmentGate(
   gateJob: GateJob | undefined,
   control: {
     signal: AbortSignal;
-    onWaiting(detail: { environment: string; waitingFor: GateWaitingFor[] }): void;
+    onWaiting(detail: { environment: string; waitingFor: ApprovalWait[] }): void;
   },
 ): Promise<GatePassage> {
   const name = await evaluateEnvironmentName(file, job, contexts);

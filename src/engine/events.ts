@@ -1,6 +1,6 @@
 // The typed event map every observer of a run shares (CLI, later server, store and audit). Contract: names and payloads.
 import type { JobConclusion, JobEvents, JobRef, StopReason } from "../runner/index.js";
-import type { GateWaitingFor } from "./environment-gate.js";
+import type { ApprovalWait } from "../vocabulary.js";
 
 export interface RunEvents extends JobEvents {
   "run:started": { runId: string; workflow: string; event: string };
@@ -25,7 +25,7 @@ export interface RunEvents extends JobEvents {
   "job:waiting": { job: WaitingJobRef } & (
     | { reason: "needs"; detail: string[] }
     | { reason: "concurrency"; detail: string }
-    | { reason: "approval"; detail: { environment: string; waitingFor: GateWaitingFor[] } }
+    | { reason: "approval"; detail: { environment: string; waitingFor: ApprovalWait[] } }
   );
   "run:finished": { runId: string; conclusion: JobConclusion };
 }

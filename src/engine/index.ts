@@ -10,14 +10,7 @@ export {
   type ConcurrencyRequest,
 } from "./concurrency-groups.js";
 export type { RunEvents, RunEventName, RunEventListener, WaitingJobRef } from "./events.js";
-export type {
-  DeployedJob,
-  GateControl,
-  GateDecision,
-  GateJob,
-  GateRequest,
-  GateWaitingFor,
-} from "./environment-gate.js";
+export type { DeployedJob, GateControl, GateDecision, GateJob, GateRequest } from "./environment-gate.js";
 export type {
   JobRef,
   StepRef,

@@ -1,18 +1,11 @@
 // What a job reports while it runs: the step and log events a runner emits. Contract: names and payloads.
+import type { Conclusion } from "../vocabulary.js";
 import type { LogLine } from "./types.js";
 
-export type JobConclusion = "success" | "failure" | "cancelled" | "skipped";
-export type StepConclusion = JobConclusion;
-
-/** Why a job stopped other than by its own steps. Contract: a closed set; adding one is an API change. */
-export type StopReason =
-  | "cancelled"
-  | "timed_out"
-  | "dependency_failed"
-  | "fail_fast"
-  | "executor_error"
-  /** The runner stopped heartbeating and the job ran out of claims (server only). */
-  | "runner_lost";
+export type { StopReason } from "../vocabulary.js";
+/** A job's and a step's conclusion are the words every run uses (src/vocabulary.ts). */
+export type JobConclusion = Conclusion;
+export type StepConclusion = Conclusion;
 
 export interface JobRef {
   /** The workflow's job id. */

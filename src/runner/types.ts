@@ -1,5 +1,6 @@
 // The runner's public types: how the engine hands a step to a runner and what comes back.
 import type { Readable } from "node:stream";
+import type { Conclusion } from "../vocabulary.js";
 
 /** One line of output after workflow commands were interpreted and secrets masked. */
 export interface LogLine {
@@ -95,11 +96,9 @@ export interface Executor {
   findExecutable?(command: string, pathVariable: string | undefined): string | undefined;
 }
 
-export type StepOutcome = "success" | "failure" | "cancelled" | "skipped";
-
 /** What running one step changed, for the engine to fold into the job's state. */
 export interface StepResult {
-  outcome: StepOutcome;
+  outcome: Conclusion;
   exitCode: number | null;
   timedOut: boolean;
   outputs: Record<string, string>;

@@ -1,11 +1,10 @@
-// The store's public surface: open, migrations, queries, statuses and transition tables. Other modules import only this.
+// The store's public surface: open, migrations, queries and transition tables (statuses: src/vocabulary.ts). Other modules import only this.
 export { openStore, type OpenStoreOptions } from "./database.js";
 export type { Dialect, Store } from "./store.js";
 export type { Database } from "./schema.js";
 export { StoreError, type StoreErrorCode } from "./store-error.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { migrateToLatest } from "./migrator.js";
-export * from "./statuses.js";
 export { JOB_STATUS_EVENTS, JOB_TRANSITIONS, RUN_STATUS_EVENTS, RUN_TRANSITIONS } from "./transitions.js";
 export type { Job, LogChunk, Run } from "./records.js";
 export {
@@ -101,11 +100,9 @@ export { listDeliveries, type Delivery } from "./queries/list-deliveries.js";
 export { getSchemaVersion } from "./queries/get-schema-version.js";
 export {
   recordJobWait,
-  JOB_WAIT_REASONS,
   type ApprovalWaitDetail,
   type JobWaitDetail,
   type JobWaitInput,
-  type JobWaitReason,
 } from "./queries/record-job-wait.js";
 export { clearJobWaits } from "./queries/clear-job-waits.js";
 export { listJobWaits, type JobWait } from "./queries/list-job-waits.js";

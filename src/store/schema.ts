@@ -1,7 +1,14 @@
 // The Kysely `Database` interface: every table's row shape as the store reads and writes it, on both dialects.
 // Timestamps are ISO-8601 UTC strings and JSON columns are JSON text on both (database.ts sets PostgreSQL's parsers).
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
-import type { Conclusion, JobStatus, RunStatus, StepStatus, StopReason } from "./statuses.js";
+import type {
+  Conclusion,
+  JobStatus,
+  JobWaitReason,
+  RunStatus,
+  StepStatus,
+  StopReason,
+} from "../vocabulary.js";
 
 /** Set by the database's clock on insert; readable as an ISO string. */
 type CreatedAt = ColumnType<string, never, never>;
@@ -177,7 +184,7 @@ export interface JobWaitsTable {
   job_key: string;
   job_id: string;
   name: string;
-  reason: "needs" | "concurrency" | "approval";
+  reason: JobWaitReason;
   detail: Json;
   /** Set on insert; recordJobWait restarts it when the reason changes. */
   since: ColumnType<string, never, string>;

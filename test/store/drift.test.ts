@@ -2,14 +2,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { sql } from "kysely";
+import type { Store } from "../../src/store/index.js";
 import {
   CONCLUSIONS,
   JOB_STATUSES,
   RUN_STATUSES,
   STEP_STATUSES,
   STOP_REASONS,
-  type Store,
-} from "../../src/store/index.js";
+} from "../../src/vocabulary.js";
 import { DIALECTS, openTestStore } from "./test-stores.js";
 
 const CHECKS: Record<string, { table: string; values: readonly string[] }> = {

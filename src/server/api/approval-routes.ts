@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { APPROVAL_DECISIONS, getRun, listApprovals, type Store } from "../../store/index.js";
 import { ApprovalError, decideApproval, describePendingGates } from "../gates/index.js";
+import { APPROVAL_WAITS } from "../../vocabulary.js";
 import { notFound } from "./read-routes.js";
 import { errorResponses, idParams } from "./schemas.js";
 
@@ -31,7 +32,7 @@ export const pendingGateSchema = {
     jobId: string,
     name: string,
     environment: string,
-    waitingFor: { type: "array", items: { type: "string", enum: ["reviewers", "wait_timer"] } },
+    waitingFor: { type: "array", items: { type: "string", enum: APPROVAL_WAITS } },
     since: string,
   },
   required: ["attempt", "key", "jobId", "name", "environment", "waitingFor", "since"],

@@ -12,10 +12,10 @@ import {
   listRunners,
   listRuns,
   type Job,
-  type RunStatus,
   type Step,
   type Store,
 } from "../../store/index.js";
+import { RUN_STATUSES, type RunStatus } from "../../vocabulary.js";
 import { describeJobWait, explainQueuedJob } from "./job-waiting.js";
 import {
   deliverySchema,
@@ -43,7 +43,7 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
         querystring: {
           type: "object",
           properties: {
-            status: { type: "string", enum: ["queued", "waiting", "in_progress", "completed"] },
+            status: { type: "string", enum: RUN_STATUSES },
             event: { type: "string" },
             ...pageQuery,
           },

@@ -1,6 +1,14 @@
 // The JSON schemas of the API's bodies: fastify validates requests and serialises responses with them, and
 // @fastify/swagger turns them into the OpenAPI description. Contract: fields are added, never renamed.
-import { CONCLUSIONS, JOB_STATUSES, RUN_STATUSES, STEP_STATUSES, STOP_REASONS } from "../../store/index.js";
+import {
+  APPROVAL_WAITS,
+  CONCLUSIONS,
+  JOB_STATUSES,
+  RUN_STATUSES,
+  STEP_STATUSES,
+  STOP_REASONS,
+  WAITING_REASONS,
+} from "../../vocabulary.js";
 
 const string = { type: "string" } as const;
 const integer = { type: "integer" } as const;
@@ -57,8 +65,6 @@ export const runSchema = {
  * protection rules (`environment`, `waitingFor`: reviewers, the wait timer), no online runner with
  * every one of its labels (`labels`), or every such runner busy (`runners`). Contract: the reasons.
  */
-export const WAITING_REASONS = ["needs", "concurrency", "approval", "no_runner", "runners_busy"] as const;
-export type WaitingReason = (typeof WAITING_REASONS)[number];
 export const waitingSchema = {
   type: "object",
   properties: {
@@ -69,7 +75,7 @@ export const waitingSchema = {
     labels: { type: "array", items: string },
     runners: { type: "array", items: string },
     environment: string,
-    waitingFor: { type: "array", items: { type: "string", enum: ["reviewers", "wait_timer"] } },
+    waitingFor: { type: "array", items: { type: "string", enum: APPROVAL_WAITS } },
     since: timestamp,
   },
   required: ["reason", "message"],

@@ -1,13 +1,13 @@
 // Judges a job waiting at an environment's gate from the environment's rules and the decisions recorded so far.
 // Pure: the caller reads the store and the database's clock.
-import type { GateWaitingFor } from "../../engine/index.js";
+import type { ApprovalWait } from "../../vocabulary.js";
 import type { Environment, GateProgress, ReviewerGroup } from "../../store/index.js";
 
 export type GateJudgement =
   | { state: "passed" }
   | { state: "refused"; reason: string }
   /** `wakeInMs`: when the wait timer ends, if that is what it waits for. */
-  | { state: "waiting"; waitingFor: GateWaitingFor[]; wakeInMs?: number };
+  | { state: "waiting"; waitingFor: ApprovalWait[]; wakeInMs?: number };
 
 /** GitHub's message for a job whose deployment was rejected. */
 export const REJECTED_MESSAGE = "The deployment was rejected or didn't satisfy other protection rules.";
@@ -42,7 +42,7 @@ export function judgeGate(
     return { state: "refused", reason: `${REJECTED_MESSAGE} Rejected by ${rejection.actor}${comment}` };
   }
   const waitedMs = progress.reachedAt ? Date.parse(progress.now) - Date.parse(progress.reachedAt) : 0;
-  const waitingFor: GateWaitingFor[] = [];
+  const waitingFor: ApprovalWait[] = [];
   // Approvals count once per reviewer; self-approvals are refused when they are made, and ignored here too.
   const approvers = new Set(
     decisions

@@ -3,7 +3,8 @@
 // server announces one, or the poll comes round. The store is the truth, so a restarted or adopting server re-runs
 // the gate and a job already approved passes at once. After the job, its deployment is recorded.
 import { EventEmitter } from "node:events";
-import type { GateJob, GateWaitingFor } from "../../engine/index.js";
+import type { GateJob } from "../../engine/index.js";
+import { APPROVAL_WAITS, type ApprovalWait } from "../../vocabulary.js";
 import {
   getEnvironment,
   getGateProgress,
@@ -105,8 +106,8 @@ export function createEnvironmentGates(options: EnvironmentGatesOptions): Enviro
       if (environment.reviewers.length === 0 && environment.waitTimer === 0)
         return { allowed: true, afterJob };
 
-      let waitingFor: GateWaitingFor[] = [];
-      const recordWait = (what: GateWaitingFor[]) =>
+      let waitingFor: ApprovalWait[] = [];
+      const recordWait = (what: ApprovalWait[]) =>
         recordJobWait(store, {
           runId: run.id,
           attempt: run.attempt,
@@ -118,9 +119,9 @@ export function createEnvironmentGates(options: EnvironmentGatesOptions): Enviro
         });
       // The wait's start is when the job reached the gate: the wait timer counts from it.
       await recordWait(
-        ["reviewers", "wait_timer"].filter((rule) =>
+        APPROVAL_WAITS.filter((rule) =>
           rule === "reviewers" ? environment.reviewers.length > 0 : environment.waitTimer > 0,
-        ) as GateWaitingFor[],
+        ),
       );
       let isRequested = false;
       for (;;) {

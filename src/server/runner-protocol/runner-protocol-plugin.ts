@@ -24,6 +24,7 @@ import {
   type RunnerRecord,
   type Store,
 } from "../../store/index.js";
+import { CONCLUSIONS, RUNNER_STOP_REASONS } from "../../vocabulary.js";
 import { errorResponses, idParams } from "../route-schemas.js";
 import { contentTransferPlugin } from "./content-transfer-plugin.js";
 import type { JobActivity } from "./job-activity.js";
@@ -53,8 +54,6 @@ export interface RunnerProtocolOptions {
 
 const secretMap = { type: "object", additionalProperties: { type: "string" } } as const;
 const ackResponse = { type: "object", properties: { ack: { type: "integer" } }, required: ["ack"] } as const;
-const conclusions = ["success", "failure", "cancelled", "skipped"];
-const stopReasons = ["cancelled", "timed_out", "dependency_failed", "fail_fast", "executor_error"];
 
 /** Log batches of up to 100 chunks of 64 KiB each (the runner's JobOutbox limits) fit in this. */
 const logsBodyLimit = 8 * 1024 * 1024;
@@ -389,9 +388,9 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
           body: {
             type: "object",
             properties: {
-              conclusion: { enum: conclusions },
+              conclusion: { enum: CONCLUSIONS },
               outputs: { type: "object", additionalProperties: { type: "string" } },
-              reason: { enum: stopReasons },
+              reason: { enum: RUNNER_STOP_REASONS },
               message: { type: "string", maxLength: 65_536 },
               environmentUrl: { type: "string", maxLength: 8_192 },
             },

@@ -1,16 +1,13 @@
 // Records why a job the engine has not queued yet waits; a newer reason for the same job replaces the older one.
 import { sql } from "kysely";
 import { sqlNow } from "../clock.js";
+import type { ApprovalWait, JobWaitReason } from "../../vocabulary.js";
 import type { Store } from "../store.js";
-
-/** Contract: why a job not yet queued waits (the engine's `job:waiting` reasons). Adding one is an API change. */
-export const JOB_WAIT_REASONS = ["needs", "concurrency", "approval"] as const;
-export type JobWaitReason = (typeof JOB_WAIT_REASONS)[number];
 
 /** What an `approval` wait waits for: the environment and which of its rules have not passed yet. */
 export interface ApprovalWaitDetail {
   environment: string;
-  waitingFor: ("reviewers" | "wait_timer")[];
+  waitingFor: ApprovalWait[];
 }
 export type JobWaitDetail = string[] | string | ApprovalWaitDetail;
 

@@ -6,14 +6,15 @@ import { fromData, parseJsonData, toContextDictionary } from "./expression-data.
 import { ExpressionFailure, toEvaluationFailure } from "./expression-failure.js";
 import type { Contexts, ExpressionValue } from "./expression-value.js";
 import { isTruthy } from "./expression-value.js";
-import { hashFilesInfo, statusFunctions, type JobStatus } from "./function-table.js";
+import type { Conclusion } from "../../vocabulary.js";
+import { hashFilesInfo, statusFunctions } from "./function-table.js";
 import { contextNames, parseExpression } from "./parse-expression.js";
 import { splitTemplate } from "./split-template.js";
 import { hasFunctionCall } from "./walk-expression-tree.js";
 
 export interface EvaluationHost {
   /** Status the status functions see: the job's status for step-level ifs, the combined status of the job's needs for job-level ifs. */
-  status?: JobStatus;
+  status?: Conclusion;
   /** GitHub's hashFiles; async because it reads files. Absent => calling hashFiles is an evaluation error. */
   hashFiles?: (patterns: string[]) => Promise<string>;
 }

@@ -1,11 +1,12 @@
 // Table of the functions hangar adds to the library's well-known ones (status checks and hashFiles); no evaluation logic.
 import type { FunctionInfo } from "@actions/expressions/funcs/info";
+import type { Conclusion } from "../../vocabulary.js";
 
-/** `skipped`: a job-level if whose needs include a skipped job and no failure; success() and failure() are both false. */
-export type JobStatus = "success" | "failure" | "cancelled" | "skipped";
-
-/** GitHub docs "Status check functions": what each returns for the status the host reports. */
-export const statusFunctions: Readonly<Record<string, (status: JobStatus) => boolean>> = {
+/**
+ * GitHub docs "Status check functions": what each returns for the status the host reports. `skipped`: a job-level
+ * if whose needs include a skipped job and no failure; success() and failure() are both false.
+ */
+export const statusFunctions: Readonly<Record<string, (status: Conclusion) => boolean>> = {
   success: (status) => status === "success",
   failure: (status) => status === "failure",
   cancelled: (status) => status === "cancelled",
