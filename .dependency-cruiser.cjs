@@ -3,6 +3,13 @@
 module.exports = {
   forbidden: [
     {
+      name: "contracts-is-a-leaf",
+      comment: "the shared vocabulary imports nothing of ours",
+      severity: "error",
+      from: { path: "^src/contracts/" },
+      to: { path: "^src/", pathNot: "^src/contracts/" },
+    },
+    {
       name: "workflow-is-pure",
       severity: "error",
       from: { path: "^src/workflow/" },

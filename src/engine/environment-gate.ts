@@ -2,7 +2,7 @@
 // may make it wait, refuse it, or let it run; after the job, the gate hears how it ended and its url (a deployment).
 import type { Contexts, JobModel } from "../workflow/index.js";
 import { evaluateEnvironmentName, type JobConclusion, type JobRef } from "../runner/index.js";
-import type { ApprovalWait } from "../vocabulary.js";
+import type { ApprovalWait } from "../contracts/index.js";
 
 export interface GateRequest {
   job: JobRef;

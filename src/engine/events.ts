@@ -1,6 +1,6 @@
 // The typed event map every observer of a run shares (CLI, later server, store and audit). Contract: names and payloads.
 import type { JobConclusion, JobEvents, JobRef, StopReason } from "../runner/index.js";
-import type { ApprovalWait } from "../vocabulary.js";
+import type { ApprovalWait } from "../contracts/index.js";
 
 export interface RunEvents extends JobEvents {
   "run:started": { runId: string; workflow: string; event: string };

@@ -1,9 +1,9 @@
 // What a job reports while it runs: the step and log events a runner emits. Contract: names and payloads.
-import type { Conclusion } from "../vocabulary.js";
+import type { Conclusion } from "../contracts/index.js";
 import type { LogLine } from "./types.js";
 
-export type { StopReason } from "../vocabulary.js";
-/** A job's and a step's conclusion are the words every run uses (src/vocabulary.ts). */
+export type { StopReason } from "../contracts/index.js";
+/** A job's and a step's conclusion are the words every run uses (src/contracts/). */
 export type JobConclusion = Conclusion;
 export type StepConclusion = Conclusion;
 

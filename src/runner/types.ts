@@ -1,6 +1,6 @@
 // The runner's public types: how the engine hands a step to a runner and what comes back.
 import type { Readable } from "node:stream";
-import type { Conclusion } from "../vocabulary.js";
+import type { Conclusion } from "../contracts/index.js";
 
 /** One line of output after workflow commands were interpreted and secrets masked. */
 export interface LogLine {

@@ -1,4 +1,4 @@
-// The store's public surface: open, migrations, queries and transition tables (statuses: src/vocabulary.ts). Other modules import only this.
+// The store's public surface: open, migrations, queries and transition tables (statuses: src/contracts/). Other modules import only this.
 export { openStore, type OpenStoreOptions } from "./database.js";
 export type { Dialect, Store } from "./store.js";
 export type { Database } from "./schema.js";

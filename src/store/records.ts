@@ -1,6 +1,6 @@
 // The decoded shapes queries return (camelCase, JSON parsed), and the row decoders that build them.
 import type { JobRow, LogChunkRow, RepositoryRow, RunRow } from "./schema.js";
-import type { Conclusion, JobStatus, RunStatus, StopReason } from "../vocabulary.js";
+import type { Conclusion, JobStatus, RunStatus, StopReason } from "../contracts/index.js";
 
 export interface Run {
   id: number;

@@ -8,7 +8,7 @@ import type {
   RunStatus,
   StepStatus,
   StopReason,
-} from "../vocabulary.js";
+} from "../contracts/index.js";
 
 /** Set by the database's clock on insert; readable as an ISO string. */
 type CreatedAt = ColumnType<string, never, never>;

@@ -1,5 +1,5 @@
 // Status transition tables for runs and jobs, and the event each target status records. Code interprets these tables.
-import type { JobStatus, RunStatus } from "../vocabulary.js";
+import type { JobStatus, RunStatus } from "../contracts/index.js";
 import { StoreError } from "./store-error.js";
 
 /** From-status → the statuses a run may move to. A completed run is final (a re-run is a new attempt row). */

@@ -9,7 +9,7 @@ import {
   RUN_STATUSES,
   STEP_STATUSES,
   STOP_REASONS,
-} from "../../src/vocabulary.js";
+} from "../../src/contracts/index.js";
 import { DIALECTS, openTestStore } from "./test-stores.js";
 
 const CHECKS: Record<string, { table: string; values: readonly string[] }> = {

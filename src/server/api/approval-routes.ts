@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { APPROVAL_DECISIONS, getRun, listApprovals, type Store } from "../../store/index.js";
 import { ApprovalError, decideApproval, describePendingGates } from "../gates/index.js";
-import { APPROVAL_WAITS } from "../../vocabulary.js";
+import { APPROVAL_WAITS } from "../../contracts/index.js";
 import { notFound } from "./read-routes.js";
 import { errorResponses, idParams } from "./schemas.js";
 

@@ -1,7 +1,7 @@
 // Why a job has not started yet, in the API's words: the engine's recorded waits (needs, concurrency, approval) for
 // jobs it has not queued, and for queued jobs a reading of the runners at request time (none with the labels, all busy).
 import type { ApprovalWaitDetail, Job, JobWait, RunnerStatus } from "../../store/index.js";
-import type { WaitingReason } from "../../vocabulary.js";
+import type { WaitingReason } from "../../contracts/index.js";
 
 export interface Waiting {
   reason: WaitingReason;

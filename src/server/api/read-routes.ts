@@ -15,7 +15,7 @@ import {
   type Step,
   type Store,
 } from "../../store/index.js";
-import { RUN_STATUSES, type RunStatus } from "../../vocabulary.js";
+import { RUN_STATUSES, type RunStatus } from "../../contracts/index.js";
 import { describeJobWait, explainQueuedJob } from "./job-waiting.js";
 import {
   deliverySchema,

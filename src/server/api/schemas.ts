@@ -8,7 +8,7 @@ import {
   STEP_STATUSES,
   STOP_REASONS,
   WAITING_REASONS,
-} from "../../vocabulary.js";
+} from "../../contracts/index.js";
 
 const string = { type: "string" } as const;
 const integer = { type: "integer" } as const;

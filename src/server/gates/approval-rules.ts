@@ -1,6 +1,6 @@
 // Judges a job waiting at an environment's gate from the environment's rules and the decisions recorded so far.
 // Pure: the caller reads the store and the database's clock.
-import type { ApprovalWait } from "../../vocabulary.js";
+import type { ApprovalWait } from "../../contracts/index.js";
 import type { Environment, GateProgress, ReviewerGroup } from "../../store/index.js";
 
 export type GateJudgement =

@@ -4,7 +4,7 @@
 // the gate and a job already approved passes at once. After the job, its deployment is recorded.
 import { EventEmitter } from "node:events";
 import type { GateJob } from "../../engine/index.js";
-import { APPROVAL_WAITS, type ApprovalWait } from "../../vocabulary.js";
+import { APPROVAL_WAITS, type ApprovalWait } from "../../contracts/index.js";
 import {
   getEnvironment,
   getGateProgress,

@@ -24,7 +24,7 @@ import {
   type RunnerRecord,
   type Store,
 } from "../../store/index.js";
-import { CONCLUSIONS, RUNNER_STOP_REASONS } from "../../vocabulary.js";
+import { CONCLUSIONS, RUNNER_STOP_REASONS } from "../../contracts/index.js";
 import { errorResponses, idParams } from "../route-schemas.js";
 import { contentTransferPlugin } from "./content-transfer-plugin.js";
 import type { JobActivity } from "./job-activity.js";

@@ -1,6 +1,6 @@
 // Finishes a leased job with its conclusion and outputs (event job:finished), only for the runner holding the lease.
 import type { Job } from "../records.js";
-import type { Conclusion, StopReason } from "../../vocabulary.js";
+import type { Conclusion, StopReason } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 import { transitionJob } from "./transition-job.js";
 

@@ -2,7 +2,7 @@
 // job that failed or was cancelled before it could be queued. It records job:finished with its message.
 import { sqlNow } from "../clock.js";
 import { toJob, type Job } from "../records.js";
-import type { Conclusion, StopReason } from "../../vocabulary.js";
+import type { Conclusion, StopReason } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 import { runInTransaction } from "../transaction.js";
 import { JOB_STATUS_EVENTS } from "../transitions.js";

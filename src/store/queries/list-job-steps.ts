@@ -1,5 +1,5 @@
 // Reads the steps of one or more jobs, numbered in the order they started (record-step-events writes them).
-import type { Conclusion, StepStatus } from "../../vocabulary.js";
+import type { Conclusion, StepStatus } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 
 export interface Step {

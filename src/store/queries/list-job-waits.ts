@@ -1,6 +1,6 @@
 // Reads the jobs of a run that the engine holds back before queueing them, and why.
 import type { Store } from "../store.js";
-import type { JobWaitReason } from "../../vocabulary.js";
+import type { JobWaitReason } from "../../contracts/index.js";
 import type { JobWaitDetail } from "./record-job-wait.js";
 
 export interface JobWait {

@@ -1,6 +1,6 @@
 // Lists runs newest first with filters and keyset pagination (stable while new runs arrive, unlike OFFSET).
 import { toRun, type Run } from "../records.js";
-import type { RunStatus } from "../../vocabulary.js";
+import type { RunStatus } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 
 export interface ListRunsFilter {

@@ -1,7 +1,7 @@
 // Records why a job the engine has not queued yet waits; a newer reason for the same job replaces the older one.
 import { sql } from "kysely";
 import { sqlNow } from "../clock.js";
-import type { ApprovalWait, JobWaitReason } from "../../vocabulary.js";
+import type { ApprovalWait, JobWaitReason } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 
 /** What an `approval` wait waits for: the environment and which of its rules have not passed yet. */

@@ -3,7 +3,7 @@
 import type { Kysely } from "kysely";
 import { sqlNow } from "../clock.js";
 import type { Database } from "../schema.js";
-import type { Conclusion } from "../../vocabulary.js";
+import type { Conclusion } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 import { StoreError } from "../store-error.js";
 import { runInTransaction } from "../transaction.js";

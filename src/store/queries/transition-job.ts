@@ -6,7 +6,7 @@ import { sqlNow, sqlNowPlusMs } from "../clock.js";
 import { wakeOnCommit } from "../notify.js";
 import { toJob, type Job } from "../records.js";
 import type { Database } from "../schema.js";
-import type { Conclusion, JobStatus, StopReason } from "../../vocabulary.js";
+import type { Conclusion, JobStatus, StopReason } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 import { StoreError } from "../store-error.js";
 import { runInTransaction } from "../transaction.js";

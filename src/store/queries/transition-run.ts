@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { sqlNow } from "../clock.js";
 import { toRun, type Run } from "../records.js";
 import type { Database } from "../schema.js";
-import type { Conclusion, RunStatus } from "../../vocabulary.js";
+import type { Conclusion, RunStatus } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 import { StoreError } from "../store-error.js";
 import { runInTransaction } from "../transaction.js";

@@ -6,7 +6,7 @@ import { fromData, parseJsonData, toContextDictionary } from "./expression-data.
 import { ExpressionFailure, toEvaluationFailure } from "./expression-failure.js";
 import type { Contexts, ExpressionValue } from "./expression-value.js";
 import { isTruthy } from "./expression-value.js";
-import type { Conclusion } from "../../vocabulary.js";
+import type { Conclusion } from "../../contracts/index.js";
 import { hashFilesInfo, statusFunctions } from "./function-table.js";
 import { contextNames, parseExpression } from "./parse-expression.js";
 import { splitTemplate } from "./split-template.js";

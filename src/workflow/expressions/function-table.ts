@@ -1,6 +1,6 @@
 // Table of the functions hangar adds to the library's well-known ones (status checks and hashFiles); no evaluation logic.
 import type { FunctionInfo } from "@actions/expressions/funcs/info";
-import type { Conclusion } from "../../vocabulary.js";
+import type { Conclusion } from "../../contracts/index.js";
 
 /**
  * GitHub docs "Status check functions": what each returns for the status the host reports. `skipped`: a job-level

@@ -1,13 +1,13 @@
-// Each word list of src/vocabulary.ts is written there only: no other source file spells one out again as an array or
+// Each word list of src/contracts/ is written there only: no other source file spells one out again as an array or
 // a union type (the database's CHECK constraints are compared with the lists in test/store/drift.test.ts).
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import * as vocabulary from "../src/vocabulary.js";
+import * as vocabulary from "../../src/contracts/index.js";
 
-const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src");
+const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src");
 
 const lists = (Object.entries(vocabulary) as [string, unknown][]).filter(
   (entry): entry is [string, readonly string[]] => Array.isArray(entry[1]) && entry[1].length >= 2,
@@ -24,10 +24,10 @@ function spelledOut(words: readonly string[]): RegExp {
   return new RegExp(`${quoted.join(",\\s*")}|${quoted.join("\\s*\\|\\s*")}`);
 }
 
-test("every word list is defined once, in src/vocabulary.ts", async () => {
+test("every word list is defined once, in src/contracts/", async () => {
   assert.ok(lists.length >= 8, `found the lists ${lists.map(([name]) => name).join(", ")}`);
   const files = (await readdir(src, { recursive: true, encoding: "utf8" })).filter(
-    (file) => file.endsWith(".ts") && file !== "vocabulary.ts" && !(file in otherPurposes),
+    (file) => file.endsWith(".ts") && !file.startsWith("contracts/") && !(file in otherPurposes),
   );
   const copies: string[] = [];
   for (const file of files) {

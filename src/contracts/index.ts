@@ -1,0 +1,2 @@
+// The shared vocabulary every module may use, each word defined once. A leaf: it imports nothing of ours.
+export * from "./statuses.js";
