@@ -109,7 +109,8 @@ test("parallel host jobs each get a HOME of their own, kept between runs, that s
   const barrier = await mkdtemp(path.join(os.tmpdir(), "hangar-homes-barrier-"));
   repos.push(userHome, dataDir, barrier);
   await mkdir(path.join(userHome, ".volta"));
-  await writeFile(path.join(userHome, ".npmrc"), "fund=false\n");
+  await writeFile(path.join(userHome, ".gitconfig"), "[user]\n\tname = someone\n");
+  // `npm test` exports npm_config_userconfig, so the config file followed here is git's.
   // Both legs hold their home at once: each waits until the other has written its own.
   const repo = await userCheckout(`on: push
 jobs:
@@ -122,7 +123,8 @@ jobs:
       - run: |
           case "$HOME" in ${dataDir}/homes/*) ;; *) echo "HOME is $HOME"; exit 1;; esac
           test "$VOLTA_HOME" = ${userHome}/.volta
-          test "$npm_config_userconfig" = ${userHome}/.npmrc
+          test "$GIT_CONFIG_GLOBAL" = ${userHome}/.gitconfig
+          test "$(git config --global user.name)" = someone
           test -z "$SDKMAN_DIR"
           test ! -e ~/mine
           echo "\${{ matrix.n }}" > ~/mine
