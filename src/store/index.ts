@@ -52,12 +52,7 @@ export { claimRunOrchestration, type RunOrchestrationClaim } from "./queries/cla
 export { renewRunOrchestration, type RenewedRun } from "./queries/renew-run-orchestration.js";
 export { adoptOrphanedRuns, type AdoptedRun } from "./queries/adopt-orphaned-runs.js";
 export { requestRunCancel } from "./queries/request-run-cancel.js";
-export {
-  recordStepEvents,
-  STEP_EVENT_ACTIONS,
-  type StepEventAction,
-  type StepEventInput,
-} from "./queries/record-step-events.js";
+export { recordStepEvents, type StepEventInput } from "./queries/record-step-events.js";
 export { listJobEvents, type JobEventRecord } from "./queries/list-job-events.js";
 export {
   recordEvent,

@@ -1,5 +1,5 @@
 // Status transition tables for runs and jobs, and the event each target status records. Code interprets these tables.
-import type { JobStatus, RunStatus } from "../contracts/index.js";
+import type { EventAction, JobStatus, RunStatus } from "../contracts/index.js";
 import { StoreError } from "./store-error.js";
 
 /** From-status → the statuses a run may move to. A completed run is final (a re-run is a new attempt row). */
@@ -22,7 +22,7 @@ export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> 
 };
 
 /** Contract: the event name (`events.action`) written when a run reaches each status. */
-export const RUN_STATUS_EVENTS: Readonly<Record<RunStatus, string>> = {
+export const RUN_STATUS_EVENTS: Readonly<Record<RunStatus, EventAction>> = {
   queued: "run:queued",
   waiting: "run:waiting",
   in_progress: "run:started",
@@ -30,7 +30,7 @@ export const RUN_STATUS_EVENTS: Readonly<Record<RunStatus, string>> = {
 };
 
 /** Contract: the event name (`events.action`) written when a job reaches each status. */
-export const JOB_STATUS_EVENTS: Readonly<Record<JobStatus, string>> = {
+export const JOB_STATUS_EVENTS: Readonly<Record<JobStatus, EventAction>> = {
   queued: "job:queued",
   waiting: "job:waiting",
   in_progress: "job:started",

@@ -17,7 +17,7 @@ for (const dialect of DIALECTS) {
       t.after(() => store.close());
       for (const [index, actor] of ["local:alice", "local:bob", "local:alice", "local:carol"].entries())
         await appendEvent(store, {
-          action: index % 2 ? "environment:changed" : "secret:set",
+          action: index % 2 ? "environment:updated" : "secret:set",
           resourceType: index % 2 ? "environment" : "secret",
           resourceId: `octo/app/${index}`,
           actor,
@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
       ]);
       assert.equal(table.code, 0, table.stderr);
       assert.equal(table.stdout.trimEnd().split("\n").length, 2);
-      assert.match(table.stdout, /environment:changed\s+environment:octo\/app\/1/);
+      assert.match(table.stdout, /environment:updated\s+environment:octo\/app\/1/);
       const bad = await runHangar(["audit", "query", "--limit", "0", ...location]);
       assert.equal(bad.code, 2);
 

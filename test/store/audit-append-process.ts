@@ -14,7 +14,7 @@ process.stderr.write("ready\n");
 await once(process.stdin, "data");
 for (let index = 0; index < count; index++) {
   await appendEvent(store, {
-    action: "test:appended",
+    action: "delivery:received",
     resourceType: "audit",
     resourceId: index,
     actor,

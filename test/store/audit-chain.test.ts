@@ -177,7 +177,7 @@ for (const dialect of DIALECTS) {
       assert.throws(() => readSignedCheckpoint(JSON.stringify(forged), publicKey), /signature is invalid/);
       // More events after the checkpoint are fine.
       await appendEvent(store, {
-        action: "audit:exported",
+        action: "delivery:received",
         resourceType: "audit",
         resourceId: "events",
         payload: {},
@@ -272,7 +272,7 @@ describe("audit chain migration", () => {
           [1, 2, 3],
         );
         await appendEvent(store, {
-          action: "audit:exported",
+          action: "delivery:received",
           resourceType: "audit",
           resourceId: "x",
           payload: {},

@@ -3,7 +3,8 @@
 import type { JobEvents } from "../job-events.js";
 import type { LogLine } from "../types.js";
 import { encodeLogLine } from "./log-line-codec.js";
-import type { LogChunkMessage, StepEventMessage, StepEventType } from "./protocol-messages.js";
+import type { StepEvent } from "../../contracts/index.js";
+import type { LogChunkMessage, StepEventMessage } from "./protocol-messages.js";
 import { RunnerProtocolError } from "./runner-client.js";
 import { defaultRetryBounds, waitBeforeRetry, type RetryBounds } from "./retry-delay.js";
 
@@ -62,7 +63,7 @@ export class JobOutbox {
     else this.#timer ??= setTimeout(() => void this.flush(), this.#flushDelayMs);
   }
 
-  addEvent<E extends StepEventType>(type: E, payload: JobEvents[E]): void {
+  addEvent<E extends StepEvent>(type: E, payload: JobEvents[E]): void {
     this.#cutChunk();
     this.#eventSeq += 1;
     const message = { seq: this.#eventSeq, type, logSeq: this.#chunkSeq, payload } as StepEventMessage;

@@ -1,5 +1,6 @@
 // Contract: the runner protocol's request and response bodies, shared by the server plugin and the remote runner.
 import type { ArtifactInfo, CacheFileEntry, FileEntry, SaveCacheResult } from "../content-store/index.js";
+import type { StepEvent } from "../../contracts/index.js";
 import type { JobConclusion, JobEvents, StopReason } from "../job-events.js";
 import type { JobRequest } from "../job-request.js";
 import type { DeliveredSecrets } from "../job-secrets.js";
@@ -46,15 +47,13 @@ export interface AckResponse {
   ack: number;
 }
 
-export type StepEventType = "step:started" | "step:finished";
-
 /**
  * `logSeq` is the last chunk cut before the event: a step's lines are exactly the chunks between its started and
  * finished events, because the runner cuts a chunk at every step event.
  */
 export type StepEventMessage = {
-  [E in StepEventType]: { seq: number; type: E; logSeq: number; payload: JobEvents[E] };
-}[StepEventType];
+  [E in StepEvent]: { seq: number; type: E; logSeq: number; payload: JobEvents[E] };
+}[StepEvent];
 
 export interface EventsBody {
   events: StepEventMessage[];

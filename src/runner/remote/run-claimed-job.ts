@@ -1,4 +1,5 @@
 // Runs one claimed job: heartbeats, streams its logs and step events, obeys cancel, then reports completion last.
+import type { StepEvent } from "../../contracts/index.js";
 import { ContentStore } from "../content-store/index.js";
 import type { EmitJobEvent, JobEvents } from "../job-events.js";
 import { runJobRequest, type RunnerHost } from "../job-request.js";
@@ -65,7 +66,7 @@ export async function runClaimedJob(options: ClaimedJobOptions): Promise<Claimed
   const emit: EmitJobEvent = (event, payload) => {
     options.onJobEvent?.(event, payload);
     if (event === "log:line") outbox.addLine((payload as JobEvents["log:line"]).line);
-    else outbox.addEvent(event as "step:started" | "step:finished", payload as never);
+    else outbox.addEvent(event as StepEvent, payload as never);
   };
   let result: JobInstanceResult;
   try {

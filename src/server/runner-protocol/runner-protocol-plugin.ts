@@ -24,7 +24,7 @@ import {
   type RunnerRecord,
   type Store,
 } from "../../store/index.js";
-import { CONCLUSIONS, RUNNER_STOP_REASONS } from "../../contracts/index.js";
+import { CONCLUSIONS, RUNNER_STOP_REASONS, STEP_EVENTS } from "../../contracts/index.js";
 import { errorResponses, idParams } from "../route-schemas.js";
 import { contentTransferPlugin } from "./content-transfer-plugin.js";
 import type { JobActivity } from "./job-activity.js";
@@ -349,7 +349,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
                   type: "object",
                   properties: {
                     seq: { type: "integer", minimum: 1 },
-                    type: { enum: ["step:started", "step:finished"] },
+                    type: { enum: STEP_EVENTS },
                     logSeq: { type: "integer", minimum: 0 },
                     payload: { type: "object", additionalProperties: true },
                   },

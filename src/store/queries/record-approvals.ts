@@ -1,4 +1,5 @@
 // Records one reviewer's decision on jobs waiting at an environment's gate, one row and one event per job.
+import type { EventAction } from "../../contracts/index.js";
 import { toApproval, type Approval, type ApprovalDecision } from "../environment-record.js";
 import type { Store } from "../store.js";
 import { runInTransaction } from "../transaction.js";
@@ -15,7 +16,7 @@ export interface ApprovalInput {
 }
 
 /** Contract: the event each decision records. */
-export const APPROVAL_EVENTS: Record<ApprovalDecision, string> = {
+export const APPROVAL_EVENTS: Record<ApprovalDecision, EventAction> = {
   approved: "approval:granted",
   rejected: "approval:rejected",
   bypassed: "environment:bypassed",

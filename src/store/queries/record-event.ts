@@ -1,4 +1,5 @@
 // Appends one event to the audit chain (the audit layer's base). Always called inside the transaction that caused it.
+import type { EventAction } from "../../contracts/index.js";
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { GENESIS_HASH, hashEvent } from "../audit/event-hash.js";
@@ -24,8 +25,7 @@ export const EVENT_RESOURCE_TYPES = [
 export type EventResourceType = (typeof EVENT_RESOURCE_TYPES)[number];
 
 export interface NewEvent {
-  /** Contract: an `entity:past-tense` event name, e.g. `job:finished`. */
-  action: string;
+  action: EventAction;
   resourceType: EventResourceType;
   resourceId: number | string;
   actor?: string | null;

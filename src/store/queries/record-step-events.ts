@@ -3,20 +3,16 @@
 import type { Kysely } from "kysely";
 import { sqlNow } from "../clock.js";
 import type { Database } from "../schema.js";
-import type { Conclusion } from "../../contracts/index.js";
+import { STEP_EVENTS, type Conclusion, type StepEvent } from "../../contracts/index.js";
 import type { Store } from "../store.js";
 import { StoreError } from "../store-error.js";
 import { runInTransaction } from "../transaction.js";
 import { recordEvent } from "./record-event.js";
 
-/** Contract: the event names a runner may report for its job's steps. */
-export const STEP_EVENT_ACTIONS = ["step:started", "step:finished"] as const;
-export type StepEventAction = (typeof STEP_EVENT_ACTIONS)[number];
-
 export interface StepEventInput {
   /** 1, 2, 3 ... per claim, in the order the runner produced them. */
   seq: number;
-  action: StepEventAction;
+  action: StepEvent;
   payload: Record<string, unknown>;
 }
 
@@ -49,7 +45,7 @@ export async function recordStepEvents(
       .select(["action", "payload"])
       .where("resource_type", "=", "job")
       .where("resource_id", "=", String(request.jobId))
-      .where("action", "in", [...STEP_EVENT_ACTIONS])
+      .where("action", "in", [...STEP_EVENTS])
       .execute();
     const seen = new Set<number>();
     let stepNumber = 0;
