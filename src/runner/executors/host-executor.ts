@@ -6,7 +6,7 @@ import { dirname, resolve } from "node:path";
 import { RunnerError } from "../runner-error.js";
 import type { ExecResult, ExecSpec, Executor, JobDirectories, PrepareJobSpec } from "../types.js";
 import { ToolCache } from "../tools/index.js";
-import { RunnerHomes, userPlacesEnv, type HeldHome } from "./runner-homes.js";
+import { RunnerHomes, userPlacesEnv, userPlacesIn, type HeldHome } from "./runner-homes.js";
 import { boundWorkspace, fillWorkspace, jobDirectoriesIn, makeJobRoot } from "./job-root.js";
 import { signalProcessGroup, stdinOf, superviseProcess, type SupervisedChild } from "./supervise-process.js";
 
@@ -32,7 +32,10 @@ export class HostExecutor implements Executor {
   private readonly onKept: ((root: string) => void) | undefined;
   private readonly homes: RunnerHomes | undefined;
   /** Job roots this executor created, each with the home it holds; cleanup() removes only these. */
-  private readonly jobRoots = new Map<string, { home?: HeldHome; sharedToolCache?: ToolCache }>();
+  private readonly jobRoots = new Map<
+    string,
+    { home?: { held: HeldHome; userPlaces: Array<[string, string]> }; sharedToolCache?: ToolCache }
+  >();
   readonly toolCacheIsView = true;
 
   constructor(options: HostExecutorOptions) {
@@ -52,7 +55,9 @@ export class HostExecutor implements Executor {
     await mkdir(this.baseDir, { recursive: true });
     const root = await makeJobRoot(this.baseDir, spec);
     const sharedToolCache = spec.toolCache ? new ToolCache(spec.toolCache) : undefined;
-    const home = await this.homes?.acquire();
+    // The user's places are looked up once per job, not on every process the job starts.
+    const held = await this.homes?.acquire();
+    const home = held && { held, userPlaces: userPlacesIn(process.env["HOME"] ?? homedir()) };
     this.jobRoots.set(root, { ...(home ? { home } : {}), ...(sharedToolCache ? { sharedToolCache } : {}) });
     const dirs = jobDirectoriesIn(root, boundWorkspace(spec));
     try {
@@ -71,7 +76,7 @@ export class HostExecutor implements Executor {
     const root = dirname(dirs.temp);
     const job = this.jobRoots.get(root);
     if (!job) return;
-    await job.home?.release();
+    await job.home?.held.release();
     // What a real setup action installed is worth keeping, but not worth failing the job's end for.
     await job.sharedToolCache?.keepViewInstalls(dirs.toolCache).catch(() => undefined);
     this.jobRoots.delete(root);
@@ -83,7 +88,7 @@ export class HostExecutor implements Executor {
   exec(spec: ExecSpec, onOutput: (chunk: Buffer, stream: "stdout" | "stderr") => void): Promise<ExecResult> {
     const home = this.jobRoots.get(dirname(spec.job.temp))?.home;
     const env = home
-      ? { ...spec.env, ...userPlacesEnv(spec.env["HOME"] ?? homedir(), spec.env), HOME: home.dir }
+      ? { ...spec.env, ...userPlacesEnv(home.userPlaces, spec.env), HOME: home.held.dir }
       : spec.env;
     return superviseProcess(
       spec,

@@ -28,17 +28,19 @@ const userPlaces: Array<[variable: string, below: string]> = [
   ["DOCKER_CONFIG", ".docker"],
 ];
 
-/** The variables that lead a job with another HOME to the user's tools and configuration (those that exist). */
+/** The user's places that exist, each with the variable that leads a job with another HOME to it. */
+export function userPlacesIn(userHome: string): Array<[variable: string, place: string]> {
+  return userPlaces
+    .map(([variable, below]): [string, string] => [variable, path.join(userHome, below)])
+    .filter(([, place]) => existsSync(place));
+}
+
+/** Those of `places` whose variable the step's environment does not set already. */
 export function userPlacesEnv(
-  userHome: string,
+  places: Array<[variable: string, place: string]>,
   env: Record<string, string | undefined>,
 ): Record<string, string> {
-  const found: Record<string, string> = {};
-  for (const [variable, below] of userPlaces) {
-    const place = path.join(userHome, below);
-    if (env[variable] === undefined && existsSync(place)) found[variable] = place;
-  }
-  return found;
+  return Object.fromEntries(places.filter(([variable]) => env[variable] === undefined));
 }
 
 export interface HeldHome {

@@ -51,7 +51,7 @@ export function isExplicitVersion(spec: string): boolean {
 
 export class ToolCache {
   readonly dir: string;
-  /** A job's own view of this cache (tool-cache-view.ts): what find and install give is shown there, by its path. */
+  /** A job's own view of this cache (openView): what find and install give is shown there, by its path. */
   readonly view: string | undefined;
 
   constructor(dir: string, options: { view?: string } = {}) {
