@@ -1,5 +1,6 @@
 // Server benchmark (npm run bench:serve, JSON on stdout), per dialect: signed webhook → trivial job finished
-// (sequential), sustained runs/s with 4 `hangar runner` processes, and live log latency over SSE.
+// (sequential), sustained runs/s with 4 `hangar runner` processes, a burst of signed pushes (answer latency against
+// /readyz at the same concurrency, every delivery taken once, every run completed), and live log latency over SSE.
 import { spawn, type ChildProcess } from "node:child_process";
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -8,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer, type RunningServer } from "../src/server/index.js";
 import { getRun, insertRepository, mintRegistrationToken, openStore } from "../src/store/index.js";
+import { takenDelivery } from "../test/support/deliveries.js";
 import { sendWebhook } from "../test/support/fake-github.js";
 import { makeGitRepo } from "../test/support/git-repo.js";
 import { authHeaders, createApiToken } from "../test/support/api-token.js";
@@ -19,6 +21,8 @@ const LATENCY_RUNS = Number(process.env["BENCH_LATENCY_RUNS"] ?? 500);
 const THROUGHPUT_RUNS = Number(process.env["BENCH_THROUGHPUT_RUNS"] ?? 400);
 const RUNNERS = 4;
 const SSE_LINES = 100;
+const BURST = Number(process.env["BENCH_BURST"] ?? 2000);
+const BURST_CONNECTIONS = 16;
 const secret = "bench-secret";
 const repositoryName = "bench/serve";
 
@@ -40,23 +44,31 @@ jobs:
           for i in $(seq 1 ${SSE_LINES}); do echo "emitted-at $(date +%s%N)"; sleep 0.02; done
 `;
 
+function pushPayload(sha: string) {
+  return {
+    ref: "refs/heads/main",
+    before: "0".repeat(40),
+    after: sha,
+    repository: { full_name: repositoryName },
+    sender: { login: "bench" },
+  };
+}
+
+/** A push webhook, followed until the intake queue took it; its one run. */
 async function pushRun(server: RunningServer, sha: string): Promise<number> {
   const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
     event: "push",
     secret,
-    payload: {
-      ref: "refs/heads/main",
-      before: "0".repeat(40),
-      after: sha,
-      repository: { full_name: repositoryName },
-      sender: { login: "bench" },
-    },
+    payload: pushPayload(sha),
   });
-  const runId = (delivered.body["runs"] as number[] | undefined)?.[0];
-  if (delivered.status !== 202 || runId === undefined)
+  if (delivered.status !== 202)
     throw new Error(`webhook answered ${delivered.status}: ${JSON.stringify(delivered.body)}`);
+  const runId = (await takenDelivery(server.store, delivered.deliveryId)).runIds[0];
+  if (runId === undefined) throw new Error(`delivery ${delivered.deliveryId} made no run`);
   return runId;
 }
+
+const round = (value: number) => Math.round(value * 100) / 100;
 
 /** A fresh database per measurement: PostgreSQL clones its template, undefined is a new SQLite file. */
 type FreshDatabase = () => Promise<string | undefined>;
@@ -115,31 +127,38 @@ async function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
+/** `hangar runner` processes registered with the server, running until `body` ends. */
+async function withRunners<T>(server: RunningServer, dataDir: string, body: () => Promise<T>): Promise<T> {
+  const runners: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < RUNNERS; i++) {
+      const runnerDir = path.join(dataDir, `runner-${i}`);
+      const { token } = await mintRegistrationToken(server.store);
+      const register = cli([
+        ...["runner", "register", "--url", server.url, "--token", token],
+        ...["--labels", "self-hosted,linux", "--name", `bench-${i}`, "--data-dir", runnerDir],
+      ]);
+      if ((await exited(register)) !== 0) throw new Error(`runner ${i} did not register`);
+      runners.push(cli(["runner", "run", "--data-dir", runnerDir]));
+    }
+    return await body();
+  } finally {
+    for (const runner of runners) runner.kill("SIGTERM");
+    await Promise.all(runners.map(exited));
+  }
+}
+
+async function assertSucceeded(server: RunningServer, runIds: readonly number[]): Promise<void> {
+  for (const runId of runIds) {
+    const found = await getRun(server.store, runId);
+    if (found?.run.conclusion !== "success") throw new Error(`run ${runId} did not succeed`);
+  }
+}
+
 /** Many pushes at once, jobs taken by 4 runner processes; runs/s from the first webhook to the last completion. */
 async function throughput(freshDatabase: FreshDatabase): Promise<Record<string, number>> {
-  return withServer(freshDatabase, trivialWorkflow, [], async (server, sha, dataDir) => {
-    const runners: ChildProcess[] = [];
-    try {
-      for (let i = 0; i < RUNNERS; i++) {
-        const runnerDir = path.join(dataDir, `runner-${i}`);
-        const { token } = await mintRegistrationToken(server.store);
-        const register = cli([
-          "runner",
-          "register",
-          "--url",
-          server.url,
-          "--token",
-          token,
-          "--labels",
-          "self-hosted,linux",
-          "--name",
-          `bench-${i}`,
-          "--data-dir",
-          runnerDir,
-        ]);
-        if ((await exited(register)) !== 0) throw new Error(`runner ${i} did not register`);
-        runners.push(cli(["runner", "run", "--data-dir", runnerDir]));
-      }
+  return withServer(freshDatabase, trivialWorkflow, [], async (server, sha, dataDir) =>
+    withRunners(server, dataDir, async () => {
       await pushRun(server, sha); // warm-up: mirror fetched, runners polling
       await server.launcher.idle();
       const start = performance.now();
@@ -155,21 +174,93 @@ async function throughput(freshDatabase: FreshDatabase): Promise<Record<string, 
       await Promise.all(senders);
       await server.launcher.idle();
       const seconds = (performance.now() - start) / 1000;
-      for (const runId of runIds) {
-        const found = await getRun(server.store, runId);
-        if (found?.run.conclusion !== "success") throw new Error(`run ${runId} did not succeed`);
-      }
+      await assertSucceeded(server, runIds);
       return {
         runs: runIds.length,
         runners: RUNNERS,
-        seconds: Math.round(seconds * 100) / 100,
-        runsPerSecond: Math.round((runIds.length / seconds) * 10) / 10,
+        seconds: round(seconds),
+        runsPerSecond: round(runIds.length / seconds),
       };
-    } finally {
-      for (const runner of runners) runner.kill("SIGTERM");
-      await Promise.all(runners.map(exited));
-    }
-  });
+    }),
+  );
+}
+
+/** `count` calls of `call`, `concurrency` at a time; each call's latency. */
+async function inParallel(count: number, concurrency: number, call: (index: number) => Promise<void>) {
+  const samples: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        const start = performance.now();
+        await call(index);
+        samples.push(performance.now() - start);
+      }
+    }),
+  );
+  return samples;
+}
+
+/**
+ * A burst of signed pushes at 16 connections: how fast each is answered (against GET /readyz, one store read, at the
+ * same concurrency: the floor), that every delivery is taken once with its one run, and every run completes.
+ */
+async function webhookBurst(freshDatabase: FreshDatabase) {
+  return withServer(freshDatabase, trivialWorkflow, [], async (server, sha, dataDir) =>
+    withRunners(server, dataDir, async () => {
+      await pushRun(server, sha); // warm-up: mirror fetched, workflow pool started
+      await server.launcher.idle();
+      const floor = summarize(
+        await inParallel(BURST, BURST_CONNECTIONS, async () => {
+          const response = await fetch(`${server.url}/readyz`);
+          if (!response.ok) throw new Error(`/readyz answered ${response.status}`);
+          await response.arrayBuffer();
+        }),
+      );
+      const deliveryIds: string[] = [];
+      const start = performance.now();
+      const answers = summarize(
+        await inParallel(BURST, BURST_CONNECTIONS, async () => {
+          const answer = await sendWebhook(`${server.url}/webhooks/github`, {
+            event: "push",
+            secret,
+            payload: pushPayload(sha),
+          });
+          if (answer.status !== 202) throw new Error(`a push answered ${answer.status}`);
+          deliveryIds.push(answer.deliveryId);
+        }),
+      );
+      const answeredSeconds = (performance.now() - start) / 1000;
+      const taken = [];
+      for (const deliveryId of deliveryIds)
+        taken.push(await takenDelivery(server.store, deliveryId, 600_000));
+      const takenSeconds = (performance.now() - start) / 1000;
+      const runIds = taken.flatMap((delivery) => delivery.runIds);
+      if (taken.some((delivery) => delivery.status !== "handled" || delivery.runIds.length !== 1)) {
+        throw new Error("a delivery was not handled with exactly one run");
+      }
+      if (new Set(runIds).size !== BURST) throw new Error("two deliveries share a run");
+      const { count } = await server.store.db
+        .selectFrom("runs")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .executeTakeFirstOrThrow();
+      await server.launcher.idle();
+      const finishedSeconds = (performance.now() - start) / 1000;
+      await assertSucceeded(server, runIds);
+      return {
+        pushes: BURST,
+        connections: BURST_CONNECTIONS,
+        answered: answers,
+        readyzFloor: floor,
+        p95OverFloor: round(answers.p95Ms / floor.p95Ms),
+        answeredPerSecond: round(BURST / answeredSeconds),
+        takenPerSecond: round(BURST / takenSeconds),
+        runsInStore: Number(count),
+        runsPerSecond: round(BURST / finishedSeconds),
+      };
+    }),
+  );
 }
 
 /** Print → SSE receive, per line, for a job that prints a line every 20 ms. */
@@ -219,6 +310,7 @@ async function benchDialect(freshDatabase: FreshDatabase) {
   return {
     webhookToJobFinished: await webhookToFinished(freshDatabase),
     throughputWith4Runners: await throughput(freshDatabase),
+    webhookBurst: await webhookBurst(freshDatabase),
     sseLogLatency: await sseLatency(freshDatabase),
   };
 }

@@ -73,8 +73,11 @@ async function main() {
     server = await startServer(dataDir);
     say(`3. hangar serve is listening on ${server.url}; webhooks go to ${server.url}/webhooks/github`);
 
-    const runId = await sendPush(server.url, secret, sha);
-    say(`4. sent a signed push webhook: it started run ${runId}`);
+    const deliveryId = await sendPush(server.url, secret, sha);
+    const runId = await waitForDeliveryRun(server.url, deliveryId, token);
+    say(
+      `4. sent a signed push webhook: answered 202 at once, then taken from the intake queue as run ${runId}`,
+    );
 
     const { run, jobs } = await waitForRun(server.url, runId, token);
     say(`5. run ${runId} ${run.status}: ${run.conclusion}\n`);
@@ -193,10 +196,26 @@ async function sendPush(url, secret, sha) {
     body,
   });
   const answer = await response.json();
-  if (response.status !== 202 || !answer.runs?.length) {
+  if (response.status !== 202) {
     throw new Error(`the webhook was answered ${response.status}: ${JSON.stringify(answer)}`);
   }
-  return answer.runs[0];
+  return answer.deliveryId;
+}
+
+/** The server answers a delivery once it is queued; its run exists once the intake queue has taken it. */
+async function waitForDeliveryRun(url, deliveryId, token) {
+  const deadline = Date.now() + runTimeoutMs;
+  for (;;) {
+    const delivery = await getJson(`${url}/api/deliveries/${deliveryId}`, token);
+    if (delivery.status === "failed") throw new Error(`delivery ${deliveryId} failed: ${delivery.error}`);
+    if (delivery.status === "handled") {
+      if (delivery.runIds.length === 0) throw new Error(`delivery ${deliveryId} started no run`);
+      return delivery.runIds[0];
+    }
+    if (Date.now() > deadline)
+      throw new Error(`delivery ${deliveryId} was not taken within ${runTimeoutMs / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function waitForRun(url, runId, token) {

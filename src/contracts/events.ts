@@ -47,6 +47,7 @@ export const ADMINISTRATION_EVENTS = [
   "delivery:received",
   "delivery:handled",
   "delivery:failed",
+  "delivery:requeued",
   "artifact:uploaded",
   "environment:created",
   "environment:updated",

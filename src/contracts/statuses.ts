@@ -49,3 +49,10 @@ export type WaitingReason = (typeof WAITING_REASONS)[number];
 /** The protection rules of an environment an `approval` wait can wait for. */
 export const APPROVAL_WAITS = ["reviewers", "wait_timer"] as const;
 export type ApprovalWait = (typeof APPROVAL_WAITS)[number];
+
+/**
+ * A webhook delivery's place in the intake queue: `queued` (received, or waiting for its next attempt),
+ * `in_progress` (a server is reading its workflows), `handled` (its runs are recorded), `failed` (out of attempts).
+ */
+export const DELIVERY_STATUSES = ["queued", "in_progress", "handled", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

@@ -1,10 +1,11 @@
-// A verified webhook delivery becomes runs: mirror the repository, read its workflows at the event's commit, plan, record.
+// Events become runs: mirror the repository, read its workflows at the event's commit, plan, record, start.
 import path from "node:path";
 import { refForEvent } from "../workflow/index.js";
 import {
   changedFiles,
   ensureMirror,
   fetchCommit,
+  fetchCommits,
   fetchRef,
   pullRequestChangedFiles,
   pullRequestRefFor,
@@ -15,13 +16,17 @@ import {
 import {
   getRepository,
   getRun,
-  insertRun,
   listRepositories,
+  recordIntakeRuns,
   requestRunCancel,
   startRunAttempt,
   transitionRun,
   type AdoptedRun,
+  type ClaimedDelivery,
+  type DeliveryLease,
+  type IntakeRuns,
   type Job,
+  type NewRunInput,
   type Repository,
   type Run,
   type Store,
@@ -56,19 +61,91 @@ export function mirrorDirOf(dataDir: string, repository: Repository): string {
 /** The server's log, where a run that ends before any job says why, besides the run's own message. */
 type Log = (message: string, details?: Record<string, unknown>) => void;
 
+export interface IntakeDeps {
+  store: Store;
+  dataDir: string;
+  startRun: StartRun;
+  planEvent: PlanEvent;
+  log: Log;
+}
+
+/** An event to read workflows for: a webhook delivery's, a scheduled time's, or a dispatch through the API. */
+export interface IntakeEvent {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
 /** Events on which GitHub records an invalid workflow file as a failed run ("Invalid workflow file"). */
 const eventsRecordingInvalidFiles = new Set(["push", "pull_request", "pull_request_target"]);
 
-export async function takeEvent(
-  deps: { store: Store; dataDir: string; startRun: StartRun; planEvent: PlanEvent; log: Log },
-  event: { name: string; payload: Record<string, unknown> },
-): Promise<IntakeResult> {
+/** Takes one event at once, outside the intake queue: a dispatch through the API, whose caller waits for its runs. */
+export async function takeEvent(deps: IntakeDeps, event: IntakeEvent): Promise<IntakeResult> {
   const fullName = (event.payload["repository"] as { full_name?: string } | undefined)?.full_name ?? "";
   const repository = await getRepository(deps.store, fullName);
   if (!repository) throw new Error(`repository ${fullName} is not registered`);
+  return recordAndStart(deps, repository, await readEventRuns(deps, repository, event));
+}
+
+/**
+ * Takes a batch of one repository's queued deliveries: one fetch brings every commit they name, then each is read,
+ * recorded with its runs in one transaction and its runs started, in the order GitHub sent them. A delivery that
+ * fails is reported to `onFailure` and does not stop the others.
+ */
+export async function takeDeliveries(
+  deps: IntakeDeps,
+  repository: Repository,
+  deliveries: readonly (ClaimedDelivery & { owner: string })[],
+  onFailure: (delivery: ClaimedDelivery, error: unknown) => Promise<void>,
+): Promise<{ delivery: ClaimedDelivery; result: IntakeResult }[]> {
+  const mirror = mirrorDirOf(deps.dataDir, repository);
+  await ensureMirror(mirror, repository.gitUrl);
+  const wanted = deliveries.flatMap(({ event, payload }) => {
+    const { sha, ref } = refForEvent(event, payload, { sha: "", ref: "" });
+    return sha && sha !== zeroSha
+      ? [{ sha, ref: pullRequestRefFor(payload, sha) ?? (ref || undefined) }]
+      : [];
+  });
+  // A failure here is each delivery's to report: its own fetch below says which commit could not be had, and why.
+  await fetchCommits(mirror, wanted).catch(() => undefined);
+  // Planned side by side (the workflow pool bounds the threads), recorded one by one in the order received.
+  const reads = deliveries.map((delivery) =>
+    readEventRuns(deps, repository, { name: delivery.event, payload: delivery.payload }).then(
+      (planned) => ({ planned }),
+      (error: unknown) => ({ error }),
+    ),
+  );
+  const taken: { delivery: ClaimedDelivery; result: IntakeResult }[] = [];
+  for (const [index, delivery] of deliveries.entries()) {
+    const read = await reads[index]!;
+    try {
+      if ("error" in read) throw read.error;
+      const lease = { id: delivery.id, deliveryId: delivery.deliveryId, owner: delivery.owner };
+      taken.push({ delivery, result: await recordAndStart(deps, repository, read.planned, lease) });
+    } catch (error) {
+      await onFailure(delivery, error);
+    }
+  }
+  return taken;
+}
+
+/** What an event's workflows make at its commit: the runs to record, and the workflows the triggered ones run. */
+interface PlannedRuns {
+  runs: IntakeRuns;
+  /** In the order of runs.triggered. */
+  triggered: TriggeredWorkflow[];
+}
+
+/** Reads the event's workflow files at its commit and plans its runs; records nothing. */
+async function readEventRuns(
+  deps: { dataDir: string; planEvent: PlanEvent },
+  repository: Repository,
+  event: IntakeEvent,
+): Promise<PlannedRuns> {
+  const findings = { skipped: [] as IntakeResult["skipped"], invalid: [] as IntakeResult["invalid"] };
   // A deleted branch or tag has no commit to read workflows from.
   if (event.name === "push" && (event.payload["deleted"] === true || event.payload["after"] === zeroSha)) {
-    return { runs: [], skipped: [{ file: "*", reason: "the push deleted its ref" }], invalid: [] };
+    findings.skipped.push({ file: "*", reason: "the push deleted its ref" });
+    return { runs: { triggered: [], invalid: [], findings }, triggered: [] };
   }
   const mirror = mirrorDirOf(deps.dataDir, repository);
   await ensureMirror(mirror, repository.gitUrl);
@@ -92,49 +169,61 @@ export async function takeEvent(
     changedFiles: changed,
     fallback: { sha, ref: wanted.ref },
   });
-
-  const runs: number[] = [];
   const actor = (event.payload["sender"] as { login?: string } | undefined)?.login ?? "github";
-  const recordRun = async (workflowFile: string, workflowName: string) =>
-    (
-      await insertRun(deps.store, {
-        repositoryId: repository.id,
-        workflowFile,
-        workflowName,
-        event: event.name,
-        sha: plan.sha,
-        ref: plan.ref,
-        actor,
-        payload: event.payload,
-        jobs: [],
-      })
-    ).run;
-  for (const triggered of plan.triggered) {
-    const run = await recordRun(triggered.file, triggered.workflow.name);
-    deps.startRun(run, repository, triggered);
-    runs.push(run.id);
+  const runOf = (workflowFile: string, workflowName: string): NewRunInput => ({
+    repositoryId: repository.id,
+    workflowFile,
+    workflowName,
+    event: event.name,
+    sha: plan.sha,
+    ref: plan.ref,
+    actor,
+    payload: event.payload,
+    jobs: [],
+  });
+  findings.skipped.push(...plan.skipped);
+  findings.invalid.push(
+    ...plan.invalid.map((i) => ({
+      file: i.file,
+      problems: i.diagnostics.map(
+        (d) => `${d.file}:${d.start.line}:${d.start.column}: ${d.code}: ${d.message}`,
+      ),
+    })),
+  );
+  const invalidRuns = eventsRecordingInvalidFiles.has(event.name)
+    ? findings.invalid.map(({ file, problems }) => ({
+        run: runOf(file, file),
+        message: `invalid workflow file ${file}:\n${problems.join("\n")}`,
+      }))
+    : [];
+  return {
+    runs: {
+      triggered: plan.triggered.map((t) => runOf(t.file, t.workflow.name)),
+      invalid: invalidRuns,
+      findings,
+    },
+    triggered: plan.triggered,
+  };
+}
+
+/** Records the planned runs (with the delivery they come from, in one transaction), then starts the triggered ones. */
+async function recordAndStart(
+  deps: IntakeDeps,
+  repository: Repository,
+  planned: PlannedRuns,
+  delivery?: DeliveryLease,
+): Promise<IntakeResult> {
+  const recorded = await recordIntakeRuns(deps.store, planned.runs, delivery);
+  for (const [index, run] of recorded.triggered.entries()) {
+    deps.startRun(run, repository, planned.triggered[index]!);
   }
-  const invalid = plan.invalid.map((i) => ({
-    file: i.file,
-    problems: i.diagnostics.map(
-      (d) => `${d.file}:${d.start.line}:${d.start.column}: ${d.code}: ${d.message}`,
-    ),
-  }));
-  if (eventsRecordingInvalidFiles.has(event.name)) {
-    for (const { file, problems } of invalid) {
-      const run = await recordRun(file, file);
-      const message = `invalid workflow file ${file}:\n${problems.join("\n")}`;
-      await transitionRun(deps.store, run.id, {
-        to: "completed",
-        conclusion: "failure",
-        actor: "hangar",
-        message,
-      });
-      deps.log("invalid workflow", { runId: run.id, file, problems });
-      runs.push(run.id);
-    }
+  for (const run of recorded.invalid) {
+    deps.log("invalid workflow", { runId: run.id, file: run.workflowFile, message: run.message });
   }
-  return { runs, skipped: plan.skipped, invalid };
+  return {
+    runs: [...recorded.triggered, ...recorded.invalid].map((run) => run.id),
+    ...planned.runs.findings,
+  };
 }
 
 /**
@@ -142,7 +231,7 @@ export async function takeEvent(
  * top-level jobs whose every instance succeeded keep their outputs instead of running again.
  */
 export async function rerunRun(
-  deps: { store: Store; dataDir: string; startRun: StartRun; planEvent: PlanEvent; log: Log },
+  deps: IntakeDeps,
   runId: number,
   options: { failedOnly?: boolean; actor?: string } = {},
 ): Promise<Run> {

@@ -1,17 +1,24 @@
 // `on: schedule`: cron entries of the workflows on each repository's default branch, fired with croner.
-// Each fire is recorded like a webhook delivery keyed by its scheduled minute, so restarts and several
-// replicas on one database never fire the same schedule twice.
+// Each fire is queued like a webhook delivery keyed by its scheduled minute, so restarts and several
+// replicas on one database never fire the same schedule twice, and the intake queue takes it like any other.
 import { Cron } from "croner";
 import { formatDiagnostic, type SourceFile } from "../workflow/index.js";
 import { ensureMirror, fetchRef, readWorkflowFiles } from "../integrations/github/index.js";
-import { listRepositories, recordDelivery, type Repository, type Store } from "../store/index.js";
-import { mirrorDirOf, type IntakeResult } from "./intake.js";
+import {
+  listRepositories,
+  type EnqueueOutcome,
+  type NewDelivery,
+  type Repository,
+  type Store,
+} from "../store/index.js";
+import { mirrorDirOf } from "./intake.js";
 import type { ScheduleRead } from "./workflow-pool/index.js";
 
 export interface SchedulerDeps {
   store: Store;
   dataDir: string;
-  take(event: { name: string; payload: Record<string, unknown> }): Promise<IntakeResult>;
+  /** Queues a scheduled time like a webhook delivery, for the intake queue. */
+  enqueue(delivery: NewDelivery): Promise<EnqueueOutcome>;
   /** The workflow pool's: the default branch's files are as untrusted as any other. */
   readSchedules(file: SourceFile): Promise<ScheduleRead>;
   log(message: string, details?: Record<string, unknown>): void;
@@ -50,15 +57,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // One fire per repository, workflow, cron and minute, whichever process gets there first.
     const minute = new Date(Math.floor(scheduledAt.getTime() / 60_000) * 60_000).toISOString();
     const deliveryId = `schedule:${repository.id}:${file}:${cron}:${minute}`;
-    if (
-      !(await recordDelivery(deps.store, { deliveryId, event: "schedule", actor: "hangar:schedule" })).isNew
-    )
-      return false;
-    await deps.take({
-      name: "schedule",
+    const outcome = await deps.enqueue({
+      deliveryId,
+      event: "schedule",
+      repositoryId: repository.id,
       payload: { schedule: cron, repository: { full_name: repository.name }, sender: { login: "hangar" } },
+      actor: "hangar:schedule",
     });
-    return true;
+    return outcome !== "duplicate";
   };
 
   const refresh = async (repository: Repository): Promise<void> => {

@@ -22,10 +22,10 @@ import {
   getRun,
   markRunnerSeen,
   mintRegistrationToken,
+  enqueueDelivery,
   openStore,
-  recordDelivery,
-  recordDeliveryRuns,
-  forgetDelivery,
+  requeueDelivery,
+  type NewDelivery,
   type Store,
 } from "../store/index.js";
 import { apiPlugin } from "./api/api-plugin.js";
@@ -43,7 +43,8 @@ import { calledWorkflowReader } from "./called-workflows.js";
 import { cancelRun } from "./cancel-run.js";
 import { startClusterActivity } from "./cluster-activity.js";
 import { startStoreConcurrency } from "./store-concurrency.js";
-import { rerunRun, resumeAdoptedRun, takeEvent } from "./intake.js";
+import { rerunRun, resumeAdoptedRun, takeDeliveries, takeEvent, type IntakeDeps } from "./intake.js";
+import { startIntakeWorker, type IntakeWorkerOptions } from "./intake-worker.js";
 import { startOrchestrationSweeper } from "./orchestration-sweeper.js";
 import { resolveResilience, type ResilienceConfig } from "./resilience-config.js";
 import { createJobTokens } from "./job-tokens.js";
@@ -95,6 +96,8 @@ export interface ServerConfig {
   gates?: { pollMs?: number; timeoutMs?: number };
   /** How often to sign an audit checkpoint into the data dir (when the chain grew); omitted or 0, never. */
   auditCheckpointIntervalMs?: number;
+  /** The intake queue's retries and polling; see intake-worker.ts for the defaults. */
+  intake?: Pick<IntakeWorkerOptions, "maxAttempts" | "retryBaseMs" | "pollMs" | "leaseMs" | "parallel">;
 }
 
 export interface RunningServer {
@@ -196,25 +199,34 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   const planEvent = workflows.planEvent;
   const log = (message: string, details?: Record<string, unknown>) => app.log.warn(details ?? {}, message);
-  const take = (event: { name: string; payload: Record<string, unknown> }) =>
-    takeEvent({ store, dataDir: config.dataDir, startRun: launcher.startRun, planEvent, log }, event);
+  const intake: IntakeDeps = { store, dataDir: config.dataDir, startRun: launcher.startRun, planEvent, log };
+  const intakeWorker = startIntakeWorker({
+    store,
+    instanceId,
+    take: (repository, deliveries, onFailure) => takeDeliveries(intake, repository, deliveries, onFailure),
+    // A push to the default branch may change the workflows' schedules.
+    onHandled: async (repository, delivery) => {
+      if (delivery.event !== "push" || delivery.payload["ref"] !== `refs/heads/${repository.defaultBranch}`)
+        return;
+      await scheduler.refresh(repository);
+    },
+    log,
+    ...config.intake,
+  });
+  // A delivery this server queues is its own to take for a while, so the replica GitHub reached runs it.
+  const intakeOffer = { owner: instanceId, ms: (config.intake?.pollMs ?? 1_000) * 2 };
+  const enqueue = async (delivery: NewDelivery) => {
+    const outcome = await enqueueDelivery(store, { ...delivery, offer: intakeOffer });
+    if (outcome !== "duplicate") intakeWorker.wake();
+    return outcome;
+  };
   const scheduler = createScheduler({
     store,
     dataDir: config.dataDir,
-    take,
+    enqueue,
     readSchedules: workflows.readSchedules,
     log,
   });
-  // A push to the default branch may change the workflows' schedules.
-  const refreshSchedulesAfterPush = async (event: string, payload: Record<string, unknown>) => {
-    if (event !== "push") return;
-    const fullName = (payload["repository"] as { full_name?: string } | undefined)?.full_name ?? "";
-    const repository = await getRepository(store, fullName);
-    if (!repository || payload["ref"] !== `refs/heads/${repository.defaultBranch}`) return;
-    await scheduler
-      .refresh(repository)
-      .catch((error: unknown) => log("cannot read schedules", { error: String(error) }));
-  };
 
   // One error shape for every route outside the plugins that set their own.
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
@@ -237,16 +249,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await app.register(webhookPlugin, {
     lookupRepository: async (fullName) => {
       const repository = await getRepository(store, fullName);
-      return repository ? { id: String(repository.id), secret: repository.webhookSecret ?? "" } : undefined;
+      return repository ? { id: repository.id, secret: repository.webhookSecret ?? "" } : undefined;
     },
-    recordDelivery: async (deliveryId, event) => (await recordDelivery(store, { deliveryId, event })).isNew,
-    forgetDelivery: (deliveryId) => forgetDelivery(store, deliveryId),
-    onEvent: async (event) => {
-      const result = await take({ name: event.event, payload: event.payload });
-      await recordDeliveryRuns(store, event.deliveryId, result.runs);
-      await refreshSchedulesAfterPush(event.event, event.payload);
-      return { ...result };
-    },
+    enqueue: (delivery) =>
+      enqueue({
+        deliveryId: delivery.deliveryId,
+        event: delivery.event,
+        repositoryId: delivery.repositoryId,
+        payload: delivery.payload,
+      }),
   });
   await app.register(apiPlugin, {
     store,
@@ -255,9 +266,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       cancelRun({ store, launcher, cluster }, runId, actor).catch((error: unknown) => {
         throw toHttpError(error);
       }),
-    dispatch: async (event) => ({ ...(await take(event)) }),
+    retryDelivery: async (deliveryId, actor) => {
+      const isQueued = await requeueDelivery(store, deliveryId, { actor, offer: intakeOffer });
+      if (isQueued) intakeWorker.wake();
+      return isQueued;
+    },
+    dispatch: async (event) => ({ ...(await takeEvent(intake, event)) }),
     rerunRun: (runId, failedOnly, actor) =>
-      rerunRun({ store, dataDir: config.dataDir, startRun: launcher.startRun, planEvent, log }, runId, {
+      rerunRun(intake, runId, {
         failedOnly,
         actor,
       }).catch((error: unknown) => {
@@ -329,6 +345,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     scheduler,
     async close() {
       await scheduler.stop();
+      await intakeWorker.stop();
       await orchestration.stop();
       gates.stop();
       await launcher.idle();

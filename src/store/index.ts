@@ -6,7 +6,7 @@ export { StoreError, type StoreErrorCode } from "./store-error.js";
 export { MIGRATIONS, type Migration } from "./migrations/index.js";
 export { migrateToLatest } from "./migrator.js";
 export { JOB_STATUS_EVENTS, JOB_TRANSITIONS, RUN_STATUS_EVENTS, RUN_TRANSITIONS } from "./transitions.js";
-export type { Job, LogChunk, Run } from "./records.js";
+export type { Delivery, IntakeFindings, Job, LogChunk, Run } from "./records.js";
 export {
   listenForJobs,
   listenForActivity,
@@ -36,9 +36,21 @@ export { transitionRun, type RunChange } from "./queries/transition-run.js";
 export { startRunAttempt } from "./queries/start-run-attempt.js";
 export { appendLogChunks } from "./queries/append-log-chunks.js";
 export { getJobLogs } from "./queries/get-job-logs.js";
-export { recordDelivery, type DeliveryInput } from "./queries/record-delivery.js";
-export { forgetDelivery } from "./queries/forget-delivery.js";
-export { recordDeliveryRuns } from "./queries/record-delivery-runs.js";
+export { enqueueDelivery, type EnqueueOutcome, type NewDelivery } from "./queries/enqueue-delivery.js";
+export {
+  claimDeliveries,
+  renewDeliveryLeases,
+  type ClaimedDelivery,
+  type DeliveryClaim,
+} from "./queries/claim-deliveries.js";
+export {
+  failDeliveryAttempt,
+  recordIntakeRuns,
+  type DeliveryLease,
+  type IntakeRuns,
+} from "./queries/finish-delivery.js";
+export { requeueDelivery, type DeliveryOffer } from "./queries/requeue-delivery.js";
+export { getDelivery } from "./queries/get-delivery.js";
 export { getRun } from "./queries/get-run.js";
 export { listRuns, type ListRunsFilter } from "./queries/list-runs.js";
 export { mintRegistrationToken, defaultRegistrationTokenTtlMs } from "./queries/mint-registration-token.js";
@@ -91,7 +103,7 @@ export {
 } from "./queries/list-runners.js";
 export { markRunnerSeen } from "./queries/mark-runner-seen.js";
 export { listRepositorySummaries, type RepositorySummary } from "./queries/list-repository-summaries.js";
-export { listDeliveries, type Delivery } from "./queries/list-deliveries.js";
+export { listDeliveries } from "./queries/list-deliveries.js";
 export { getSchemaVersion } from "./queries/get-schema-version.js";
 export {
   recordJobWait,

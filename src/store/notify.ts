@@ -1,6 +1,6 @@
 // Wake-ups: PostgreSQL LISTEN/NOTIFY on `hangar_jobs` (claimable jobs), `hangar_activity` (a job's logs, events or
-// result; a run's cancel request) and `hangar_concurrency` (a group's holders), SQLite an in-process EventEmitter. They only wake sleepers; the tables are the
-// truth, so callers keep a slow safety-net poll.
+// result; a run's cancel request) and `hangar_concurrency` (a group's holders), SQLite an in-process EventEmitter.
+// They only wake sleepers; the tables are the truth, so callers keep a slow safety-net poll.
 import { sql, type Kysely } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
@@ -12,8 +12,13 @@ export const JOBS_CHANNEL = "hangar_jobs";
 export const ACTIVITY_CHANNEL = "hangar_activity";
 /** Contract: the PostgreSQL channel notified when a concurrency group's holders change. */
 export const CONCURRENCY_CHANNEL = "hangar_concurrency";
-const WAKE_EVENT = "wake";
-const CONCURRENCY_EVENT = "concurrency";
+
+/** The wake-ups a transaction can send, each on its own channel (PostgreSQL) or event (SQLite). */
+const WAKES = {
+  jobs: { channel: JOBS_CHANNEL, event: "wake" },
+  concurrency: { channel: CONCURRENCY_CHANNEL, event: "concurrency" },
+} as const;
+type WakeKind = keyof typeof WAKES;
 
 export interface JobListener {
   close(): Promise<void>;
@@ -29,25 +34,35 @@ export interface ListenOptions {
   onError?: (error: unknown) => void;
 }
 
-const pendingSqliteWakes = new WeakSet<object>();
-const pendingConcurrencyWakes = new WeakSet<object>();
+// SQLite: the wake-ups each open transaction will send when it commits.
+const pendingSqliteWakes = new WeakMap<object, Set<WakeKind>>();
+
+async function wakeAfterCommit(store: Store, trx: Kysely<Database>, kind: WakeKind): Promise<void> {
+  if (store.dialect === "postgres") {
+    await sql`select pg_notify(${WAKES[kind].channel}, '')`.execute(trx);
+    return;
+  }
+  const pending = pendingSqliteWakes.get(trx) ?? new Set<WakeKind>();
+  pending.add(kind);
+  pendingSqliteWakes.set(trx, pending);
+}
 
 /** Wakes job listeners once `trx` commits: NOTIFY is delivered by PostgreSQL on commit and dropped on rollback. */
-export async function wakeOnCommit(store: Store, trx: Kysely<Database>): Promise<void> {
-  if (store.dialect === "postgres") await sql`select pg_notify(${JOBS_CHANNEL}, '')`.execute(trx);
-  else pendingSqliteWakes.add(trx);
+export function wakeOnCommit(store: Store, trx: Kysely<Database>): Promise<void> {
+  return wakeAfterCommit(store, trx, "jobs");
 }
 
 /** Wakes concurrency group waiters (listenForConcurrency) once `trx` commits. */
-export async function wakeConcurrencyOnCommit(store: Store, trx: Kysely<Database>): Promise<void> {
-  if (store.dialect === "postgres") await sql`select pg_notify(${CONCURRENCY_CHANNEL}, '')`.execute(trx);
-  else pendingConcurrencyWakes.add(trx);
+export function wakeConcurrencyOnCommit(store: Store, trx: Kysely<Database>): Promise<void> {
+  return wakeAfterCommit(store, trx, "concurrency");
 }
 
 /** Called by runInTransaction after a SQLite commit. */
 export function emitPendingWakes(store: Store, trx: Kysely<Database>): void {
-  if (pendingSqliteWakes.delete(trx)) store.jobWakes.emit(WAKE_EVENT);
-  if (pendingConcurrencyWakes.delete(trx)) store.jobWakes.emit(CONCURRENCY_EVENT);
+  const pending = pendingSqliteWakes.get(trx);
+  if (!pending) return;
+  pendingSqliteWakes.delete(trx);
+  for (const kind of pending) store.jobWakes.emit(WAKES[kind].event);
 }
 
 export function listenForJobs(
@@ -55,7 +70,7 @@ export function listenForJobs(
   onWake: () => void,
   options: ListenOptions = {},
 ): Promise<JobListener> {
-  return listenForWakes(store, { channel: JOBS_CHANNEL, event: WAKE_EVENT }, onWake, options);
+  return listenForWakes(store, WAKES.jobs, onWake, options);
 }
 
 /** Wakes on every committed change to a concurrency group, in any server on this database. */
@@ -64,7 +79,7 @@ export function listenForConcurrency(
   onWake: () => void,
   options: ListenOptions = {},
 ): Promise<JobListener> {
-  return listenForWakes(store, { channel: CONCURRENCY_CHANNEL, event: CONCURRENCY_EVENT }, onWake, options);
+  return listenForWakes(store, WAKES.concurrency, onWake, options);
 }
 
 async function listenForWakes(

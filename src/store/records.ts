@@ -1,6 +1,6 @@
 // The decoded shapes queries return (camelCase, JSON parsed), and the row decoders that build them.
-import type { JobRow, LogChunkRow, RepositoryRow, RunRow } from "./schema.js";
-import type { Conclusion, JobStatus, RunStatus, StopReason } from "../contracts/index.js";
+import type { JobRow, LogChunkRow, RepositoryRow, RunRow, WebhookDeliveryRow } from "./schema.js";
+import type { Conclusion, DeliveryStatus, JobStatus, RunStatus, StopReason } from "../contracts/index.js";
 
 export interface Run {
   id: number;
@@ -131,4 +131,52 @@ export function toJob(row: JobRow): Job {
 
 export function toLogChunk(row: Pick<LogChunkRow, "seq" | "byte_offset" | "text">): LogChunk {
   return { seq: row.seq, byteOffset: row.byte_offset, text: row.text };
+}
+
+/** A received webhook delivery (or a scheduled time) and where it is in the intake queue. */
+export interface Delivery {
+  id: number;
+  /** GitHub's X-GitHub-Delivery. */
+  deliveryId: string;
+  event: string;
+  receivedAt: string;
+  status: DeliveryStatus;
+  /** Attempts to read its workflows so far. */
+  attempts: number;
+  /** When a queued delivery that failed is tried again; null when due now. */
+  nextAttemptAt: string | null;
+  handledAt: string | null;
+  /** The last attempt's error: why it is being retried, or why it failed. */
+  error: string | null;
+  /** The runs it created; empty when it created none or is still being taken. */
+  runIds: number[];
+  /** Workflow files its event did not trigger, and why. */
+  skipped: { file: string; reason: string }[];
+  /** Workflow files that did not load, with their problems. */
+  invalid: { file: string; problems: string[] }[];
+}
+
+/** What reading a delivery's workflows found besides runs (webhook_deliveries.result). */
+export interface IntakeFindings {
+  skipped: Delivery["skipped"];
+  invalid: Delivery["invalid"];
+}
+
+export function toDelivery(row: WebhookDeliveryRow): Delivery {
+  const findings =
+    row.result === null ? { skipped: [], invalid: [] } : (JSON.parse(row.result) as IntakeFindings);
+  return {
+    id: row.id,
+    deliveryId: row.delivery_id,
+    event: row.event,
+    receivedAt: row.received_at,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    handledAt: row.handled_at,
+    error: row.error,
+    runIds: JSON.parse(row.run_ids) as number[],
+    skipped: findings.skipped,
+    invalid: findings.invalid,
+  };
 }

@@ -3,6 +3,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 import type {
   Conclusion,
+  DeliveryStatus,
   JobStatus,
   JobWaitReason,
   RunStatus,
@@ -148,6 +149,18 @@ export interface WebhookDeliveriesTable {
   event: string;
   received_at: CreatedAt;
   run_ids: Json;
+  /** Migration 13: the intake queue (null on deliveries handled before it). */
+  status: Generated<DeliveryStatus>;
+  repository_id: number | null;
+  actor: string | null;
+  payload: Json | null;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp;
+  handled_at: Timestamp;
+  error: string | null;
+  result: Json | null;
 }
 
 export interface EventsTable {
@@ -336,4 +349,5 @@ export type RunRow = Selectable<RunsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type LogChunkRow = Selectable<LogChunksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type NewRepository = Insertable<RepositoriesTable>;

@@ -24,6 +24,7 @@ test("the serve demo runs a pushed workflow through the server and exits 0", asy
 
   assert.equal(code, 0, `stdout:\n${stdout}\nstderr:\n${stderr}`);
   assert.match(stdout, /registered it as demo-org\/hello-serve/);
+  assert.match(stdout, /answered 202 at once, then taken from the intake queue as run 1\n/);
   assert.match(stdout, /run 1 completed: success/);
   // Each job's log comes from the server's store: the matrix jobs read the build job's output.
   assert.match(

@@ -8,8 +8,8 @@ import Fastify from "fastify";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 import { createTestDatabase, DIALECTS } from "../store/test-stores.js";
-import { sendWebhook } from "../support/fake-github.js";
 import { makeGitRepo } from "../support/git-repo.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
 import { registerHttpRunner } from "../support/http-runner.js";
 
@@ -131,7 +131,7 @@ for (const dialect of DIALECTS) {
       });
       apiTokens.set(server, await createApiToken(server.store));
       await insertRepository(server.store, { name: "octo-org/app", gitUrl: repo, webhookSecret: secret });
-      const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+      const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
         event: "push",
         secret,
         payload: {
@@ -141,7 +141,7 @@ for (const dialect of DIALECTS) {
         },
       });
       assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-      const runId = (delivered.body["runs"] as number[])[0]!;
+      const runId = delivered.taken!.runIds[0]!;
       const runPath = `/api/runs/${runId}`;
       const responses: Record<string, unknown> = {};
 

@@ -9,8 +9,8 @@ import { startServer } from "../../src/server/index.js";
 import { GENESIS_HASH, hashEvent, insertRepository, type AuditEvent } from "../../src/store/index.js";
 import { DIALECTS, createTestDatabase } from "../store/test-stores.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
-import { sendWebhook } from "../support/fake-github.js";
 
 const secret = "webhook-secret-audit";
 
@@ -51,7 +51,7 @@ for (const dialect of DIALECTS) {
       await insertRepository(server.store, { name: "octo/app", gitUrl: repo, webhookSecret: secret });
       const admin = authHeaders(await createApiToken(server.store, { role: "admin" }));
       const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));
-      const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+      const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
         event: "push",
         secret,
         payload: {
@@ -62,7 +62,7 @@ for (const dialect of DIALECTS) {
         },
       });
       assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-      const [runId] = delivered.body["runs"] as number[];
+      const [runId] = delivered.taken!.runIds;
       await server.launcher.idle();
 
       // 1. The chain verifies (admin only).

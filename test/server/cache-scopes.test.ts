@@ -7,7 +7,7 @@ import { test } from "node:test";
 import type { RunningServer } from "../../src/server/index.js";
 import { getRun, mintRegistrationToken } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
-import { sendWebhook } from "../support/fake-github.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { pushWebhook, startRunner } from "../support/hangar-process.js";
 import { makePullRequest, type PullRequest } from "../support/pull-request.js";
@@ -88,7 +88,7 @@ async function probeOf(setup: Setup, runId: number): Promise<Probe> {
 
 async function push(setup: Setup, branch: string): Promise<Probe> {
   const sha = execFileSync("git", ["-C", setup.repo, "rev-parse", branch]).toString().trim();
-  const [runId] = await pushWebhook(setup.server.url, {
+  const [runId] = await pushWebhook(setup.server.store, setup.server.url, {
     secret: webhookSecret,
     repository: repositoryName,
     sha,
@@ -109,13 +109,13 @@ async function deliver(
   };
   payload.pull_request["head"]!["repo"] = { full_name: options.headRepo };
   payload.pull_request["base"]!["repo"] = { full_name: repositoryName };
-  const delivered = await sendWebhook(`${setup.server.url}/webhooks/github`, {
+  const delivered = await deliverWebhook(setup.server.store, `${setup.server.url}/webhooks/github`, {
     event,
     secret: webhookSecret,
     payload,
   });
   assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-  const [runId] = delivered.body["runs"] as number[];
+  const [runId] = delivered.taken!.runIds;
   return { runId: runId!, ...(await probeOf(setup, runId!)) };
 }
 

@@ -10,8 +10,8 @@ import { test } from "node:test";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { getRun, insertRepository, type Store } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
-import { sendWebhook } from "../support/fake-github.js";
 import { makeGitRepo } from "../support/git-repo.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { waitFor } from "../support/hangar-process.js";
 
 const secret = "concurrency-secret";
@@ -109,7 +109,7 @@ async function startCluster(t: { after(fn: () => Promise<void>): void }): Promis
     replicas,
     store,
     async push(replica, options) {
-      const delivered = await sendWebhook(`${replica.url}/webhooks/github`, {
+      const delivered = await deliverWebhook(store, `${replica.url}/webhooks/github`, {
         event: "push",
         secret,
         payload: {
@@ -122,7 +122,7 @@ async function startCluster(t: { after(fn: () => Promise<void>): void }): Promis
         },
       });
       assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-      return (delivered.body["runs"] as number[])[0]!;
+      return delivered.taken!.runIds[0]!;
     },
   };
 }

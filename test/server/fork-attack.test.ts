@@ -8,7 +8,7 @@ import { createSandboxExecutor } from "../../src/runner/index.js";
 import { startServer } from "../../src/server/index.js";
 import { getRun, insertRepository } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
-import { sendWebhook } from "../support/fake-github.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { makePullRequest } from "../support/pull-request.js";
 import { assertCanaryNeverLeaked, attackWorkflow, plantCanaries } from "../runner/built-in-attacks.js";
@@ -54,14 +54,14 @@ test(
     };
     payload.pull_request["head"]!["repo"] = { full_name: "mallory/target" };
     payload.pull_request["base"]!["repo"] = { full_name: fullName };
-    const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+    const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
       event: "pull_request",
       secret: webhookSecret,
       payload: payload as unknown as Record<string, unknown>,
     });
     assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
     await server.launcher.idle();
-    const [runId] = delivered.body["runs"] as number[];
+    const [runId] = delivered.taken!.runIds;
     const run = (await getRun(server.store, runId!))!;
     const job = run.jobs.find((each) => each.jobId === "attack")!;
     const viewer = authHeaders(await createApiToken(server.store, { role: "viewer" }));

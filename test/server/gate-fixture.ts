@@ -7,7 +7,7 @@ import type { TestContext } from "node:test";
 import { startServer, type RunningServer, type ServerConfig } from "../../src/server/index.js";
 import { insertRepository, type Dialect, type Repository } from "../../src/store/index.js";
 import { authHeaders, createApiToken, type TestApiTokenOptions } from "../support/api-token.js";
-import { sendWebhook } from "../support/fake-github.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { createTestDatabase } from "../store/test-stores.js";
 
@@ -111,7 +111,7 @@ export async function startGateFixture(
     token: async (options) => authHeaders(await createApiToken(server.store, options)),
     async push(sender, branch = "main") {
       const sha = execFileSync("git", ["-C", repo, "rev-parse", branch]).toString().trim();
-      const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+      const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
         event: "push",
         secret: webhookSecret,
         payload: {
@@ -123,7 +123,7 @@ export async function startGateFixture(
         },
       });
       assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-      return delivered.body["runs"] as number[];
+      return delivered.taken!.runIds;
     },
     api,
     async waitForPendingGate(runId, headers) {

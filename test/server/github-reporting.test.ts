@@ -9,13 +9,9 @@ import { startServer, type ServerConfig } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
-import {
-  generateAppKey,
-  sendWebhook,
-  startFakeGitHub,
-  type FakeGitHubOptions,
-} from "../support/fake-github.js";
+import { generateAppKey, startFakeGitHub, type FakeGitHubOptions } from "../support/fake-github.js";
 import { makePullRequest } from "../support/pull-request.js";
 
 const secret = "webhook-secret-7c2d";
@@ -67,7 +63,7 @@ async function startScenario(
   });
   await insertRepository(server.store, { name: fullName, gitUrl: repo, webhookSecret: secret });
   const push = async () => {
-    const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+    const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
       event: "push",
       secret,
       payload: {
@@ -79,7 +75,7 @@ async function startScenario(
       },
     });
     assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-    return (delivered.body["runs"] as number[])[0]!;
+    return delivered.taken!.runIds[0]!;
   };
   return { repo, sha, server, github: fakeGitHub, stop, push };
 }
@@ -176,13 +172,13 @@ test("a pull request run gets one summary comment, updated in place when the run
     prComment: true,
   }));
   const pr = await makePullRequest(repo, { number: 12, files: { "src/app.txt": "change\n" } });
-  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+  const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
     event: "pull_request",
     secret,
     payload: pr.payload("opened", fullName),
   });
   assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-  const runId = (delivered.body["runs"] as number[])[0]!;
+  const runId = delivered.taken!.runIds[0]!;
   await github.waitFor(() => github.comments.length > 0);
 
   const [comment] = github.comments;

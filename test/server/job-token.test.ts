@@ -11,10 +11,10 @@ import { startServer, type ServerConfig } from "../../src/server/index.js";
 import { getRun, insertRepository } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import {
   defaultInstallationPermissions,
   generateAppKey,
-  sendWebhook,
   startFakeGitHub,
   type FakeGitHub,
   type FakeGitHubApp,
@@ -74,9 +74,13 @@ async function startScenario(
   });
   await insertRepository(server.store, { name: fullName, gitUrl: repo, webhookSecret: secret });
   const deliver = async (event: string, payload: Record<string, unknown>) => {
-    const delivered = await sendWebhook(`${server.url}/webhooks/github`, { event, secret, payload });
+    const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
+      event,
+      secret,
+      payload,
+    });
     assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-    const runId = (delivered.body["runs"] as number[])[0]!;
+    const runId = delivered.taken!.runIds[0]!;
     await server.launcher.idle();
     return (await getRun(server.store, runId))!;
   };

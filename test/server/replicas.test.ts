@@ -99,7 +99,7 @@ test("two replicas on one PostgreSQL run 1,000 jobs, each exactly once", async (
     });
   }
   const push = (replica: { url: string }, branch: string) =>
-    pushWebhook(replica.url, { secret, repository: repositoryName, sha, branch });
+    pushWebhook(store, replica.url, { secret, repository: repositoryName, sha, branch });
 
   // 1. A run that hangs, cancelled through the replica that does not orchestrate it.
   const [hangRun] = await push(replicas[0]!, "hang");

@@ -7,8 +7,8 @@ import { test } from "node:test";
 import { startServer } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
-import { sendWebhook } from "../support/fake-github.js";
 
 test("re-running failed jobs runs only the failed job and its dependents", async (t) => {
   const state = await mkdtemp(path.join(os.tmpdir(), "hangar-rerun-state-"));
@@ -50,12 +50,12 @@ jobs:
     .execFileSync("git", ["-C", repo, "rev-parse", "HEAD"])
     .toString()
     .trim();
-  const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+  const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
     event: "push",
     secret: "s",
     payload: { ref: "refs/heads/main", after: sha, repository: { full_name: "octo-org/flaky" } },
   });
-  const runId = (delivered.body["runs"] as number[])[0]!;
+  const runId = delivered.taken!.runIds[0]!;
   await server.launcher.idle();
   const readRun = async () =>
     (await (await fetch(`${server.url}/api/runs/${runId}`, { headers: operator })).json()) as {

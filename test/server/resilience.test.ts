@@ -86,7 +86,12 @@ async function setUp(
 
 async function push(setup: Setup): Promise<number> {
   const sha = execFileSync("git", ["-C", setup.repo, "rev-parse", "HEAD"]).toString().trim();
-  const [runId] = await pushWebhook(setup.url, { secret, repository: repositoryName, sha, branch: "main" });
+  const [runId] = await pushWebhook(setup.store, setup.url, {
+    secret,
+    repository: repositoryName,
+    sha,
+    branch: "main",
+  });
   return runId!;
 }
 

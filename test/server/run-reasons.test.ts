@@ -72,7 +72,7 @@ async function push(files: Record<string, string>): Promise<{ runs: ApiRun[]; re
   const name = `octo-org/repo-${++repositoryCount}`;
   await insertRepository(server.store, { name, gitUrl: repo, webhookSecret: secret });
   const sha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
-  const ids = await pushWebhook(server.url, { secret, repository: name, sha, branch: "main" });
+  const ids = await pushWebhook(server.store, server.url, { secret, repository: name, sha, branch: "main" });
   await server.launcher.idle();
   return { runs: await Promise.all(ids.map(readRun)), repo };
 }

@@ -13,10 +13,10 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { findBinDir } from "../support/postgres.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { getRun, insertRepository } from "../../src/store/index.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
-import { sendWebhook } from "../support/fake-github.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { runHangar } from "../support/hangar-cli.js";
 import { makePullRequest } from "../support/pull-request.js";
@@ -199,16 +199,14 @@ for (const dialect of DIALECTS) {
           .toString()
           .trim();
       const deliver = async (event: string, payload: Record<string, unknown>) => {
-        const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+        const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
           event,
           secret: webhookSecret,
           payload,
         });
         assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
         await server.launcher.idle();
-        return Promise.all(
-          (delivered.body["runs"] as number[]).map(async (id) => (await getRun(server.store, id))!),
-        );
+        return Promise.all(delivered.taken!.runIds.map(async (id) => (await getRun(server.store, id))!));
       };
 
       const [pushed] = await deliver("push", {

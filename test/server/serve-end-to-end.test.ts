@@ -8,8 +8,9 @@ import { startServer } from "../../src/server/index.js";
 import { insertRepository, listRuns } from "../../src/store/index.js";
 import { DIALECTS, createTestDatabase } from "../store/test-stores.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
-import { sendWebhook, startFakeGitHub } from "../support/fake-github.js";
+import { startFakeGitHub } from "../support/fake-github.js";
 
 const secret = "webhook-secret-5b1e";
 const token = "ghs_fake_token";
@@ -75,13 +76,13 @@ for (const dialect of DIALECTS) {
         repository: { full_name: "octo-org/octo-repo", name: "octo-repo", owner: { login: "octo-org" } },
         sender: { login: "octocat" },
       };
-      const delivered = await sendWebhook(`${server.url}/webhooks/github`, {
+      const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
         event: "push",
         payload,
         secret,
       });
       assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
-      const runIds = delivered.body["runs"] as number[];
+      const runIds = delivered.taken!.runIds;
       assert.equal(runIds.length, 1);
       await server.launcher.idle();
 
@@ -116,7 +117,7 @@ for (const dialect of DIALECTS) {
       assert.ok(states.includes("hangar/ci/build=pending"), states.join(", "));
       assert.ok(github.statuses.every((s) => s.sha === sha && s.authorization === `token ${token}`));
 
-      const again = await sendWebhook(`${server.url}/webhooks/github`, {
+      const again = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
         event: "push",
         payload,
         secret,
@@ -149,7 +150,7 @@ for (const dialect of DIALECTS) {
       });
       assert.equal(running.status, 404);
 
-      const forged = await sendWebhook(`${server.url}/webhooks/github`, {
+      const forged = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
         event: "push",
         payload,
         secret: "wrong",

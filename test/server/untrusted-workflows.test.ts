@@ -9,7 +9,7 @@ import { test, type TestContext } from "node:test";
 import { insertRepository, openStore } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
 import { aliasBomb } from "../support/alias-bomb.js";
-import { sendWebhook } from "../support/fake-github.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
 import { freePort, pushWebhook, startServe } from "../support/hangar-process.js";
 import { makePullRequest } from "../support/pull-request.js";
@@ -46,7 +46,9 @@ async function serveRepository(t: TestContext, gitRepo: string) {
     await rm(gitRepo, { recursive: true, force: true });
   });
   await insertRepository(store, { name: repositoryName, gitUrl: gitRepo, webhookSecret: secret });
-  return startServe({ dataDir: database.options.dataDir, port: await freePort() });
+  return Object.assign(await startServe({ dataDir: database.options.dataDir, port: await freePort() }), {
+    store,
+  });
 }
 
 /**
@@ -76,7 +78,12 @@ test("a fork's pull request with an alias bomb is answered, refused by name, and
   // A first delivery clones the mirror and starts a pool worker, so the one measured is the bomb's alone.
   const mainSha = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"]).toString().trim();
   assert.deepEqual(
-    await pushWebhook(server.url, { secret, repository: repositoryName, sha: mainSha, branch: "main" }),
+    await pushWebhook(server.store, server.url, {
+      secret,
+      repository: repositoryName,
+      sha: mainSha,
+      branch: "main",
+    }),
     [],
   );
   const pr = await makePullRequest(repo, {
@@ -90,20 +97,24 @@ test("a fork's pull request with an alias bomb is answered, refused by name, and
   pullRequest["base"]!["repo"] = { full_name: repositoryName, fork: false };
 
   const started = performance.now();
-  const delivery = sendWebhook(`${server.url}/webhooks/github`, { event: "pull_request", payload, secret });
+  const delivery = deliverWebhook(server.store, `${server.url}/webhooks/github`, {
+    event: "pull_request",
+    payload,
+    secret,
+  });
   const [latencies, delivered] = await Promise.all([pollHealth(server.url, delivery), delivery]);
-  const answeredMs = performance.now() - started;
+  const takenMs = performance.now() - started;
 
   assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
   // One run: the invalid file's, failed before any job with its problems as the reason (run-reasons.test.ts).
-  assert.equal((delivered.body["runs"] as number[]).length, 1);
-  assert.deepEqual(delivered.body["skipped"], [
+  assert.equal(delivered.taken?.runIds.length, 1);
+  assert.deepEqual(delivered.taken.skipped, [
     {
       file: ".github/workflows/build.yml",
       reason: "event 'pull_request' is not listed in the workflow's 'on'",
     },
   ]);
-  assert.deepEqual(delivered.body["invalid"], [
+  assert.deepEqual(delivered.taken.invalid, [
     {
       file: ".github/workflows/lol.yml",
       problems: [
@@ -114,7 +125,7 @@ test("a fork's pull request with an alias bomb is answered, refused by name, and
   assert.ok(latencies.length > 0);
   const slowest = Math.max(...latencies);
   t.diagnostic(
-    `delivery answered in ${Math.round(answeredMs)} ms; ${latencies.length} /healthz answers, slowest ${slowest.toFixed(1)} ms`,
+    `delivery taken in ${Math.round(takenMs)} ms; ${latencies.length} /healthz answers, slowest ${slowest.toFixed(1)} ms`,
   );
 });
 

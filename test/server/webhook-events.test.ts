@@ -11,8 +11,8 @@ import { startServer, type RunningServer } from "../../src/server/index.js";
 import { insertRepository } from "../../src/store/index.js";
 import { createTestDatabase } from "../store/test-stores.js";
 import { authHeaders, createApiToken } from "../support/api-token.js";
+import { deliverWebhook } from "../support/deliveries.js";
 import { makeGitRepo } from "../support/git-repo.js";
-import { sendWebhook } from "../support/fake-github.js";
 import { makePullRequest, type PullRequest } from "../support/pull-request.js";
 
 const secret = "webhook-secret-e41a";
@@ -114,11 +114,15 @@ after(async () => {
 
 /** Delivers one signed event and returns the workflows it ran, sorted by file, once they have finished. */
 async function deliver(event: string, payload: Record<string, unknown>): Promise<RanWorkflow[]> {
-  const delivered = await sendWebhook(`${server.url}/webhooks/github`, { event, secret, payload });
+  const delivered = await deliverWebhook(server.store, `${server.url}/webhooks/github`, {
+    event,
+    secret,
+    payload,
+  });
   assert.equal(delivered.status, 202, JSON.stringify(delivered.body));
   await server.launcher.idle();
   const ran: RanWorkflow[] = [];
-  for (const runId of delivered.body["runs"] as number[]) {
+  for (const runId of delivered.taken!.runIds) {
     const response = await fetch(`${server.url}/api/runs/${runId}`, { headers: authHeaders(viewer) });
     const { run, jobs } = (await response.json()) as {
       run: { workflowFile: string; ref: string; sha: string; conclusion: string };

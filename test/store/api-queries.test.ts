@@ -7,6 +7,8 @@ import {
   clearJobWaits,
   getSchemaVersion,
   insertRepository,
+  claimDeliveries,
+  enqueueDelivery,
   listDeliveries,
   listJobSteps,
   listJobWaits,
@@ -15,15 +17,14 @@ import {
   markRunnerSeen,
   MIGRATIONS,
   mintRegistrationToken,
-  recordDelivery,
-  recordDeliveryRuns,
+  recordIntakeRuns,
   recordJobWait,
   recordStepEvents,
   registerRunner,
   requeueExpiredLeases,
   type Store,
 } from "../../src/store/index.js";
-import { DIALECTS, insertTestRun, openStoreWithRepository } from "./test-stores.js";
+import { DIALECTS, insertTestRun, openStoreWithRepository, testRunInput } from "./test-stores.js";
 
 async function newRunner(store: Store, name: string, labels: string[]) {
   const { token } = await mintRegistrationToken(store, { ttlMs: 60_000 });
@@ -167,16 +168,20 @@ for (const dialect of DIALECTS) {
         [["octo/app", false]],
       );
 
-      const { run } = await insertTestRun(store, repositoryId);
-      await recordDelivery(store, { deliveryId: "d-1", event: "push" });
-      await recordDelivery(store, { deliveryId: "d-2", event: "ping" });
-      await recordDeliveryRuns(store, "d-1", [run.id]);
+      await enqueueDelivery(store, { deliveryId: "d-1", event: "push", repositoryId, payload: {} });
+      const [claimed] = await claimDeliveries(store, { owner: "s", leaseMs: 60_000, limit: 1 });
+      const { triggered } = await recordIntakeRuns(
+        store,
+        { triggered: [testRunInput(repositoryId)], invalid: [], findings: { skipped: [], invalid: [] } },
+        { id: claimed!.id, deliveryId: "d-1", owner: "s" },
+      );
+      await enqueueDelivery(store, { deliveryId: "d-2", event: "workflow_run", repositoryId, payload: {} });
       const deliveries = await listDeliveries(store);
       assert.deepEqual(
-        deliveries.deliveries.map((d) => [d.deliveryId, d.event, d.runIds]),
+        deliveries.deliveries.map((d) => [d.deliveryId, d.event, d.status, d.runIds]),
         [
-          ["d-2", "ping", []],
-          ["d-1", "push", [run.id]],
+          ["d-2", "workflow_run", "queued", []],
+          ["d-1", "push", "handled", [triggered[0]!.id]],
         ],
       );
       assert.deepEqual(

@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import type { Store } from "../../src/store/index.js";
 import {
   CONCLUSIONS,
+  DELIVERY_STATUSES,
   JOB_STATUSES,
   RUN_STATUSES,
   STEP_STATUSES,
@@ -21,6 +22,7 @@ const CHECKS: Record<string, { table: string; values: readonly string[] }> = {
   steps_status_check: { table: "steps", values: STEP_STATUSES },
   steps_outcome_check: { table: "steps", values: CONCLUSIONS },
   steps_conclusion_check: { table: "steps", values: CONCLUSIONS },
+  webhook_deliveries_status_check: { table: "webhook_deliveries", values: DELIVERY_STATUSES },
 };
 
 /** The quoted values of constraint `name`'s IN list, read back from the database's own catalogue. */

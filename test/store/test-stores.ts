@@ -11,6 +11,7 @@ import {
   openStore,
   type Dialect,
   type NewJobInput,
+  type NewRunInput,
   type Store,
 } from "../../src/store/index.js";
 import { startPostgres, type PostgresServer } from "../support/postgres.js";
@@ -74,8 +75,8 @@ export async function openStoreWithRepository(
 }
 
 /** A push run of `ci.yml` with the given job rows (none: jobs are queued one by one later). */
-export function insertTestRun(store: Store, repositoryId: number, jobs: NewJobInput[] = []) {
-  return insertRun(store, {
+export function testRunInput(repositoryId: number, jobs: NewJobInput[] = []): NewRunInput {
+  return {
     repositoryId,
     workflowFile: "ci.yml",
     workflowName: "CI",
@@ -85,7 +86,11 @@ export function insertTestRun(store: Store, repositoryId: number, jobs: NewJobIn
     actor: "octocat",
     payload: {},
     jobs,
-  });
+  };
+}
+
+export function insertTestRun(store: Store, repositoryId: number, jobs: NewJobInput[] = []) {
+  return insertRun(store, testRunInput(repositoryId, jobs));
 }
 
 export interface ChildResult {

@@ -6,7 +6,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
-import { sendWebhook } from "./fake-github.js";
+import type { Store } from "../../src/store/index.js";
+import { webhookRuns } from "./deliveries.js";
 import { hangarCommand, runHangar } from "./hangar-cli.js";
 
 export { freePort } from "./postgres.js";
@@ -127,12 +128,13 @@ export async function waitForDrain(
   }
 }
 
-/** A signed push webhook of `sha` to `branch`; returns the ids of the runs it made. */
+/** A signed push webhook of `sha` to `branch`; returns the ids of the runs it made once the server took it. */
 export async function pushWebhook(
+  store: Store,
   serverUrl: string,
   push: { secret: string; repository: string; sha: string; branch: string },
 ): Promise<number[]> {
-  const delivered = await sendWebhook(`${serverUrl}/webhooks/github`, {
+  return webhookRuns(store, `${serverUrl}/webhooks/github`, {
     event: "push",
     secret: push.secret,
     payload: {
@@ -143,9 +145,6 @@ export async function pushWebhook(
       sender: { login: "octocat" },
     },
   });
-  if (delivered.status !== 202)
-    throw new Error(`push answered ${delivered.status}: ${JSON.stringify(delivered.body)}`);
-  return delivered.body["runs"] as number[];
 }
 
 export interface ServeOptions {

@@ -50,7 +50,7 @@ export async function registerRunnerIn(
 /** GitHub's push webhook for `gitRepo`'s HEAD on main; gives the run it started. */
 export async function pushHead(server: RunningServer, gitRepo: string): Promise<number> {
   const sha = execFileSync("git", ["-C", gitRepo, "rev-parse", "HEAD"]).toString().trim();
-  const [runId] = await pushWebhook(server.url, {
+  const [runId] = await pushWebhook(server.store, server.url, {
     secret: webhookSecret,
     repository: repositoryName,
     sha,

@@ -66,6 +66,35 @@ export async function fetchCommit(dir: string, sha: string, ref?: string): Promi
   await inTurn(dir, () => fetchMissingCommit(dir, sha, ref));
 }
 
+/**
+ * Makes every commit of `wanted` present with one fetch of all the missing ones by SHA (a burst of pushes to one
+ * repository costs one round trip); any the server would not hand out by SHA fall back to fetchCommit's refs.
+ */
+export async function fetchCommits(
+  dir: string,
+  wanted: readonly { sha: string; ref?: string }[],
+): Promise<void> {
+  for (const { sha, ref } of wanted) {
+    assertSha(sha);
+    if (ref !== undefined) assertRef(ref);
+  }
+  const missing = await findMissing(dir, wanted);
+  if (missing.length === 0) return;
+  await inTurn(dir, async () => {
+    const stillMissing = await findMissing(dir, missing);
+    if (stillMissing.length === 0) return;
+    const refspecs = [...new Set(stillMissing.map(({ sha }) => `+${sha}:refs/hangar/commits/${sha}`))];
+    // A failure here is not the answer: each commit is tried on its own below, with its fallbacks and its error.
+    await runGit(dir, ["fetch", "--quiet", "--no-tags", "origin", ...refspecs]).catch(() => undefined);
+  });
+  for (const { sha, ref } of await findMissing(dir, missing)) await fetchCommit(dir, sha, ref);
+}
+
+async function findMissing<T extends { sha: string }>(dir: string, wanted: readonly T[]): Promise<T[]> {
+  const present = await Promise.all(wanted.map(({ sha }) => hasCommit(dir, sha)));
+  return wanted.filter((_, index) => !present[index]);
+}
+
 async function fetchMissingCommit(dir: string, sha: string, ref: string | undefined): Promise<void> {
   // Another delivery may have fetched it while this one waited for its turn.
   if (await hasCommit(dir, sha)) return;

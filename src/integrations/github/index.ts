@@ -5,6 +5,7 @@ export {
   changedFiles,
   ensureMirror,
   fetchCommit,
+  fetchCommits,
   fetchRef,
   GitMirrorError,
   gitMirrorErrorCodes,

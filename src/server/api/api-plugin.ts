@@ -1,12 +1,12 @@
 // The JSON API for people and tools: runs, jobs, steps, logs (live too), runners, repositories, deliveries,
-// dispatch, re-run and cancel, and the health routes. Each route's `config.role` is enforced by ../auth.
+// dispatch, re-run, cancel, retrying a failed delivery, and the health routes. Each route's `config.role` is enforced by ../auth.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import type { Store } from "../../store/index.js";
+import { getDelivery, type Store } from "../../store/index.js";
 import type { JobActivity } from "../runner-protocol/index.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerLogStream, type LogStreamOptions } from "./log-stream.js";
-import { registerReadRoutes } from "./read-routes.js";
-import { errorResponses, idParams } from "./schemas.js";
+import { notFound, registerReadRoutes } from "./read-routes.js";
+import { deliveryParams, errorResponses, idParams } from "./schemas.js";
 
 export interface ApiPluginOptions {
   store: Store;
@@ -14,6 +14,8 @@ export interface ApiPluginOptions {
   cancelRun(runId: number, actor: string): Promise<void>;
   /** Starts the next attempt of a completed run; `failedOnly` keeps the jobs that succeeded. */
   rerunRun(runId: number, failedOnly: boolean, actor: string): Promise<{ id: number; attempt: number }>;
+  /** Queues a delivery that failed for good again; false when it has not failed (or does not exist). */
+  retryDelivery(deliveryId: string, actor: string): Promise<boolean>;
   /** Starts a workflow_dispatch event as if GitHub had delivered it; the result lists the runs created. */
   dispatch(event: { name: string; payload: Record<string, unknown> }): Promise<Record<string, unknown>>;
   /** Wakes live log streams when a runner served by this process stores logs or completes a job. */
@@ -24,7 +26,7 @@ export interface ApiPluginOptions {
 
 export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
   app,
-  { store, cancelRun, rerunRun, dispatch, activity, logStream },
+  { store, cancelRun, rerunRun, retryDelivery, dispatch, activity, logStream },
 ) => {
   registerHealthRoutes(app, store);
   registerReadRoutes(app, store);
@@ -125,6 +127,32 @@ export const apiPlugin: FastifyPluginAsync<ApiPluginOptions> = async (
     async (request, reply) => {
       const run = await rerunRun(request.params.id, request.query.failed ?? false, actorOf(request));
       return reply.code(202).send({ runId: run.id, attempt: run.attempt });
+    },
+  );
+
+  app.post<{ Params: { deliveryId: string } }>(
+    "/api/deliveries/:deliveryId/retry",
+    {
+      config: { role: "operator" },
+      schema: {
+        summary: "Queues a delivery that failed for good again, with fresh attempts",
+        params: deliveryParams,
+        response: {
+          202: { type: "object", properties: { queued: { type: "boolean" } }, required: ["queued"] },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { deliveryId } = request.params;
+      if (await retryDelivery(deliveryId, actorOf(request))) return reply.code(202).send({ queued: true });
+      const delivery = await getDelivery(store, deliveryId);
+      if (!delivery) return reply.code(404).send(notFound(`delivery ${deliveryId}`));
+      return reply.code(409).send({
+        statusCode: 409,
+        code: "DELIVERY_NOT_FAILED",
+        message: `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is retried`,
+      });
     },
   );
 

@@ -2,6 +2,7 @@
 // Store reads only; nothing here changes state.
 import type { FastifyInstance } from "fastify";
 import {
+  getDelivery,
   getJob,
   getJobLogs,
   getRun,
@@ -15,9 +16,15 @@ import {
   type Step,
   type Store,
 } from "../../store/index.js";
-import { RUN_STATUSES, type RunStatus } from "../../contracts/index.js";
+import {
+  DELIVERY_STATUSES,
+  RUN_STATUSES,
+  type DeliveryStatus,
+  type RunStatus,
+} from "../../contracts/index.js";
 import { describeJobWait, explainQueuedJob } from "./job-waiting.js";
 import {
+  deliveryParams,
   deliverySchema,
   errorResponses,
   idParams,
@@ -179,21 +186,41 @@ export function registerReadRoutes(app: FastifyInstance, store: Store): void {
     async (request) => listRepositorySummaries(store, request.query),
   );
 
-  app.get<{ Querystring: Page & { event?: string } }>(
+  app.get<{ Querystring: Page & { event?: string; status?: DeliveryStatus } }>(
     "/api/deliveries",
     {
       config: { role: "viewer" },
       schema: {
-        summary: "Received webhook deliveries, newest first, with the runs each created",
+        summary: "Received webhook deliveries, newest first: where each is in the intake queue, and its runs",
         querystring: {
           type: "object",
-          properties: { event: { type: "string" }, ...pageQuery },
+          properties: {
+            event: { type: "string" },
+            status: { type: "string", enum: DELIVERY_STATUSES },
+            ...pageQuery,
+          },
           additionalProperties: false,
         },
         response: { 200: pageOf("deliveries", deliverySchema), ...errorResponses },
       },
     },
     async (request) => listDeliveries(store, request.query),
+  );
+
+  app.get<{ Params: { deliveryId: string } }>(
+    "/api/deliveries/:deliveryId",
+    {
+      config: { role: "viewer" },
+      schema: {
+        summary: "One delivery by GitHub's X-GitHub-Delivery id",
+        params: deliveryParams,
+        response: { 200: deliverySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const delivery = await getDelivery(store, request.params.deliveryId);
+      return delivery ?? reply.code(404).send(notFound(`delivery ${request.params.deliveryId}`));
+    },
   );
 }
 

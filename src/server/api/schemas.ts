@@ -3,6 +3,7 @@
 import {
   APPROVAL_WAITS,
   CONCLUSIONS,
+  DELIVERY_STATUSES,
   JOB_STATUSES,
   RUN_STATUSES,
   STEP_STATUSES,
@@ -170,6 +171,22 @@ export const repositorySchema = {
   required: ["id", "name", "gitUrl", "defaultBranch", "hasWebhookSecret"],
 } as const;
 
+/** GitHub's X-GitHub-Delivery (a GUID) or the scheduler's id of one scheduled time. */
+export const deliveryParams = {
+  type: "object",
+  properties: { deliveryId: { type: "string", minLength: 1, maxLength: 512 } },
+  required: ["deliveryId"],
+} as const;
+
+const fileProblems = {
+  type: "array",
+  items: {
+    type: "object",
+    properties: { file: string, problems: { type: "array", items: string } },
+    required: ["file", "problems"],
+  },
+} as const;
+
 export const deliverySchema = {
   type: "object",
   properties: {
@@ -177,7 +194,23 @@ export const deliverySchema = {
     deliveryId: string,
     event: string,
     receivedAt: timestamp,
+    status: {
+      type: "string",
+      enum: DELIVERY_STATUSES,
+      description:
+        "queued (received, or waiting to be retried), in_progress, handled, failed (out of attempts)",
+    },
+    attempts: integer,
+    nextAttemptAt: { ...nullableTimestamp, description: "when a failed attempt is retried" },
+    handledAt: nullableTimestamp,
+    error: { ...nullableString, description: "the last attempt's error" },
     runIds: { type: "array", items: integer, description: "the runs it created" },
+    skipped: {
+      type: "array",
+      items: { type: "object", properties: { file: string, reason: string }, required: ["file", "reason"] },
+      description: "workflow files its event did not trigger",
+    },
+    invalid: { ...fileProblems, description: "workflow files that did not load" },
   },
-  required: ["id", "deliveryId", "event", "receivedAt", "runIds"],
+  required: ["id", "deliveryId", "event", "receivedAt", "status", "attempts", "runIds", "skipped", "invalid"],
 } as const;

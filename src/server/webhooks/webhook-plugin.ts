@@ -1,10 +1,12 @@
-// The GitHub webhook surface (POST /webhooks/github): raw body, signature check, dedupe; stores and plans nothing itself.
+// The GitHub webhook surface (POST /webhooks/github): raw body, signature check, then the delivery is queued and
+// answered at once; reading its workflows is the intake queue's (intake-worker.ts), well within GitHub's 10 seconds.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { EnqueueOutcome } from "../../store/index.js";
 import { verifySignature } from "../../integrations/github/index.js";
 import { toErrorBody, WebhookError } from "./webhook-error.js";
 
 export interface WebhookEvent {
-  repositoryId: string;
+  repositoryId: number;
   /** X-GitHub-Event: push, pull_request, workflow_dispatch, ... */
   event: string;
   /** X-GitHub-Delivery: GitHub's id of this delivery, the same on a redelivery. */
@@ -14,13 +16,9 @@ export interface WebhookEvent {
 
 export interface WebhookPluginOptions {
   /** The repository registered under `owner/name`, with its webhook secret; undefined when not registered. */
-  lookupRepository(fullName: string): Promise<{ id: string; secret: string } | undefined>;
-  /** Records a delivery id; false when it was already recorded (GitHub redelivers with the same id). */
-  recordDelivery(deliveryId: string, event: string): Promise<boolean>;
-  /** Undoes recordDelivery after onEvent failed, so a redelivery is taken. */
-  forgetDelivery(deliveryId: string): Promise<void>;
-  /** Handles a new, verified delivery; what it returns is the 202 response body. */
-  onEvent(event: WebhookEvent): Promise<Record<string, unknown>>;
+  lookupRepository(fullName: string): Promise<{ id: number; secret: string } | undefined>;
+  /** Queues a verified delivery; `duplicate` when its id is already queued or handled (GitHub redelivers with it). */
+  enqueue(event: WebhookEvent): Promise<EnqueueOutcome>;
   /** Bytes; GitHub docs "Webhook events and payloads": payloads are capped at 25 MB. */
   bodyLimit?: number;
 }
@@ -52,7 +50,12 @@ const routeSchema = {
       properties: { ok: { type: "boolean" }, duplicate: { type: "boolean" } },
       additionalProperties: false,
     },
-    202: { type: "object", additionalProperties: true },
+    202: {
+      type: "object",
+      properties: { queued: { type: "boolean" }, deliveryId: { type: "string" } },
+      required: ["queued", "deliveryId"],
+      additionalProperties: false,
+    },
     "4xx": errorSchema,
     "5xx": errorSchema,
   },
@@ -100,17 +103,9 @@ export const webhookPlugin: FastifyPluginAsync<WebhookPluginOptions> = async (ap
 
       // GitHub docs "ping": sent when a webhook is created; it starts nothing.
       if (event === "ping") return reply.status(200).send({ ok: true });
-      if (!(await options.recordDelivery(deliveryId, event))) {
-        return reply.status(200).send({ ok: true, duplicate: true });
-      }
-      try {
-        const result = await options.onEvent({ repositoryId: repository.id, event, deliveryId, payload });
-        return await reply.status(202).send(result);
-      } catch (error) {
-        // GitHub redelivers with the same id; a delivery that failed here must not be answered "duplicate" then.
-        await options.forgetDelivery(deliveryId);
-        throw error;
-      }
+      const outcome = await options.enqueue({ repositoryId: repository.id, event, deliveryId, payload });
+      if (outcome === "duplicate") return reply.status(200).send({ ok: true, duplicate: true });
+      return reply.status(202).send({ queued: true, deliveryId });
     },
   );
 };

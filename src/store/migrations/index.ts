@@ -13,6 +13,7 @@ import { createEnvironments } from "./0009-environments.js";
 import { createApiTokens } from "./0010-api-tokens.js";
 import { createConcurrencySlots } from "./0011-concurrency-slots.js";
 import { addRunJobMessages } from "./0012-run-job-messages.js";
+import { createIntakeQueue } from "./0013-intake-queue.js";
 
 export interface Migration {
   version: number;
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: "api-tokens", up: createApiTokens },
   { version: 11, name: "concurrency-slots", up: createConcurrencySlots },
   { version: 12, name: "run-job-messages", up: addRunJobMessages },
+  { version: 13, name: "intake-queue", up: createIntakeQueue },
 ];

@@ -28,55 +28,63 @@ export interface RunChange {
  * exactly one applies; the event row commits or rolls back with it.
  */
 export async function transitionRun(store: Store, runId: number, change: RunChange): Promise<Run> {
+  return runInTransaction(store, (trx) => transitionRunInTransaction(store, trx, runId, change));
+}
+
+/** transitionRun inside the caller's transaction. */
+export async function transitionRunInTransaction(
+  store: Store,
+  trx: Kysely<Database>,
+  runId: number,
+  change: RunChange,
+): Promise<Run> {
   if (change.to === "completed" && !change.conclusion) {
     throw new StoreError("STORE_INVALID_ARGUMENT", "a completed run needs a conclusion");
   }
-  return runInTransaction(store, async (trx) => {
-    // A completed run holds no concurrency group. Slots first: the lock order acquireConcurrencySlot takes.
-    if (change.to === "completed") await releaseRunSlotsInTransaction(store, trx, runId);
-    const now = sqlNow(store.dialect);
-    const fields =
-      change.to === "in_progress"
-        ? { started_at: sql<string>`coalesce(started_at, ${now})` }
-        : change.to === "completed"
-          ? // A completed run has no orchestrator and nothing to cancel; a re-run's attempt starts clean.
-            {
-              conclusion: change.conclusion!,
-              finished_at: now,
-              orchestrator: null,
-              orchestrator_lease_expires_at: null,
-              reused_jobs: null,
-              cancel_requested_at: null,
-              message: change.message ?? null,
-            }
-          : {};
-    const row = await trx
-      .updateTable("runs")
-      .set({ status: change.to, ...fields })
-      .where("id", "=", runId)
-      .where("status", "in", listSourcesOf(RUN_TRANSITIONS, change.to))
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) throw await explainRejection(trx, runId, change.to);
-    const run = toRun(row);
-    await recordEvent(trx, {
-      action: RUN_STATUS_EVENTS[change.to],
-      resourceType: "run",
-      resourceId: run.id,
-      actor: change.actor,
-      traceId: change.traceId,
-      payload: {
-        runId: run.id,
-        workflow: run.workflowName,
-        event: run.event,
-        status: run.status,
-        ...(run.conclusion ? { conclusion: run.conclusion } : {}),
-        ...(run.message ? { message: run.message } : {}),
-        ...change.details,
-      },
-    });
-    return run;
+  // A completed run holds no concurrency group. Slots first: the lock order acquireConcurrencySlot takes.
+  if (change.to === "completed") await releaseRunSlotsInTransaction(store, trx, runId);
+  const now = sqlNow(store.dialect);
+  const fields =
+    change.to === "in_progress"
+      ? { started_at: sql<string>`coalesce(started_at, ${now})` }
+      : change.to === "completed"
+        ? // A completed run has no orchestrator and nothing to cancel; a re-run's attempt starts clean.
+          {
+            conclusion: change.conclusion!,
+            finished_at: now,
+            orchestrator: null,
+            orchestrator_lease_expires_at: null,
+            reused_jobs: null,
+            cancel_requested_at: null,
+            message: change.message ?? null,
+          }
+        : {};
+  const row = await trx
+    .updateTable("runs")
+    .set({ status: change.to, ...fields })
+    .where("id", "=", runId)
+    .where("status", "in", listSourcesOf(RUN_TRANSITIONS, change.to))
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw await explainRejection(trx, runId, change.to);
+  const run = toRun(row);
+  await recordEvent(trx, {
+    action: RUN_STATUS_EVENTS[change.to],
+    resourceType: "run",
+    resourceId: run.id,
+    actor: change.actor,
+    traceId: change.traceId,
+    payload: {
+      runId: run.id,
+      workflow: run.workflowName,
+      event: run.event,
+      status: run.status,
+      ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+      ...(run.message ? { message: run.message } : {}),
+      ...change.details,
+    },
   });
+  return run;
 }
 
 async function explainRejection(trx: Kysely<Database>, runId: number, to: RunStatus): Promise<StoreError> {
