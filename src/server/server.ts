@@ -56,6 +56,8 @@ import { createQueueDispatch } from "./queue-dispatch.js";
 import { createScheduler, type Scheduler } from "./scheduler.js";
 import { createWorkflowPool } from "./workflow-pool/index.js";
 import { runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
+import { createServerMetrics, metricsPlugin } from "./metrics/index.js";
+import { startReconciler, type ReconcilerOptions } from "./reconciler.js";
 
 export interface ServerConfig {
   dataDir: string;
@@ -85,6 +87,8 @@ export interface ServerConfig {
     report?: GitHubReportMode;
     prComment?: boolean;
     jobTokenPermissions?: JobTokenDefault;
+    /** Finding pushes and pull request changes whose webhooks never came (reconciler.ts); false turns it off. */
+    reconcile?: Pick<ReconcilerOptions, "intervalMs" | "lookbackMs" | "settleMs"> | false;
   };
   logger?: boolean;
   /** Leases, sweeps and the runner-lost policy; see resilience-config.ts for the defaults. */
@@ -197,6 +201,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ),
   });
 
+  const metrics = createServerMetrics(store);
   const planEvent = workflows.planEvent;
   const log = (message: string, details?: Record<string, unknown>) => app.log.warn(details ?? {}, message);
   const intake: IntakeDeps = { store, dataDir: config.dataDir, startRun: launcher.startRun, planEvent, log };
@@ -204,8 +209,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     store,
     instanceId,
     take: (repository, deliveries, onFailure) => takeDeliveries(intake, repository, deliveries, onFailure),
-    // A push to the default branch may change the workflows' schedules.
     onHandled: async (repository, delivery) => {
+      metrics.observeDeliveryTaken(delivery.event, delivery.receivedAt);
+      // A push to the default branch may change the workflows' schedules.
       if (delivery.event !== "push" || delivery.payload["ref"] !== `refs/heads/${repository.defaultBranch}`)
         return;
       await scheduler.refresh(repository);
@@ -246,6 +252,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const token = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
     if (token) await markRunnerSeen(store, token);
   });
+  app.addHook("onResponse", async (request, reply) => {
+    if (request.routeOptions.url === "/webhooks/github") {
+      metrics.observeWebhookAnswered(reply.statusCode, reply.elapsedTime / 1000);
+    }
+  });
+  await app.register(metricsPlugin, { metrics });
   await app.register(webhookPlugin, {
     lookupRepository: async (fullName) => {
       const repository = await getRepository(store, fullName);
@@ -289,6 +301,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await app.register(runnerProtocolPlugin, {
     store,
     activity,
+    onJobCompleted: (job) => metrics.observeJobFinished(job),
     leaseMs: resilience.runnerLeaseMs,
     dataDir: config.dataDir,
     resolveSecrets: async (job) => {
@@ -316,6 +329,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   url = await app.listen({ host: config.host, port: config.port });
   scheduler.start();
+  const reconciler =
+    gitHub && config.github?.reconcile !== false
+      ? startReconciler({ store, client: gitHub, enqueue, log, ...config.github?.reconcile })
+      : undefined;
   const embedded = await startEmbeddedRunner(store, url, config);
   const orchestration = startOrchestrationSweeper({
     store,
@@ -345,6 +362,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     scheduler,
     async close() {
       await scheduler.stop();
+      await reconciler?.stop();
       await intakeWorker.stop();
       await orchestration.stop();
       gates.stop();

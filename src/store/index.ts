@@ -51,6 +51,8 @@ export {
 } from "./queries/finish-delivery.js";
 export { requeueDelivery, type DeliveryOffer } from "./queries/requeue-delivery.js";
 export { getDelivery } from "./queries/get-delivery.js";
+export { listDeliveryPayloads, type DeliveredPayload } from "./queries/list-delivery-payloads.js";
+export { readQueueGauges, type QueueGauges } from "./queries/read-queue-gauges.js";
 export { getRun } from "./queries/get-run.js";
 export { listRuns, type ListRunsFilter } from "./queries/list-runs.js";
 export { mintRegistrationToken, defaultRegistrationTokenTtlMs } from "./queries/mint-registration-token.js";

@@ -47,6 +47,17 @@ export interface FakeComment {
   body: string;
 }
 
+/** An entry of a repository's activity, as REST "List repository events" returns it. */
+export interface FakeRepositoryEvent {
+  id: string;
+  /** `PushEvent`, `PullRequestEvent`, ... */
+  type: string;
+  actor: { login: string };
+  repo: { name: string };
+  payload: Record<string, unknown>;
+  created_at: string;
+}
+
 export interface FakeGitHubApp {
   id: number;
   /** Verifies the App's JWTs (RS256), as GitHub does with the App's registered public key. */
@@ -95,6 +106,11 @@ export interface FakeGitHub {
   comments: FakeComment[];
   /** Every installation token issued, in order. */
   installationTokens: IssuedInstallationToken[];
+  /** Records activity on `fullName` for its events list, as GitHub does for every push and pull request. */
+  addEvent(
+    fullName: string,
+    event: { type: string; actor: string; payload: Record<string, unknown>; createdAt?: Date },
+  ): FakeRepositoryEvent;
   /** The next requests `matches` picks get these statuses, one each, instead of being handled. */
   failNext(
     matches: (request: Pick<RecordedRequest, "method" | "path" | "body">) => boolean,
@@ -139,6 +155,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   const checkRuns: FakeCheckRun[] = [];
   const comments: FakeComment[] = [];
   const installationTokens: IssuedInstallationToken[] = [];
+  const events: FakeRepositoryEvent[] = [];
   const faults: {
     matches: (request: Pick<RecordedRequest, "method" | "path" | "body">) => boolean;
     statuses: number[];
@@ -315,6 +332,14 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       comment.body = given["body"];
       return send(200, commentJson(comment));
     }
+    // REST "List repository events": newest first, `per_page` (at most 100) and `page`, the last 300 events.
+    if (route(/^\/events$/, "GET")) {
+      if (!hasPermission(caller, "metadata", "read")) return forbidden();
+      const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? "30"));
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const newestFirst = events.filter((event) => event.repo.name === fullName).reverse().slice(0, 300);
+      return send(200, newestFirst.slice((page - 1) * perPage, page * perPage));
+    }
     if (rest === "" && method === "GET") {
       if (!hasPermission(caller, "metadata", "read")) return forbidden();
       return send(200, {
@@ -363,6 +388,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     checkRuns,
     comments,
     installationTokens,
+    addEvent(fullName, event) {
+      const recorded = {
+        id: String(nextId++),
+        type: event.type,
+        actor: { login: event.actor },
+        repo: { name: fullName },
+        payload: event.payload,
+        created_at: (event.createdAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      };
+      events.push(recorded);
+      return recorded;
+    },
     failNext: (matches, failStatuses) => faults.push({ matches, statuses: [...failStatuses] }),
     waitFor: (condition) =>
       new Promise<void>((resolve) => {

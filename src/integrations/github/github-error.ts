@@ -11,6 +11,7 @@ export const gitHubErrorCodes = {
   GITHUB_JOB_TOKEN_FAILED: "GitHub refused or did not answer a request to create or revoke a job's token",
   GITHUB_JOB_TOKEN_NOT_GRANTED:
     "a job's permissions ask for more than the GitHub App's installation on the repository was granted",
+  GITHUB_EVENTS_FAILED: "GitHub refused or did not answer a request for a repository's recent events",
 } as const;
 
 export type GitHubErrorCode = keyof typeof gitHubErrorCodes;

@@ -15,6 +15,7 @@ export {
 } from "./git-mirror.js";
 export { planEvent, type EventPlan, type PlanEventInput, type TriggeredWorkflow } from "./plan-event.js";
 export { pullRequestChangedFiles, pullRequestRefFor } from "./pull-request-commits.js";
+export { listRepositoryActivity, type RepositoryActivity } from "./repository-activity.js";
 export {
   commitStatusContext,
   createCommitStatusReporter,

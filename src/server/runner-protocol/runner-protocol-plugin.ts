@@ -20,6 +20,7 @@ import {
   recordStepEvents,
   registerRunner,
   renewLease,
+  type Job,
   type QueuedJob,
   type RunnerRecord,
   type Store,
@@ -41,6 +42,8 @@ export interface RunnerProtocolOptions {
   safetyPollMs?: number;
   /** Told when a runner stores logs, events or a result, so a queue dispatch in this process wakes at once. */
   activity?: JobActivity;
+  /** Called with each job a runner reports finished, as completed (metrics). */
+  onJobCompleted?: (job: Job) => void;
   /** Called each time a claim finds no job and starts waiting (metrics; tests wait on it instead of sleeping). */
   onClaimWaiting?: (runnerId: string) => void;
   /** The server's data directory, whose content store holds runs' artifacts and caches; unset, runners get none. */
@@ -415,6 +418,7 @@ export const runnerProtocolPlugin: FastifyPluginAsync<RunnerProtocolOptions> = a
           environmentUrl: request.body.environmentUrl,
         });
         options.activity?.notify(job.id);
+        options.onJobCompleted?.(completed);
         return { status: completed.status };
       },
     );

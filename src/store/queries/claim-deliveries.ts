@@ -15,6 +15,7 @@ export interface ClaimedDelivery {
   actor: string;
   /** This attempt's number, from 1; above 1 it was tried before, or its server died taking it. */
   attempts: number;
+  receivedAt: string;
 }
 
 export interface DeliveryClaim {
@@ -67,7 +68,7 @@ export async function claimDeliveries(store: Store, claim: DeliveryClaim): Promi
         batch.map((row) => row.id),
       )
       .where(isDue)
-      .returning(["id", "delivery_id", "event", "repository_id", "payload", "actor", "attempts"])
+      .returning(["id", "delivery_id", "event", "repository_id", "payload", "actor", "attempts", "received_at"])
       .execute();
     return rows
       .map((row) => ({
@@ -78,6 +79,7 @@ export async function claimDeliveries(store: Store, claim: DeliveryClaim): Promi
         payload: JSON.parse(row.payload ?? "{}") as Record<string, unknown>,
         actor: row.actor ?? "github",
         attempts: row.attempts,
+        receivedAt: row.received_at,
       }))
       .sort((a, b) => a.id - b.id);
   });
