@@ -337,7 +337,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       if (!hasPermission(caller, "metadata", "read")) return forbidden();
       const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? "30"));
       const page = Number(url.searchParams.get("page") ?? "1");
-      const newestFirst = events.filter((event) => event.repo.name === fullName).reverse().slice(0, 300);
+      const newestFirst = events
+        .filter((event) => event.repo.name === fullName)
+        .reverse()
+        .slice(0, 300);
       return send(200, newestFirst.slice((page - 1) * perPage, page * perPage));
     }
     if (rest === "" && method === "GET") {

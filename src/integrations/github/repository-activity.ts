@@ -65,7 +65,8 @@ function toActivity(event: GitHubEvent, repository: Record<string, unknown>): Re
   }
   if (event.type === "PullRequestEvent") {
     const { action, number, pull_request: pullRequest } = event.payload;
-    if (typeof action !== "string" || typeof pullRequest !== "object" || pullRequest === null) return undefined;
+    if (typeof action !== "string" || typeof pullRequest !== "object" || pullRequest === null)
+      return undefined;
     const payload = { action, number, pull_request: pullRequest, ...common };
     return { id: event.id, event: "pull_request", createdAt, payload };
   }

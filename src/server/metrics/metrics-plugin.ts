@@ -9,7 +9,8 @@ export const metricsPlugin: FastifyPluginAsync<{ metrics: ServerMetrics }> = asy
     {
       config: { role: "viewer" },
       schema: {
-        summary: "Prometheus metrics: jobs, runs, runners and the intake queue from the store; latency histograms",
+        summary:
+          "Prometheus metrics: jobs, runs, runners and the intake queue from the store; latency histograms",
         produces: ["text/plain"],
       },
     },

@@ -68,7 +68,16 @@ export async function claimDeliveries(store: Store, claim: DeliveryClaim): Promi
         batch.map((row) => row.id),
       )
       .where(isDue)
-      .returning(["id", "delivery_id", "event", "repository_id", "payload", "actor", "attempts", "received_at"])
+      .returning([
+        "id",
+        "delivery_id",
+        "event",
+        "repository_id",
+        "payload",
+        "actor",
+        "attempts",
+        "received_at",
+      ])
       .execute();
     return rows
       .map((row) => ({
