@@ -50,7 +50,7 @@ const fileAgent = build({
 const cli = build({
   entryPoints: {
     hangar: source("cli/bin.ts"),
-    "workflow-worker": source("server/workflow-pool/workflow-worker.ts"),
+    "workflow-worker": source("control/workflow-pool/workflow-worker.ts"),
   },
   outdir: output(""),
   bundle: true,

@@ -7,4 +7,4 @@ export {
   SecretKeyring,
   setSecret,
   setVariable,
-} from "./secrets/index.js";
+} from "../control/index.js";

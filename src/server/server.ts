@@ -32,32 +32,47 @@ import { apiPlugin } from "./api/api-plugin.js";
 import { artifactRoutes } from "./api/artifact-routes.js";
 import { approvalRoutes } from "./api/approval-routes.js";
 import { environmentRoutes } from "./api/environment-routes.js";
-import { createEnvironmentGates } from "./gates/index.js";
+import {
+  createEnvironmentGates,
+  startAuditCheckpointer,
+  resolveJobSecrets,
+  SecretKeyring,
+  calledWorkflowReader,
+  cancelRun,
+  startClusterActivity,
+  startStoreConcurrency,
+  rerunRun,
+  resumeAdoptedRun,
+  takeDeliveries,
+  takeEvent,
+  type IntakeDeps,
+  startIntakeWorker,
+  type IntakeWorkerOptions,
+  startOrchestrationSweeper,
+  resolveResilience,
+  type ResilienceConfig,
+  createJobTokens,
+  createRunLauncher,
+  type RunLauncher,
+  createGitHubReporter,
+  type GitHubReportMode,
+  createWaitRecorder,
+  createQueueDispatch,
+  createScheduler,
+  type Scheduler,
+  createWorkflowPool,
+  startReconciler,
+  type ReconcilerOptions,
+  startLeaseSweeper,
+  createServerMetrics,
+} from "../control/index.js";
 import { auditRoutes } from "./api/audit-routes.js";
-import { startAuditCheckpointer } from "./audit-checkpointer.js";
 import { secretRoutes } from "./api/secret-routes.js";
-import { resolveJobSecrets, SecretKeyring } from "./secrets/index.js";
 import { accessControlPlugin } from "./auth/index.js";
 import { registerOpenApi } from "./api/openapi.js";
-import { calledWorkflowReader } from "./called-workflows.js";
-import { cancelRun } from "./cancel-run.js";
-import { startClusterActivity } from "./cluster-activity.js";
-import { startStoreConcurrency } from "./store-concurrency.js";
-import { rerunRun, resumeAdoptedRun, takeDeliveries, takeEvent, type IntakeDeps } from "./intake.js";
-import { startIntakeWorker, type IntakeWorkerOptions } from "./intake-worker.js";
-import { startOrchestrationSweeper } from "./orchestration-sweeper.js";
-import { resolveResilience, type ResilienceConfig } from "./resilience-config.js";
-import { createJobTokens } from "./job-tokens.js";
-import { createRunLauncher, type RunLauncher } from "./run-launcher.js";
-import { createGitHubReporter, type GitHubReportMode } from "./github-reporter.js";
 import { webhookPlugin } from "./webhooks/index.js";
-import { createWaitRecorder } from "./wait-recorder.js";
-import { createQueueDispatch } from "./queue-dispatch.js";
-import { createScheduler, type Scheduler } from "./scheduler.js";
-import { createWorkflowPool } from "./workflow-pool/index.js";
-import { runnerProtocolPlugin, startLeaseSweeper } from "./runner-protocol/index.js";
-import { createServerMetrics, metricsPlugin } from "./metrics/index.js";
-import { startReconciler, type ReconcilerOptions } from "./reconciler.js";
+import { runnerProtocolPlugin } from "./runner-protocol/index.js";
+import { metricsPlugin } from "./metrics/index.js";
 
 export interface ServerConfig {
   dataDir: string;

@@ -10,8 +10,9 @@ import Fastify from "fastify";
 import { runWorkflow, type RunHandle } from "../../src/engine/index.js";
 import { HostExecutor, type RunnerHost } from "../../src/runner/index.js";
 import { runnerLoop } from "../../src/runner/remote/index.js";
-import { createQueueDispatch } from "../../src/server/queue-dispatch.js";
-import { JobActivity, runnerProtocolPlugin } from "../../src/server/runner-protocol/index.js";
+import { createQueueDispatch } from "../../src/control/queue-dispatch.js";
+import { JobActivity } from "../../src/control/index.js";
+import { runnerProtocolPlugin } from "../../src/server/runner-protocol/index.js";
 import {
   getJobLogs,
   getRun,

@@ -4,11 +4,8 @@ import { EventEmitter, once } from "node:events";
 import { after, describe, test } from "node:test";
 import Fastify from "fastify";
 import { sql } from "kysely";
-import {
-  runnerProtocolPlugin,
-  startLeaseSweeper,
-  type RunnerProtocolOptions,
-} from "../../src/server/runner-protocol/index.js";
+import { startLeaseSweeper } from "../../src/control/index.js";
+import { runnerProtocolPlugin, type RunnerProtocolOptions } from "../../src/server/runner-protocol/index.js";
 import {
   cancelJob,
   getJob,

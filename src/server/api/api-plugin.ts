@@ -2,7 +2,7 @@
 // dispatch, re-run, cancel, retrying a failed delivery, and the health routes. Each route's `config.role` is enforced by ../auth.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { getDelivery, type Store } from "../../store/index.js";
-import type { JobActivity } from "../runner-protocol/index.js";
+import type { JobActivity } from "../../control/index.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerLogStream, type LogStreamOptions } from "./log-stream.js";
 import { notFound, registerReadRoutes } from "./read-routes.js";

@@ -2,7 +2,7 @@
 // approve or reject (an approver for the environment, or an admin; an admin may also bypass).
 import type { FastifyPluginAsync } from "fastify";
 import { APPROVAL_DECISIONS, getRun, listApprovals, type Store } from "../../store/index.js";
-import { ApprovalError, decideApproval, describePendingGates } from "../gates/index.js";
+import { ApprovalError, decideApproval, describePendingGates } from "../../control/index.js";
 import { APPROVAL_WAITS } from "../../contracts/index.js";
 import { notFound } from "./read-routes.js";
 import { errorResponses, idParams } from "./schemas.js";

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import { getJob, getJobLogs, type LogChunk, type Store } from "../../store/index.js";
-import type { JobActivity } from "../runner-protocol/index.js";
+import type { JobActivity } from "../../control/index.js";
 import { notFound } from "./read-routes.js";
 import { errorResponses, idParams } from "./schemas.js";
 

@@ -16,7 +16,7 @@ import {
   setVariable,
   maxValueBytes,
   type SecretKeyring,
-} from "../secrets/index.js";
+} from "../../control/index.js";
 import { errorResponses } from "./schemas.js";
 
 export interface SecretRoutesOptions {

@@ -3,7 +3,7 @@
 // webhook routes keep their own checks (runner token, HMAC) in their own plugins.
 import type { FastifyPluginAsync, FastifyReply, RouteOptions } from "fastify";
 import { API_TOKEN_ROLES, authenticateApiToken, type ApiTokenRole, type Store } from "../../store/index.js";
-import { hasRole, type Principal } from "./roles.js";
+import { hasRole, type Principal } from "../../control/index.js";
 
 /**
  * Contract: the routes that take no API token, and why. `runner`: the runner protocol checks runner (or registration)

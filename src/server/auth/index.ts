@@ -7,4 +7,4 @@ export {
   type RouteAccess,
   type RouteAuthKind,
 } from "./access-control-plugin.js";
-export { canApprove, type Principal } from "./roles.js";
+export { canApprove, type Principal } from "../../control/index.js";

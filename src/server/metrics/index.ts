@@ -1,3 +1,2 @@
-// Prometheus metrics of the control plane.
+// GET /metrics: the control plane's Prometheus metrics over HTTP.
 export { metricsPlugin } from "./metrics-plugin.js";
-export { createServerMetrics, type ServerMetrics } from "./server-metrics.js";

@@ -1,7 +1,7 @@
 // GET /metrics in Prometheus' text format. It takes an API token like any API route (Prometheus sends it as
 // `authorization: {type: Bearer, credentials: ...}` in its scrape config); a viewer token is enough.
 import type { FastifyPluginAsync } from "fastify";
-import type { ServerMetrics } from "./server-metrics.js";
+import { type ServerMetrics } from "../../control/index.js";
 
 export const metricsPlugin: FastifyPluginAsync<{ metrics: ServerMetrics }> = async (app, { metrics }) => {
   app.get(

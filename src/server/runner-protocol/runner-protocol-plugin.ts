@@ -28,7 +28,7 @@ import {
 import { CONCLUSIONS, RUNNER_STOP_REASONS, STEP_EVENTS } from "../../contracts/index.js";
 import { errorResponses, idParams } from "../route-schemas.js";
 import { contentTransferPlugin } from "./content-transfer-plugin.js";
-import type { JobActivity } from "./job-activity.js";
+import { type JobActivity } from "../../control/index.js";
 import { RunnerProtocolFault, toErrorBody } from "./runner-protocol-error.js";
 import { createWakeBoard, type ArmedWake } from "./wake-board.js";
 

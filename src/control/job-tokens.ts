@@ -8,7 +8,7 @@
 import type { JobTokenDefault, JobTokenIssuer } from "../integrations/github/index.js";
 import { isForkPullRequestRun, type JobRequest } from "../runner/index.js";
 import { getJob, type QueuedJob, type Store } from "../store/index.js";
-import type { JobActivity } from "./runner-protocol/index.js";
+import type { JobActivity } from "./job-activity.js";
 
 export interface JobTokensOptions {
   store: Store;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { JobEvents, JobRef } from "../../src/runner/index.js";
-import { JobReplay } from "../../src/server/queue-dispatch.js";
+import { JobReplay } from "../../src/control/queue-dispatch.js";
 import {
   appendLogChunks,
   claimJob,

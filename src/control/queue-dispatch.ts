@@ -23,7 +23,7 @@ import {
   type QueuedJob,
   type Store,
 } from "../store/index.js";
-import type { JobActivity } from "./runner-protocol/index.js";
+import type { JobActivity } from "./job-activity.js";
 
 export type DispatchJob = (request: JobRequest, control: JobControl) => Promise<JobInstanceResult>;
 

@@ -8,8 +8,8 @@ import {
   JOB_WAIT_REASONS,
   RUN_STATUSES,
   type Conclusion,
-} from "../../contracts/index.js";
-import { listRunners, readQueueGauges, type Job, type Store } from "../../store/index.js";
+} from "../contracts/index.js";
+import { listRunners, readQueueGauges, type Job, type Store } from "../store/index.js";
 
 export interface ServerMetrics {
   readonly registry: Registry;

@@ -15,7 +15,7 @@ import {
   SecretKeyring,
   setSecret,
   setVariable,
-} from "../../src/server/secrets/index.js";
+} from "../../src/control/secrets/index.js";
 import { deleteScopedValue, insertRepository, listSecrets, type Store } from "../../src/store/index.js";
 import { DIALECTS, openTestStore } from "../store/test-stores.js";
 

@@ -2,7 +2,7 @@
 // terminated, a new one takes the next file) and reported as a diagnostic, and the other files are planned as usual.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createWorkflowPool } from "../../src/server/workflow-pool/index.js";
+import { createWorkflowPool } from "../../src/control/workflow-pool/index.js";
 import { formatDiagnostic, type SourceFile } from "../../src/workflow/index.js";
 import { aliasBomb } from "../support/alias-bomb.js";
 

@@ -1,6 +1,6 @@
 // How the server notices lost runners and lost servers: leases, sweep intervals and the runner-lost policy, with
 // their defaults and units in one table. Shorter leases notice sooner and cost more renewals.
-import type { RunnerLostPolicy } from "./runner-protocol/index.js";
+import type { RunnerLostPolicy } from "./lease-sweeper.js";
 
 export interface ResilienceConfig {
   /** `requeue`: a lost runner's job goes back to the queue until it used maxJobClaims; `fail`: runner_lost at once. */

@@ -1,5 +1,5 @@
 // Gives expired leases back to the queue (or fails them as runner_lost) on a jittered interval, in the server.
-import { requeueExpiredLeases, type Store, type SweepResult } from "../../store/index.js";
+import { requeueExpiredLeases, type Store, type SweepResult } from "../store/index.js";
 import type { JobActivity } from "./job-activity.js";
 
 export interface LeaseSweeperOptions {

@@ -11,7 +11,7 @@ import {
   type Environment,
   type Store,
 } from "../../store/index.js";
-import { canApprove, type Principal } from "../auth/index.js";
+import { canApprove, type Principal } from "../roles.js";
 import { isReviewer } from "./approval-rules.js";
 import { describePendingGates, type PendingGate } from "./pending-gates.js";
 

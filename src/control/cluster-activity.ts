@@ -2,7 +2,7 @@
 // stored logs, events or a result) into this server's JobActivity, and run cancel requests to their orchestrator.
 // SQLite has one server per database file, so there everything stays in-process. The tables stay the truth.
 import { listenForActivity, notifyActivity, type Store } from "../store/index.js";
-import { JobActivity } from "./runner-protocol/index.js";
+import { JobActivity } from "./job-activity.js";
 
 export interface ClusterActivity {
   /** Wake-ups for this server's job followers; `notify` also reaches the other servers. */

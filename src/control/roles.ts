@@ -1,5 +1,5 @@
 // Who may do what: the API roles, which token roles satisfy each route's role, and an approver's environment scope.
-import type { ApiTokenRole } from "../../store/index.js";
+import type { ApiTokenRole } from "../store/index.js";
 
 /** The authenticated caller of an API route (`request.principal`). */
 export interface Principal {
