@@ -87,6 +87,7 @@ async function pushRun(server: RunningServer, sha: string): Promise<number> {
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
+const progress = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
 /** A fresh database per measurement: PostgreSQL clones its template, undefined is a new SQLite file. */
 type FreshDatabase = () => Promise<string | undefined>;
@@ -220,7 +221,7 @@ async function inParallel(count: number, concurrency: number, call: (index: numb
  * A burst of signed pushes at 16 connections: how fast each is answered (against GET /readyz, one store read, at the
  * same concurrency: the floor), that every delivery is taken once with its one run, and every run completes.
  */
-async function webhookBurst(freshDatabase: FreshDatabase) {
+async function burst(freshDatabase: FreshDatabase) {
   return withServer(freshDatabase, trivialWorkflow, [], async (server, sha, dataDir) =>
     withRunners(server, dataDir, async () => {
       await pushRun(server, sha); // warm-up: mirror fetched, workflow pool started
@@ -240,14 +241,17 @@ async function webhookBurst(freshDatabase: FreshDatabase) {
         }),
       );
       const answeredSeconds = (performance.now() - start) / 1000;
+      progress(`burst: ${BURST} answered in ${answeredSeconds.toFixed(1)} s`);
       const runIds = await runsOf(server, deliveryIds);
       const takenSeconds = (performance.now() - start) / 1000;
+      progress(`burst: taken in ${takenSeconds.toFixed(1)} s`);
       const { count } = await server.store.db
         .selectFrom("runs")
         .select((eb) => eb.fn.countAll<number>().as("count"))
         .executeTakeFirstOrThrow();
       await server.launcher.idle();
       const finishedSeconds = (performance.now() - start) / 1000;
+      progress(`burst: runs finished in ${finishedSeconds.toFixed(1)} s`);
       await assertSucceeded(server, runIds);
       return {
         pushes: BURST,
@@ -308,10 +312,17 @@ async function firstJobId(server: RunningServer, runId: number): Promise<number>
 }
 
 async function benchDialect(freshDatabase: FreshDatabase) {
+  progress("webhook to job finished");
+  const webhookToJobFinished = await webhookToFinished(freshDatabase);
+  progress("throughput with 4 runners");
+  const throughputWith4Runners = await throughput(freshDatabase);
+  progress("burst");
+  const webhookBurst = await burst(freshDatabase);
+  progress("SSE log latency");
   return {
-    webhookToJobFinished: await webhookToFinished(freshDatabase),
-    throughputWith4Runners: await throughput(freshDatabase),
-    webhookBurst: await webhookBurst(freshDatabase),
+    webhookToJobFinished,
+    throughputWith4Runners,
+    webhookBurst,
     sseLogLatency: await sseLatency(freshDatabase),
   };
 }

@@ -1,6 +1,6 @@
 // Events become runs: mirror the repository, read its workflows at the event's commit, plan, record, start.
 import path from "node:path";
-import { refForEvent } from "../workflow/index.js";
+import { refForEvent, type SourceFile } from "../workflow/index.js";
 import {
   changedFiles,
   ensureMirror,
@@ -83,7 +83,8 @@ export async function takeEvent(deps: IntakeDeps, event: IntakeEvent): Promise<I
   const fullName = (event.payload["repository"] as { full_name?: string } | undefined)?.full_name ?? "";
   const repository = await getRepository(deps.store, fullName);
   if (!repository) throw new Error(`repository ${fullName} is not registered`);
-  return recordAndStart(deps, repository, await readEventRuns(deps, repository, event));
+  const mirror = await openMirror(deps.dataDir, repository);
+  return recordAndStart(deps, repository, await readEventRuns(deps, repository, mirror, event));
 }
 
 /**
@@ -97,8 +98,7 @@ export async function takeDeliveries(
   deliveries: readonly (ClaimedDelivery & { owner: string })[],
   onFailure: (delivery: ClaimedDelivery, error: unknown) => Promise<void>,
 ): Promise<{ delivery: ClaimedDelivery; result: IntakeResult }[]> {
-  const mirror = mirrorDirOf(deps.dataDir, repository);
-  await ensureMirror(mirror, repository.gitUrl);
+  const mirror = await openMirror(deps.dataDir, repository);
   const wanted = deliveries.flatMap(({ event, payload }) => {
     const { sha, ref } = refForEvent(event, payload, { sha: "", ref: "" });
     return sha && sha !== zeroSha
@@ -106,10 +106,10 @@ export async function takeDeliveries(
       : [];
   });
   // A failure here is each delivery's to report: its own fetch below says which commit could not be had, and why.
-  await fetchCommits(mirror, wanted).catch(() => undefined);
+  await fetchCommits(mirror.dir, wanted).catch(() => undefined);
   // Planned side by side (the workflow pool bounds the threads), recorded one by one in the order received.
   const reads = deliveries.map((delivery) =>
-    readEventRuns(deps, repository, { name: delivery.event, payload: delivery.payload }).then(
+    readEventRuns(deps, repository, mirror, { name: delivery.event, payload: delivery.payload }).then(
       (planned) => ({ planned }),
       (error: unknown) => ({ error }),
     ),
@@ -128,6 +128,33 @@ export async function takeDeliveries(
   return taken;
 }
 
+/**
+ * A repository's mirror as one intake batch reads it: made ready once, and each commit fetched and its workflow
+ * files read once however many deliveries name it (a burst of pushes often repeats a commit and always a mirror).
+ */
+interface MirrorReads {
+  dir: string;
+  fetchCommit(sha: string, ref: string | undefined): Promise<void>;
+  workflowFiles(sha: string): Promise<SourceFile[]>;
+}
+
+async function openMirror(dataDir: string, repository: Repository): Promise<MirrorReads> {
+  const dir = mirrorDirOf(dataDir, repository);
+  await ensureMirror(dir, repository.gitUrl);
+  const fetched = new Map<string, Promise<void>>();
+  const files = new Map<string, Promise<SourceFile[]>>();
+  const once = <T>(memo: Map<string, Promise<T>>, key: string, read: () => Promise<T>) => {
+    let found = memo.get(key);
+    if (!found) memo.set(key, (found = read()));
+    return found;
+  };
+  return {
+    dir,
+    fetchCommit: (sha, ref) => once(fetched, `${sha} ${ref ?? ""}`, () => fetchCommit(dir, sha, ref)),
+    workflowFiles: (sha) => once(files, sha, () => readWorkflowFiles(dir, sha)),
+  };
+}
+
 /** What an event's workflows make at its commit: the runs to record, and the workflows the triggered ones run. */
 interface PlannedRuns {
   runs: IntakeRuns;
@@ -137,8 +164,9 @@ interface PlannedRuns {
 
 /** Reads the event's workflow files at its commit and plans its runs; records nothing. */
 async function readEventRuns(
-  deps: { dataDir: string; planEvent: PlanEvent },
+  deps: { planEvent: PlanEvent },
   repository: Repository,
+  mirror: MirrorReads,
   event: IntakeEvent,
 ): Promise<PlannedRuns> {
   const findings = { skipped: [] as IntakeResult["skipped"], invalid: [] as IntakeResult["invalid"] };
@@ -147,20 +175,18 @@ async function readEventRuns(
     findings.skipped.push({ file: "*", reason: "the push deleted its ref" });
     return { runs: { triggered: [], invalid: [], findings }, triggered: [] };
   }
-  const mirror = mirrorDirOf(deps.dataDir, repository);
-  await ensureMirror(mirror, repository.gitUrl);
   const defaultRef = `refs/heads/${repository.defaultBranch}`;
   const wanted = refForEvent(event.name, event.payload, { sha: "", ref: defaultRef });
-  const sha = wanted.sha || (await fetchRef(mirror, wanted.ref));
+  const sha = wanted.sha || (await fetchRef(mirror.dir, wanted.ref));
   // A pull request's commits are on no branch: refs/pull/N/merge or /head hold them, as on GitHub.
-  await fetchCommit(mirror, sha, pullRequestRefFor(event.payload, sha) ?? wanted.ref);
-  const files = await readWorkflowFiles(mirror, sha);
+  await mirror.fetchCommit(sha, pullRequestRefFor(event.payload, sha) ?? wanted.ref);
+  const files = await mirror.workflowFiles(sha);
   const before = typeof event.payload["before"] === "string" ? event.payload["before"] : undefined;
   const changed =
     event.name === "push" && before
-      ? await changedFiles(mirror, before, sha)
+      ? await changedFiles(mirror.dir, before, sha)
       : event.name === "pull_request" || event.name === "pull_request_target"
-        ? await pullRequestChangedFiles(mirror, event.payload)
+        ? await pullRequestChangedFiles(mirror.dir, event.payload)
         : undefined;
   const plan = await deps.planEvent({
     event: event.name,

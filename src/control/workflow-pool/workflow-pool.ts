@@ -43,6 +43,7 @@ const idleTimeoutMs = 60_000;
 
 export function createWorkflowPool(options: WorkflowPoolOptions = {}): WorkflowPool {
   const timeLimitMs = options.timeLimitMs ?? workflowLimits.timeLimitMs;
+  const loadedModels = recentModels();
   // Made with the first file, so a server that plans nothing starts no thread.
   let pool: Piscina | undefined;
   const startedPool = () =>
@@ -112,7 +113,7 @@ export function createWorkflowPool(options: WorkflowPoolOptions = {}): WorkflowP
           plan.invalid.push({ file: file.path, diagnostics: result.value.diagnostics });
         } else {
           // The worker read it within the limits; this read is as bounded, and the engine needs the model here.
-          const loaded = await loadWorkflow(file);
+          const loaded = await loadedModels.load(file);
           if (loaded.workflow)
             plan.triggered.push({ file: file.path, workflow: loaded.workflow, inputs: result.value.inputs });
           else plan.invalid.push({ file: file.path, diagnostics: loaded.diagnostics });
@@ -130,6 +131,26 @@ export function createWorkflowPool(options: WorkflowPoolOptions = {}): WorkflowP
     },
     async close() {
       await pool?.destroy();
+    },
+  };
+}
+
+/**
+ * The models of the files read last, by path and content: pushes mostly leave the workflows as they were, so a burst
+ * of deliveries reads each file once. Models are never changed after loading, so runs may share one.
+ */
+function recentModels(capacity = 32) {
+  const models = new Map<string, ReturnType<typeof loadWorkflow>>();
+  return {
+    load(file: SourceFile): ReturnType<typeof loadWorkflow> {
+      const key = `${file.path}\0${file.content}`;
+      let loaded = models.get(key);
+      if (loaded) models.delete(key);
+      else loaded = loadWorkflow(file);
+      // Re-inserted, so the map's order is least recently used first.
+      models.set(key, loaded);
+      if (models.size > capacity) models.delete(models.keys().next().value!);
+      return loaded;
     },
   };
 }
