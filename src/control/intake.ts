@@ -106,7 +106,7 @@ export async function takeDeliveries(
       : [];
   });
   // A failure here is each delivery's to report: its own fetch below says which commit could not be had, and why.
-  await fetchCommits(mirror.dir, wanted).catch(() => undefined);
+  await mirror.fetchCommits(wanted).catch(() => undefined);
   // Planned side by side (the workflow pool bounds the threads), recorded one by one in the order received.
   const reads = deliveries.map((delivery) =>
     readEventRuns(deps, repository, mirror, { name: delivery.event, payload: delivery.payload }).then(
@@ -134,6 +134,8 @@ export async function takeDeliveries(
  */
 interface MirrorReads {
   dir: string;
+  /** Every commit at once (fetchCommits); those it brought need no check of their own afterwards. */
+  fetchCommits(wanted: readonly { sha: string; ref?: string }[]): Promise<void>;
   fetchCommit(sha: string, ref: string | undefined): Promise<void>;
   workflowFiles(sha: string): Promise<SourceFile[]>;
 }
@@ -150,7 +152,11 @@ async function openMirror(dataDir: string, repository: Repository): Promise<Mirr
   };
   return {
     dir,
-    fetchCommit: (sha, ref) => once(fetched, `${sha} ${ref ?? ""}`, () => fetchCommit(dir, sha, ref)),
+    async fetchCommits(wanted) {
+      await fetchCommits(dir, wanted);
+      for (const { sha } of wanted) fetched.set(sha, Promise.resolve());
+    },
+    fetchCommit: (sha, ref) => once(fetched, sha, () => fetchCommit(dir, sha, ref)),
     workflowFiles: (sha) => once(files, sha, () => readWorkflowFiles(dir, sha)),
   };
 }
