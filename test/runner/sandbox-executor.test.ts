@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 import { createSandboxExecutor, probeSandbox, RunnerError } from "../../src/runner/index.js";
 import type { SandboxHarness } from "./sandbox-fixture.js";
@@ -132,7 +133,9 @@ async function runTreeUntilKilled(
   );
   // 1. Everything the step started was in the cgroup: bwrap, its init, bash, the subshell, three sleeps.
   assert.ok(pids.length >= 6, `cgroup members when ready: ${pids.join(" ")}; output ${output}`);
-  // 2. None of them survived the kill, the daemon included.
+  // 2. None of them survived the kill, the daemon included. A killed process may still be on its way out (cgroup v1
+  // moves an exiting task to the root cgroup and init adopts it before it turns zombie): that one is given a moment.
+  await waitForExit(processes, 5_000);
   for (const owner of processes) {
     assert.equal(isOwnerAlive(owner), false, `pid ${owner.pid} survived: ${describeProcess(owner.pid)}`);
   }
@@ -141,6 +144,12 @@ async function runTreeUntilKilled(
   await sandbox.executor.cleanup(job.dirs);
   for (const dir of cgroupDirs) assert.equal(existsSync(dir), false, `${dir} is left behind`);
   return { result, pids, cgroupDirs };
+}
+
+/** Returns once every process has exited, or after `ms`; the caller then asserts which ones are left. */
+async function waitForExit(processes: readonly ProcessOwner[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (processes.some(isOwnerAlive) && Date.now() < deadline) await sleep(20);
 }
 
 function describeProcess(pid: number): string {
