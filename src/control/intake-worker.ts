@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   claimDeliveries,
   failDeliveryAttempt,
-  listRepositories,
+  getRepositoryById,
   renewDeliveryLeases,
   type ClaimedDelivery,
   type Repository,
@@ -93,7 +93,7 @@ export function startIntakeWorker(options: IntakeWorkerOptions): IntakeWorker {
   };
 
   const takeBatch = async (claimed: ClaimedDelivery[]) => {
-    const repository = (await listRepositories(options.store)).find((r) => r.id === claimed[0]!.repositoryId);
+    const repository = await getRepositoryById(options.store, claimed[0]!.repositoryId);
     if (!repository) {
       const gone = Object.assign(new Error("the repository is no longer registered"), { isPermanent: true });
       for (const delivery of claimed) await fail(delivery, gone);

@@ -16,7 +16,7 @@ import {
 import {
   getRepository,
   getRun,
-  listRepositories,
+  getRepositoryById,
   recordIntakeRuns,
   requestRunCancel,
   startRunAttempt,
@@ -24,6 +24,7 @@ import {
   type AdoptedRun,
   type ClaimedDelivery,
   type DeliveryLease,
+  type IntakeFindings,
   type IntakeRuns,
   type Job,
   type NewRunInput,
@@ -36,10 +37,9 @@ import type { WorkflowPool } from "./workflow-pool/index.js";
 /** Untrusted workflows are planned in the workflow pool, never on the thread that answers HTTP. */
 type PlanEvent = WorkflowPool["planEvent"];
 
-export interface IntakeResult {
+/** The runs an event made, and what reading its workflows found besides (kept on its delivery too). */
+export interface IntakeResult extends IntakeFindings {
   runs: number[];
-  skipped: { file: string; reason: string }[];
-  invalid: { file: string; problems: string[] }[];
 }
 
 export interface StartRun {
@@ -175,7 +175,7 @@ async function readEventRuns(
   mirror: MirrorReads,
   event: IntakeEvent,
 ): Promise<PlannedRuns> {
-  const findings = { skipped: [] as IntakeResult["skipped"], invalid: [] as IntakeResult["invalid"] };
+  const findings: IntakeFindings = { skipped: [], invalid: [] };
   // A deleted branch or tag has no commit to read workflows from.
   if (event.name === "push" && (event.payload["deleted"] === true || event.payload["after"] === zeroSha)) {
     findings.skipped.push({ file: "*", reason: "the push deleted its ref" });
@@ -321,7 +321,7 @@ async function planStoredRun(
   deps: { store: Store; dataDir: string; planEvent: PlanEvent },
   run: Run,
 ): Promise<{ repository: Repository; triggered: TriggeredWorkflow }> {
-  const repository = (await listRepositories(deps.store)).find((r) => r.id === run.repositoryId);
+  const repository = await getRepositoryById(deps.store, run.repositoryId);
   if (!repository) throw new Error(`run ${run.id} belongs to no registered repository`);
   const mirror = mirrorDirOf(deps.dataDir, repository);
   await ensureMirror(mirror, repository.gitUrl);

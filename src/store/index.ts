@@ -21,6 +21,7 @@ export {
 } from "./notify.js";
 export { insertRepository, type NewRepositoryInput, type Repository } from "./queries/insert-repository.js";
 export { getRepository } from "./queries/get-repository.js";
+export { getRepositoryById } from "./queries/get-repository-by-id.js";
 export { listRepositories } from "./queries/list-repositories.js";
 export { insertRun, type NewJobInput, type NewRunInput } from "./queries/insert-run.js";
 export { claimJob, type ClaimRequest } from "./queries/claim-job.js";

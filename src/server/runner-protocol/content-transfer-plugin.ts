@@ -24,7 +24,7 @@ import {
 } from "../../runner/index.js";
 import {
   getRun,
-  listRepositories,
+  getRepositoryById,
   recordArtifact,
   type QueuedJob,
   type RunnerRecord,
@@ -116,7 +116,7 @@ export const contentTransferPlugin: FastifyPluginAsync<ContentTransferOptions> =
     const found = await getRun(store, job.runId);
     if (!found) throw new ContentTransferFault("CONTENT_RUN_NOT_FOUND", `run ${job.runId} does not exist`);
     const { run } = found;
-    const repository = (await listRepositories(store)).find((candidate) => candidate.id === run.repositoryId);
+    const repository = await getRepositoryById(store, run.repositoryId);
     if (!repository) {
       throw new ContentTransferFault(
         "CONTENT_RUN_NOT_FOUND",
